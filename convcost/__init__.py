@@ -1,0 +1,45 @@
+"""convcost: exact output shapes, multiplications and parameters of convolutional networks.
+
+The Python API, also used by the command line::
+
+    import convcost
+
+    spec = convcost.load("mobilenet")                 # a path, '-' or a shipped spec's name
+    result = convcost.analyze(spec, {"alpha": 0.5})   # parameter overrides, as with --set
+    result.totals.macs                                 # 149_497_088
+    result.layer("conv1").output_shape                 # (112, 112, 16)
+    result.to_dict()                                   # the JSON report
+
+``convcost.report("mobilenet", alpha=0.5)`` does both steps at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from convcost.analysis import Analysis, LayerRecord
+from convcost.analysis import analyze as analyze_graph
+from convcost.errors import ConvcostError, Location, Problem, SpecError
+from convcost.graph import Graph, LayerNode
+from convcost.spec import Spec, load, loads, shipped_specs
+
+__version__ = "0.1.0"
+
+
+def analyze(spec: Spec | Graph | str | Path, overrides: Mapping[str, object] | None = None, *,
+            batch: int = 1, dtype: str = "float32") -> Analysis:
+    """Analyse a spec (a loaded :class:`Spec`, a built :class:`Graph`, or a path/shipped name)."""
+    if isinstance(spec, (str, Path)):
+        spec = load(spec)
+    graph = spec if isinstance(spec, Graph) else spec.build(overrides)
+    return analyze_graph(graph, batch=batch, dtype=dtype)
+
+
+def report(source: str | Path, **overrides) -> Analysis:
+    """Load and analyse in one call: ``report("mobilenet", alpha=0.75)``."""
+    return analyze(load(source), overrides)
+
+
+__all__ = ["Analysis", "ConvcostError", "Graph", "LayerNode", "LayerRecord", "Location", "Problem", "Spec",
+           "SpecError", "analyze", "load", "loads", "report", "shipped_specs", "__version__"]

@@ -1,0 +1,78 @@
+"""What every command shares: spec loading with --set, error reporting and exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from typing import Iterator
+
+import typer
+
+from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError
+
+EXIT_INTERNAL = 3
+
+SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
+            "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")
+SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
+
+
+def parse_sets(items: list[str] | None) -> dict[str, str]:
+    """``["alpha=0.75", "rho=1"]`` -> ``{"alpha": "0.75", "rho": "1"}``; bad usage exits 2."""
+    overrides: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            fail(f"--set expects NAME=VALUE, got '{item}'")
+        if name in overrides:
+            fail(f"--set {name} is given twice")
+        overrides[name] = value
+    return overrides
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def report_problems(error: SpecError) -> None:
+    for problem in error.problems:
+        typer.echo(str(problem), err=True)
+    count = len(error.problems)
+    if count > 1:
+        typer.echo(f"{count} problems found", err=True)
+
+
+@contextlib.contextmanager
+def handled(debug: bool = False) -> Iterator[None]:
+    """Map convcost's exceptions to messages and exit codes; no traceback unless --debug."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except SpecError as error:
+        if debug:
+            traceback.print_exc()
+        report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ConvcostError as error:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception as error:  # a bug in convcost, not in the user's input
+        if debug:
+            traceback.print_exc()
+        else:
+            typer.echo(f"internal error: {type(error).__name__}: {error}\n"
+                       "This is a bug in convcost; run again with --debug and report the traceback.", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,35 @@
+"""convcost kinds [KIND]: the layer kinds and their fields."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from convcost.cli import app
+from convcost.cli.common import fail, write
+
+
+@app.command()
+def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of this kind.")) -> None:
+    """List the layer kinds a spec can use, or one kind's fields (docs/spec.md has examples)."""
+    from convcost.errors import did_you_mean
+    from convcost.layers import KINDS
+
+    if kind is None:
+        width = max(map(len, KINDS))
+        write("\n".join(f"{name:<{width}}  {k.summary}" for name, k in KINDS.items()))
+        return
+    if kind not in KINDS:
+        fail(f"unknown layer kind '{kind}'" + (f"; {did_you_mean(kind, KINDS)}" if did_you_mean(kind, KINDS) else ""))
+    layer = KINDS[kind]
+    lines = [f"{kind}: {layer.summary}"]
+    if layer.min_inputs > 1:
+        lines.append("  inputs: two or more earlier layers (required)")
+    for name, spec in layer.fields.items():
+        default = "required" if spec.required else f"default {spec.default if spec.default is not None else 'none'}"
+        choices = f" [{' | '.join(spec.choices)}]" if spec.choices else ""
+        lines.append(f"  {name}: {spec.doc}{choices} ({default})")
+    if not layer.fields:
+        lines.append("  (no fields)")
+    write("\n".join(lines))

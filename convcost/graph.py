@@ -1,0 +1,50 @@
+"""The layer graph: frozen nodes in topological order, built from a spec by ``convcost.spec``.
+
+Every node keeps where it was written, so that a shape error found later (an ``add`` of
+mismatched shapes, a kernel larger than its input) still points at the right line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from convcost.errors import Location
+from convcost.layers import Attrs, Shape
+
+INPUT = "input"  # the name by which layers refer to the network's input
+
+
+@dataclass(frozen=True)
+class LayerNode:
+    name: str  # unique; block instances give "instance/layer"
+    kind: str  # a key of convcost.layers.KINDS
+    attrs: Attrs  # normalized: sizes are tuples, padding is 'same' | 'valid' | ((begin, end), ...)
+    inputs: tuple[str, ...]  # names of earlier nodes, or INPUT
+    location: Location  # where the layer item starts
+    field_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
+
+    def where(self, field_name: str | None = None) -> Location:
+        """Where ``field_name`` was written (falling back to the layer itself)."""
+        if field_name is not None and field_name in self.field_locations:
+            return self.field_locations[field_name]
+        return self.location
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    input_shape: Shape
+    parameters: Mapping[str, int | float]  # resolved values, for reports
+    nodes: tuple[LayerNode, ...]  # topological: every input of a node comes before it
+    path: str = "<text>"
+    budget: object = None  # the spec's own `budget:` section as a source Node, if any
+
+    def consumers(self) -> dict[str, list[str]]:
+        """For each node name (and INPUT), the names of the nodes that read it."""
+        readers: dict[str, list[str]] = {INPUT: []}
+        for node in self.nodes:
+            readers.setdefault(node.name, [])
+            for name in node.inputs:
+                readers[name].append(node.name)
+        return readers

@@ -1,0 +1,219 @@
+"""What every layer kind is made of: its fields, its output-shape rule and its cost rule.
+
+A rule is a small pure function of the layer's normalized attributes and its input shapes that
+returns integers. Shapes are channels-last tuples without the batch axis: ``(H, W, C)`` for 2-D
+networks, ``(D, H, W, C)`` for 3-D ones, ``(N,)`` after flatten or global pooling.
+The counting conventions behind every :class:`Cost` field are written once, in
+``docs/conventions.md``; each rule's docstring says how it applies them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(Exception):
+    """A layer cannot take the shapes it is given. ``field`` names the spec field to point at."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.field, self.hint = code, message, field, hint
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a layer kind accepts.
+
+    ``type`` is one of: ``int`` (whole number within [minimum, maximum]), ``size`` (a whole number
+    or a list of ``rank`` whole numbers >= minimum), ``padding`` (``valid`` | ``same`` | int |
+    list of ``rank`` ints | list of ``rank`` [begin, end] pairs), ``pairs`` (int | list of ``rank``
+    ints | list of ``rank`` pairs, no keywords), ``bool``, ``choice`` (one of ``choices``),
+    ``number`` (any number within [minimum, maximum), e.g. a dropout rate).
+    """
+
+    type: str
+    default: Any = None
+    required: bool = False
+    minimum: int | None = None
+    maximum: Any = None
+    rank: int = 0
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+class Attrs:
+    """A layer's normalized attributes: read-only, attribute access (``attrs.kernel``)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("layer attributes are read-only")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Attrs) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"Attrs({self._values!r})"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A share of a weight layer's cost, for the breakdown by layer type (MobileNet Table 2)."""
+
+    category: str  # see CATEGORIES
+    macs: int
+    weights: int
+
+
+CATEGORIES = ("conv 1x1", "depthwise", "full conv", "grouped conv", "dense")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Exact counts of one layer at batch size 1; every field has one definition
+    (docs/conventions.md)."""
+
+    macs: int = 0  # multiply-accumulates of weight layers (conv, dense), padding included
+    mults: int = 0  # every scalar multiplication (macs + batch-norm scale + ...)
+    adds: int = 0  # every scalar addition or subtraction
+    comparisons: int = 0  # max pooling, ReLU
+    divisions: int = 0  # average pooling, sigmoid, softmax
+    exponentials: int = 0  # sigmoid, tanh, softmax
+    effective_mults: int = 0  # mults whose data operand is a real input value, not padding
+    weights: int = 0  # conv kernels and dense matrices
+    biases: int = 0
+    bn_trainable: int = 0  # batch-norm gamma and beta
+    bn_non_trainable: int = 0  # batch-norm moving mean and variance
+    parts: tuple[Part, ...] = field(default=(), compare=False)
+
+    @property
+    def flops(self) -> int:
+        """Every scalar operation: mults + adds + comparisons + divisions + exponentials."""
+        return self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases + self.bn_trainable + self.bn_non_trainable
+
+    @property
+    def trainable_params(self) -> int:
+        return self.weights + self.biases + self.bn_trainable
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.bn_non_trainable
+
+    def __add__(self, other: "Cost") -> "Cost":
+        values = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != "parts"}
+        return Cost(**values, parts=self.parts + other.parts)
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer kind: its spec fields and its two rules."""
+
+    name: str
+    summary: str  # one line for docs and --help
+    fields: dict[str, Field]
+    output_shape: Callable[[Attrs, tuple[Shape, ...]], Shape]
+    cost: Callable[[Attrs, tuple[Shape, ...], Shape], Cost]
+    describe: Callable[[Attrs], str] = lambda attrs: ""
+    min_inputs: int = 1
+    max_inputs: int | None = 1  # None: any number
+
+
+def elements(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def require_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:
+    if len(shape) != rank:
+        raise ShapeError("E404", f"{kind} needs an input of rank {rank} ({layout}), got shape {format_shape(shape)}")
+
+
+def format_shape(shape: Shape) -> str:
+    return "×".join(str(n) for n in shape) if shape else "scalar"
+
+
+# --- spatial geometry shared by convolution and pooling ------------------------------------------
+
+def conv_output_size(n: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0), dilation: int = 1) -> int:
+    """Output length along one axis: ``floor((n + p_begin + p_end - d·(k-1) - 1) / s) + 1``.
+
+    ``conv_output_size(224, kernel=3, stride=2, padding=(0, 1)) == 112``;
+    the seed notes' Xception stem: ``conv_output_size(299, 3, 2, (1, 1)) == 150``.
+    """
+    return (n + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def same_padding(n: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's ``same``: output ``ceil(n / s)``, padding split with the extra on the end.
+
+    ``same_padding(224, 3, 2) == (0, 1)``; ``same_padding(7, 3, 1) == (1, 1)``.
+    """
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> tuple[tuple[int, int], ...]:
+    """Explicit (begin, end) pairs per spatial axis from a normalized padding attribute."""
+    if padding == "valid":
+        return tuple((0, 0) for _ in sizes)
+    if padding == "same":
+        return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(sizes, kernel, stride, dilation))
+    return padding
+
+
+def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads, dilation: Shape, kind: str) -> Shape:
+    """Output sizes of a windowed layer, or ShapeError E403 where a window does not fit."""
+    out = []
+    for axis, (n, k, s, p, d) in enumerate(zip(sizes, kernel, stride, pads, dilation)):
+        size = conv_output_size(n, k, s, p, d)
+        if size < 1:
+            span = d * (k - 1) + 1
+            raise ShapeError(
+                "E403",
+                f"{kind}: kernel spans {span} along spatial axis {axis} but the padded input is only "
+                f"{n + p[0] + p[1]} ({n} + padding {p[0]}+{p[1]})",
+                field="kernel",
+                hint="use padding: same, a smaller kernel, or a larger input",
+            )
+        out.append(size)
+    return tuple(out)
+
+
+def taps_inside(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad_begin: int) -> int:
+    """Number of (output index, kernel tap) pairs along one axis whose input index is a real
+    position (0 <= o·s + t·d - p_begin < n), i.e. not padding.
+
+    Valid padding: every pair is inside, ``taps_inside(7, 5, 3, 1, 1, 0) == 15``;
+    ``same`` on 7 with k=3: the two edge outputs each lose one tap, ``taps_inside(7, 7, 3, 1, 1, 1) == 19``.
+    """
+    total = 0
+    for tap in range(kernel):
+        offset = tap * dilation - pad_begin  # input index = o·s + offset
+        first = -(offset // stride) if offset < 0 else 0  # ceil(-offset / s)
+        last = min(n_out - 1, (n - 1 - offset) // stride) if n - 1 - offset >= 0 else -1
+        if last >= first:
+            total += last - first + 1
+    return total

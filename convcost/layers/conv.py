@@ -1,0 +1,209 @@
+"""Convolutions: conv2d, conv3d, depthwise_conv2d and separable_conv2d.
+
+All of them are one computation (GUIDE.md section 3): for each output position and output channel,
+a dot product of ``K_h·K_w(·K_d)·C_in/groups`` weights with an input window. So
+
+    macs    = output positions · C_out · prod(kernel) · C_in / groups
+    weights = prod(kernel) · C_in / groups · C_out,   biases = C_out (when bias)
+
+Seed example (7×7×3 input, 128 filters 3×3, valid): 5·5 · 128 · 3·3·3 = 86,400 MACs, 3,456 weights;
+its depthwise separable form: 5·5·3·3·3 = 675 + 5·5·3·128 = 9,600, total 10,275.
+"""
+
+from __future__ import annotations
+
+import math
+
+from convcost.layers.activation import ACTIVATION_COSTS
+from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError,
+                                  require_rank, resolve_padding, spatial_output, taps_inside)
+
+
+def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bool) -> dict[str, Field]:
+    spec: dict[str, Field] = {}
+    if filters:
+        spec["filters"] = Field("int", required=True, minimum=1, doc="number of output channels")
+    spec["kernel"] = Field("size", required=True, minimum=1, rank=rank,
+                           doc="kernel size: an int, or a list of one size per spatial axis")
+    spec["stride"] = Field("size", default=1, minimum=1, rank=rank, doc="step between windows")
+    spec["padding"] = Field("padding", default="valid", rank=rank,
+                            doc="valid | same | int | per-axis ints | per-axis [begin, end] pairs")
+    spec["dilation"] = Field("size", default=1, minimum=1, rank=rank, doc="spacing between kernel taps")
+    if groups:
+        spec["groups"] = Field("int", default=1, minimum=1, doc="channel groups; must divide input and output channels")
+    if depth_multiplier:
+        spec["depth_multiplier"] = Field("int", default=1, minimum=1, doc="output channels per input channel")
+    spec["bias"] = Field("bool", default=True, doc="add a learned bias per output channel")
+    return spec
+
+
+def _category(kernel: Shape, c_in: int, groups: int) -> str:
+    if groups == 1:
+        return "conv 1x1" if all(k == 1 for k in kernel) else "full conv"
+    return "depthwise" if groups == c_in else "grouped conv"
+
+
+def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, pads, dilation: Shape,
+              groups: int, bias: bool) -> Cost:
+    """The cost of one grouped convolution from ``in_shape`` to ``out_shape`` (channels last).
+
+    ``conv_cost((7, 7, 3), (5, 5, 128), (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 1, False).macs == 86_400``
+    """
+    c_in, c_out = in_shape[-1], out_shape[-1]
+    outputs = math.prod(out_shape)
+    reduction = math.prod(kernel) * (c_in // groups)  # weights in one dot product
+    real_taps = math.prod(
+        taps_inside(n, n_out, k, s, d, p[0])
+        for n, n_out, k, s, d, p in zip(in_shape[:-1], out_shape[:-1], kernel, stride, dilation, pads))
+    weights = reduction * c_out
+    return Cost(
+        macs=outputs * reduction,
+        mults=outputs * reduction,
+        adds=outputs * (reduction - 1) + (outputs if bias else 0),
+        effective_mults=real_taps * c_out * (c_in // groups),
+        weights=weights,
+        biases=c_out if bias else 0,
+        parts=(Part(_category(kernel, c_in, groups), outputs * reduction, weights),),
+    )
+
+
+def _geometry(attrs: Attrs, in_shape: Shape, kind: str):
+    """(padding pairs, output spatial sizes) of a windowed layer on ``in_shape``."""
+    rank = len(attrs.kernel)
+    require_rank(in_shape, rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
+    spatial = in_shape[:-1]
+    pads = resolve_padding(attrs.padding, spatial, attrs.kernel, attrs.stride, attrs.dilation)
+    return pads, spatial_output(spatial, attrs.kernel, attrs.stride, pads, attrs.dilation, kind)
+
+
+def _check_groups(c_in: int, filters: int, groups: int, kind: str) -> None:
+    if c_in % groups or filters % groups:
+        raise ShapeError("E405", f"{kind}: groups={groups} must divide the input channels ({c_in}) "
+                                 f"and the filters ({filters})", field="groups")
+
+
+# --- conv2d / conv3d ----------------------------------------------------------------------------
+
+def _conv_shape(kind: str):
+    def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+        _check_groups(inputs[0][-1], attrs.filters, attrs.groups, kind)
+        _, spatial = _geometry(attrs, inputs[0], kind)
+        return spatial + (attrs.filters,)
+    return output_shape
+
+
+def _conv_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, attrs.groups, attrs.bias)
+
+
+def _window_text(attrs: Attrs) -> str:
+    text = "×".join(map(str, attrs.kernel))
+    if any(s != 1 for s in attrs.stride):
+        text += "/" + ("×".join(map(str, attrs.stride)) if len(set(attrs.stride)) > 1 else str(attrs.stride[0]))
+    if any(d != 1 for d in attrs.dilation):
+        text += " d" + ",".join(map(str, attrs.dilation))
+    if attrs.padding == "same":
+        text += " same"
+    elif any(p != (0, 0) for p in attrs.padding):
+        text += " pad " + ",".join(f"{b}:{e}" if b != e else str(b) for b, e in attrs.padding)
+    return text
+
+
+def _describe_conv(attrs: Attrs) -> str:
+    text = f"{attrs.filters} {_window_text(attrs)}"
+    return text + (f" g{attrs.groups}" if attrs.groups != 1 else "")
+
+
+CONV2D = LayerKind(
+    "conv2d", "2-D convolution (standard, pointwise, grouped, dilated, spatially separable k×1 / 1×k)",
+    _conv_fields(2, filters=True, groups=True, depth_multiplier=False),
+    _conv_shape("conv2d"), _conv_cost, _describe_conv)
+
+CONV3D = LayerKind(
+    "conv3d", "3-D convolution over [D, H, W, C] inputs",
+    _conv_fields(3, filters=True, groups=True, depth_multiplier=False),
+    _conv_shape("conv3d"), _conv_cost, _describe_conv)
+
+
+# --- depthwise_conv2d ---------------------------------------------------------------------------
+
+def _depthwise_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    _, spatial = _geometry(attrs, inputs[0], "depthwise_conv2d")
+    return spatial + (inputs[0][-1] * attrs.depth_multiplier,)
+
+
+def _depthwise_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    """A convolution with groups = C_in: ``M·D_K²·D_G²`` for depth multiplier 1 (MobileNet eq. 3)."""
+    pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, inputs[0][-1], attrs.bias)
+
+
+DEPTHWISE_CONV2D = LayerKind(
+    "depthwise_conv2d", "depthwise 2-D convolution: one kernel per input channel (× depth_multiplier)",
+    _conv_fields(2, filters=False, groups=False, depth_multiplier=True),
+    _depthwise_shape, _depthwise_cost,
+    lambda a: "dw " + _window_text(a) + (f" ×{a.depth_multiplier}" if a.depth_multiplier != 1 else ""))
+
+
+# --- separable_conv2d ---------------------------------------------------------------------------
+
+def _separable_steps(attrs: Attrs, in_shape: Shape):
+    """The two convolutions as (input, output, kernel, stride, pads, dilation, groups, bias) tuples.
+
+    depthwise_first (Keras SeparableConv2D, MobileNet): depthwise k×k with stride and padding on
+    C_in channels, then pointwise 1×1 to ``filters``; bias on the pointwise step.
+    pointwise_first (the seeds' "modified" / Inception-style order): pointwise 1×1 to ``filters``,
+    then depthwise k×k with stride and padding; output ``filters · depth_multiplier`` channels,
+    bias on the depthwise step.
+    """
+    kind = "separable_conv2d"
+    require_rank(in_shape, 3, kind, "[H, W, C]")
+    ones = (1, 1)
+    no_pad = ((0, 0), (0, 0))
+    dm = attrs.depth_multiplier
+    if attrs.order == "depthwise_first":
+        pads, spatial = _geometry(attrs, in_shape, kind)
+        mid = spatial + (in_shape[-1] * dm,)
+        out = spatial + (attrs.filters,)
+        return [(in_shape, mid, attrs.kernel, attrs.stride, pads, attrs.dilation, in_shape[-1], False),
+                (mid, out, ones, ones, no_pad, ones, 1, attrs.bias)]
+    mid = in_shape[:-1] + (attrs.filters,)
+    pads, spatial = _geometry(attrs, mid, kind)
+    out = spatial + (attrs.filters * dm,)
+    return [(in_shape, mid, ones, ones, no_pad, ones, 1, False),
+            (mid, out, attrs.kernel, attrs.stride, pads, attrs.dilation, attrs.filters, attrs.bias)]
+
+
+def _separable_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    return _separable_steps(attrs, inputs[0])[-1][1]
+
+
+def _separable_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    """Depthwise cost + pointwise cost (+ the in-between activation on the intermediate tensor):
+    ``M·D_K²·D_G² + M·N·D_G²`` (MobileNet eq. 5)."""
+    steps = _separable_steps(attrs, inputs[0])
+    first, second = (conv_cost(*step) for step in steps)
+    between = ACTIVATION_COSTS[attrs.activation](steps[0][1]) if attrs.activation != "none" else Cost()
+    return first + between + second
+
+
+def _describe_separable(attrs: Attrs) -> str:
+    text = f"{attrs.filters} {_window_text(attrs)}"
+    if attrs.order == "pointwise_first":
+        text += " pw-first"
+    if attrs.activation != "none":
+        text += f" +{attrs.activation}"
+    return text
+
+
+SEPARABLE_CONV2D = LayerKind(
+    "separable_conv2d", "depthwise separable 2-D convolution (depthwise then pointwise, or pointwise first)",
+    {**_conv_fields(2, filters=True, groups=False, depth_multiplier=True),
+     "order": Field("choice", default="depthwise_first", choices=("depthwise_first", "pointwise_first"),
+                    doc="which step runs first"),
+     "activation": Field("choice", default="none", choices=("none", "relu", "relu6", "sigmoid", "tanh"),
+                         doc="activation applied between the two steps")},
+    _separable_shape, _separable_cost, _describe_separable)
+
+KINDS = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D]

@@ -1,0 +1,41 @@
+"""Dense (fully connected): ``units`` outputs, each a dot product with the last input axis.
+
+On an input of shape ``(..., n)`` it acts on the last axis, as in Keras:
+``macs = prod(leading axes) · n · units``, ``weights = n · units``, ``biases = units``.
+MobileNet's classifier: 1024 · 1000 = 1,024,000 MACs and weights, 1,000 biases.
+"""
+
+from __future__ import annotations
+
+import math
+
+from convcost.layers.base import Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError
+
+
+def _shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    if not inputs[0]:
+        raise ShapeError("E404", "dense needs an input with at least one axis")
+    return inputs[0][:-1] + (attrs.units,)
+
+
+def _cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    n = inputs[0][-1]
+    outputs = math.prod(out)
+    weights = n * attrs.units
+    return Cost(
+        macs=outputs * n,
+        mults=outputs * n,
+        adds=outputs * (n - 1) + (outputs if attrs.bias else 0),
+        effective_mults=outputs * n,
+        weights=weights,
+        biases=attrs.units if attrs.bias else 0,
+        parts=(Part("dense", outputs * n, weights),),
+    )
+
+
+KINDS = [
+    LayerKind("dense", "fully connected layer on the last axis",
+              {"units": Field("int", required=True, minimum=1, doc="number of outputs"),
+               "bias": Field("bool", default=True, doc="add a learned bias per output")},
+              _shape, _cost, lambda a: str(a.units)),
+]

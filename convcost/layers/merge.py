@@ -1,0 +1,47 @@
+"""Merge layers with two or more inputs: add (elementwise sum, e.g. a residual connection) and
+concat (join along an axis, e.g. Inception branches).
+
+add: all input shapes equal; ``(inputs - 1) · elements`` adds. concat: shapes equal except along
+``axis``; no arithmetic.
+"""
+
+from __future__ import annotations
+
+from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, ShapeError, elements, format_shape
+
+
+def _add_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    first = inputs[0]
+    for other in inputs[1:]:
+        if other != first:
+            shapes = ", ".join(format_shape(s) for s in inputs)
+            raise ShapeError("E402", f"add needs inputs of one shape, got {shapes}", field="inputs",
+                             hint="every input of add must have the same height, width and channels")
+    return first
+
+
+def _add_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost(adds=(len(inputs) - 1) * elements(out))
+
+
+def _concat_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    rank = len(inputs[0])
+    axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
+    if not 0 <= axis < rank:
+        raise ShapeError("E205", f"concat axis {attrs.axis} is out of range for inputs of rank {rank}", field="axis")
+    for other in inputs[1:]:
+        if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, inputs[0])) if i != axis):
+            shapes = ", ".join(format_shape(s) for s in inputs)
+            raise ShapeError("E402", f"concat along axis {attrs.axis} needs shapes that agree on every other axis, "
+                                     f"got {shapes}", field="inputs")
+    return inputs[0][:axis] + (sum(s[axis] for s in inputs),) + inputs[0][axis + 1:]
+
+
+KINDS = [
+    LayerKind("add", "elementwise sum of two or more inputs (residual connection)", {}, _add_shape, _add_cost,
+              min_inputs=2, max_inputs=None),
+    LayerKind("concat", "join two or more inputs along an axis (default: channels)",
+              {"axis": Field("int", default=-1, doc="axis to join along; -1 is the channel axis")},
+              _concat_shape, lambda attrs, inputs, out: Cost(), lambda a: f"axis {a.axis}" if a.axis != -1 else "",
+              min_inputs=2, max_inputs=None),
+]

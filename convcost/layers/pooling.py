@@ -1,0 +1,93 @@
+"""Pooling: max/average over windows (2-D and 3-D) and global max/average pooling.
+
+Windowed pooling uses the convolution geometry with dilation 1; ``stride`` defaults to the
+kernel size, as in Keras. Per output element with a window of ``k = prod(kernel)`` taps:
+
+    max      k - 1 comparisons        (padding taps included, as for convolutions)
+    average  k - 1 adds, 1 division
+
+Global pooling reduces every spatial axis to one value per channel: ``S - 1`` comparisons or
+``S - 1`` adds and 1 division per channel, ``S`` the number of spatial positions.
+MobileNet: global average pooling of 7×7×1024 is 1024·48 adds and 1024 divisions.
+"""
+
+from __future__ import annotations
+
+import math
+
+from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, elements, format_shape,
+                                  require_rank, resolve_padding, spatial_output)
+
+
+def _fields(rank: int) -> dict[str, Field]:
+    return {
+        "kernel": Field("size", required=True, minimum=1, rank=rank, doc="window size"),
+        "stride": Field("size", default=None, minimum=1, rank=rank, doc="step between windows (default: kernel)"),
+        "padding": Field("padding", default="valid", rank=rank, doc="valid | same | int | per-axis ints or pairs"),
+    }
+
+
+def _stride(attrs: Attrs) -> Shape:
+    return attrs.stride if attrs.stride is not None else attrs.kernel
+
+
+def _pool_shape(kind: str):
+    def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+        rank = len(attrs.kernel)
+        require_rank(inputs[0], rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
+        spatial = inputs[0][:-1]
+        ones = (1,) * rank
+        pads = resolve_padding(attrs.padding, spatial, attrs.kernel, _stride(attrs), ones)
+        return spatial_output(spatial, attrs.kernel, _stride(attrs), pads, ones, kind) + (inputs[0][-1],)
+    return output_shape
+
+
+def _max_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost(comparisons=elements(out) * (math.prod(attrs.kernel) - 1))
+
+
+def _average_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost(adds=elements(out) * (math.prod(attrs.kernel) - 1), divisions=elements(out))
+
+
+def _describe(attrs: Attrs) -> str:
+    text = "×".join(map(str, attrs.kernel))
+    stride = _stride(attrs)
+    if any(s != 1 for s in stride):
+        text += "/" + ("×".join(map(str, stride)) if len(set(stride)) > 1 else str(stride[0]))
+    if isinstance(attrs.padding, str):
+        text += f" {attrs.padding}"
+    return text
+
+
+def _global_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+    shape = inputs[0]
+    if len(shape) < 2:
+        raise ShapeError("E404", f"global pooling needs spatial axes and channels, got shape {format_shape(shape)}")
+    return (1,) * (len(shape) - 1) + (shape[-1],) if attrs.keepdims else (shape[-1],)
+
+
+def _global_max_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    positions = elements(inputs[0][:-1])
+    return Cost(comparisons=inputs[0][-1] * (positions - 1))
+
+
+def _global_average_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    positions = elements(inputs[0][:-1])
+    return Cost(adds=inputs[0][-1] * (positions - 1), divisions=inputs[0][-1])
+
+
+_GLOBAL_FIELDS = {"keepdims": Field("bool", default=False, doc="keep the spatial axes as size 1")}
+
+KINDS = [
+    LayerKind("max_pooling2d", "2-D max pooling", _fields(2), _pool_shape("max_pooling2d"), _max_cost, _describe),
+    LayerKind("average_pooling2d", "2-D average pooling", _fields(2), _pool_shape("average_pooling2d"),
+              _average_cost, _describe),
+    LayerKind("max_pooling3d", "3-D max pooling", _fields(3), _pool_shape("max_pooling3d"), _max_cost, _describe),
+    LayerKind("average_pooling3d", "3-D average pooling", _fields(3), _pool_shape("average_pooling3d"),
+              _average_cost, _describe),
+    LayerKind("global_average_pooling", "average over all spatial positions, per channel (2-D or 3-D)",
+              _GLOBAL_FIELDS, _global_shape, _global_average_cost),
+    LayerKind("global_max_pooling", "maximum over all spatial positions, per channel (2-D or 3-D)",
+              _GLOBAL_FIELDS, _global_shape, _global_max_cost),
+]
