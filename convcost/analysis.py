@@ -6,7 +6,7 @@ The counting conventions are in ``convcost.layers`` (one rule per kind) and docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 
 from convcost.errors import Problem, SpecError
@@ -25,12 +25,18 @@ class LayerRecord:
 
     name: str
     kind: str
-    description: str  # "32 3×3/2 same", for tables
     inputs: tuple[str, ...]
     input_shapes: tuple[Shape, ...]
     output_shape: Shape
     cost: Cost
     activation_elements: int  # output elements, whole batch
+
+    attrs: object = None  # the node's Attrs, for the description
+
+    @property
+    def description(self) -> str:
+        """The layer's configuration in a few characters: "32 3×3/2 same"."""
+        return KINDS[self.kind].describe(self.attrs)
 
     def __getattr__(self, name: str):  # record.macs, record.params, record.flops ...
         if name.startswith("_"):
@@ -157,12 +163,19 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
         records.append(record)
     if problems:
         raise SpecError(problems)
-    totals = sum((r.cost for r in records), Cost())
     return Analysis(
-        graph, tuple(records), replace(totals, parts=()), batch, dtype,
+        graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
         activation_elements=sum(r.activation_elements for r in records),
         peak_activation_elements=batch * peak_live_elements(graph, shapes),
     )
+
+
+_COST_FIELDS = tuple(f.name for f in fields(Cost) if f.name != "parts")
+
+
+def _sum_costs(costs: list[Cost]) -> Cost:
+    """Field-by-field totals (parts are per layer only)."""
+    return Cost(**{name: sum(getattr(c, name) for c in costs) for name in _COST_FIELDS})
 
 
 def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> LayerRecord:
@@ -171,8 +184,8 @@ def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> Lay
     cost = kind.cost(node.attrs, input_shapes, output_shape)
     if batch != 1:
         cost = replace(cost, **{f: getattr(cost, f) * batch for f in _PER_SAMPLE})
-    return LayerRecord(node.name, node.kind, kind.describe(node.attrs), node.inputs, input_shapes, output_shape,
-                       cost, batch * elements(output_shape))
+    return LayerRecord(node.name, node.kind, node.inputs, input_shapes, output_shape, cost,
+                       batch * elements(output_shape), node.attrs)
 
 
 def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:

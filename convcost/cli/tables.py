@@ -22,17 +22,16 @@ def print_report(analysis: Analysis) -> None:
     title = f"[bold]{graph.name}[/]  input {shape(graph.input_shape)}" + (f"  ({params})" if params else "")
     layers = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     layers.add_column("#", justify="right", style="dim")
-    layers.add_column("layer", no_wrap=True)
-    layers.add_column("kind", no_wrap=True)
-    layers.add_column("config")
-    layers.add_column("output", justify="right")
-    layers.add_column("MACs", justify="right")
-    layers.add_column("params", justify="right")
-    layers.add_column("% MACs", justify="right")
+    layers.add_column("layer", no_wrap=True, overflow="fold")
+    layers.add_column("kind", ratio=1)
+    layers.add_column("output", justify="right", no_wrap=True)
+    layers.add_column("MACs", justify="right", no_wrap=True)
+    layers.add_column("params", justify="right", no_wrap=True)
+    layers.add_column("% MACs", justify="right", no_wrap=True)
     total = analysis.totals.macs
     for i, record in enumerate(analysis.layers, 1):
         share = record.macs / total if total else 0
-        layers.add_row(str(i), record.name, record.kind, record.description, shape(record.output_shape),
+        layers.add_row(str(i), record.name, f"{record.kind} {record.description}".rstrip(), shape(record.output_shape),
                        thousands(record.macs) if record.macs else "", thousands(record.params) if record.params else "",
                        percent(share) if record.macs else "")
     out.print(layers)

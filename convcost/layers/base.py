@@ -48,31 +48,23 @@ class Field:
 class Attrs:
     """A layer's normalized attributes: read-only, attribute access (``attrs.kernel``)."""
 
-    __slots__ = ("_values",)
-
     def __init__(self, values: dict[str, Any]):
-        object.__setattr__(self, "_values", dict(values))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        self.__dict__.update(values)
 
     def __setattr__(self, name, value):
         raise AttributeError("layer attributes are read-only")
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
+        return dict(self.__dict__)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Attrs) and self._values == other._values
+        return isinstance(other, Attrs) and self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+        return hash(tuple(sorted((k, repr(v)) for k, v in self.__dict__.items())))
 
     def __repr__(self) -> str:
-        return f"Attrs({self._values!r})"
+        return f"Attrs({self.__dict__!r})"
 
 
 @dataclass(frozen=True)

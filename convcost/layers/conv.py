@@ -105,7 +105,7 @@ def _window_text(attrs: Attrs) -> str:
         text += " d" + ",".join(map(str, attrs.dilation))
     if attrs.padding == "same":
         text += " same"
-    elif any(p != (0, 0) for p in attrs.padding):
+    elif attrs.padding != "valid" and any(p != (0, 0) for p in attrs.padding):
         text += " pad " + ",".join(f"{b}:{e}" if b != e else str(b) for b, e in attrs.padding)
     return text
 
