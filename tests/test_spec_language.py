@@ -1,0 +1,146 @@
+"""The spec language: parameters and expressions, blocks, repeat, names, inputs and merges."""
+
+import pytest
+
+import convcost
+from convcost.errors import SpecError
+
+
+def build(text: str, overrides=None):
+    return convcost.loads(text).build(overrides)
+
+
+def test_parameters_depend_on_earlier_ones_and_can_be_overridden():
+    text = """
+parameters:
+  alpha: 1.0
+  rho: 1.0
+  resolution: round(224 * rho)
+  width: make_divisible(32 * alpha, 8)
+input: [resolution, resolution, 3]
+layers:
+  - {kind: conv2d, filters: width, kernel: 3}
+"""
+    graph = build(text)
+    assert graph.input_shape == (224, 224, 3) and graph.nodes[0].attrs.filters == 32
+    graph = build(text, {"rho": "0.571", "alpha": "0.75"})
+    assert graph.input_shape == (128, 128, 3) and graph.nodes[0].attrs.filters == 24
+    assert graph.parameters["resolution"] == 128
+    assert build(text, {"resolution": "100 + 60"}).input_shape == (160, 160, 3)
+
+
+def test_expressions_are_exact():
+    # 0.1 * 30 is 3.0000000000000004 in floating point; convcost's arithmetic is exact.
+    graph = build("parameters: {a: 0.1}\ninput: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: a * 30, kernel: 1}\n")
+    assert graph.nodes[0].attrs.filters == 3
+    functions = "max(1, min(7, 5)) + int(2.9) + floor(-0.5) + ceil(0.2) + abs(-1) + 7 // 2 + 7 % 4 + round(2.5)"
+    graph = build(f"input: [8, 8, 3]\nlayers:\n  - {{kind: conv2d, filters: '{functions}', kernel: 1}}\n")
+    assert graph.nodes[0].attrs.filters == 5 + 2 - 1 + 1 + 1 + 3 + 3 + 2
+
+
+@pytest.mark.parametrize("expression, code", [
+    ("alpah * 2", "E301"),
+    ("sqrt(4)", "E302"),
+    ("__import__('os').system('true')", "E300"),
+    ("(1).__class__", "E300"),
+    ("2 ** 8", "E300"),
+    ("1 / 0", "E303"),
+    ("lambda: 1", "E300"),
+])
+def test_bad_expressions_are_located_errors(expression, code):
+    text = f'parameters: {{alpha: 1}}\ninput: [8, 8, 3]\nlayers:\n  - {{kind: conv2d, filters: "{expression}", kernel: 1}}\n'
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    problem = caught.value.problems[0]
+    assert problem.code == code
+    assert problem.location.line == 4
+
+
+def test_blocks_repeat_and_names():
+    text = """
+input: [16, 16, 8]
+blocks:
+  unit:
+    parameters: {filters: null, stride: 1}
+    layers:
+      - {kind: conv2d, name: conv, filters: filters, kernel: 3, stride: stride, padding: same}
+      - relu
+layers:
+  - {kind: unit, name: first, filters: 8, stride: 2}
+  - {kind: unit, filters: 8, repeat: 3}
+  - {kind: batch_norm, repeat: 2}
+"""
+    names = [node.name for node in build(text).nodes]
+    assert names == ["first/conv", "first/relu_1",
+                     "unit_1/conv", "unit_1/relu_1", "unit_2/conv", "unit_2/relu_1", "unit_3/conv", "unit_3/relu_1",
+                     "batch_norm_1", "batch_norm_2"]
+    graph = build(text)
+    assert graph.nodes[2].inputs == ("first/relu_1",)  # a block reads what came before it
+    assert graph.nodes[4].inputs == ("unit_1/relu_1",)  # each repetition reads the previous one
+
+
+def test_residual_dag_and_merges():
+    text = """
+input: [8, 8, 4]
+layers:
+  - {kind: conv2d, name: a, filters: 4, kernel: 3, padding: same}
+  - {kind: conv2d, name: b, filters: 4, kernel: 3, padding: same}
+  - {kind: add, name: sum, inputs: [b, input]}
+  - {kind: concat, name: cat, inputs: [sum, a]}
+"""
+    result = convcost.analyze(convcost.loads(text))
+    assert result.layer("sum").inputs == ("b", "input")
+    assert result.layer("sum").adds == 8 * 8 * 4
+    assert result.layer("cat").output_shape == (8, 8, 8)
+
+
+def test_repeat_zero_drops_an_item():
+    graph = build("parameters: {enabled: 0}\ninput: [4, 4, 1]\nlayers:\n  - {kind: relu, repeat: enabled}\n  - sigmoid\n")
+    assert [n.kind for n in graph.nodes] == ["sigmoid"]
+
+
+def test_ten_thousand_layers_through_repeat():
+    text = """
+input: [4, 4, 2]
+blocks:
+  pair:
+    layers: [relu, {kind: batch_norm}]
+layers:
+  - {kind: pair, repeat: 5000}
+"""
+    result = convcost.analyze(convcost.loads(text))
+    assert len(result.layers) == 10_000
+    assert result.totals.mults == 5000 * 32
+
+
+@pytest.mark.parametrize("text, code, line", [
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2dd, filters: 8, kernel: 3}\n", "E201", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 8, kernal: 3}\n", "E202", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, kernel: 3}\n", "E203", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 8, kernel: 3, stride: 0}\n", "E205", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 2.5, kernel: 3}\n", "E206", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 8, kernel: 9}\n", "E403", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 8, kernel: 3, groups: 2}\n", "E405", 3),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, name: a, filters: 8, kernel: 3}\n"
+     "  - {kind: add, inputs: [a, input]}\n", "E402", 4),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: add, inputs: [later, input]}\n  - {kind: relu, name: later}\n", "E400", 3),
+])
+def test_errors_are_located(text, code, line):
+    with pytest.raises(SpecError) as caught:
+        convcost.analyze(convcost.loads(text, "net.yaml"))
+    problem = caught.value.problems[0]
+    assert (problem.code, problem.location.path, problem.location.line) == (code, "net.yaml", line)
+
+
+def test_add_mismatch_shows_both_shapes():
+    text = "input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, name: a, filters: 8, kernel: 3}\n  - {kind: add, inputs: [a, input]}\n"
+    with pytest.raises(SpecError) as caught:
+        convcost.analyze(convcost.loads(text))
+    assert "6×6×8" in str(caught.value) and "8×8×3" in str(caught.value)
+
+
+def test_unknown_set_parameter_suggests_the_name(mobilenet_spec):
+    with pytest.raises(SpecError) as caught:
+        mobilenet_spec.build({"alhpa": "0.5"})
+    assert caught.value.problems[0].code == "E304"
+    assert "alpha" in caught.value.problems[0].hint
