@@ -141,3 +141,11 @@ def test_make_divisible_matches_mobilenet_v2_reference():
     assert make_divisible(20) == 24  # nearest multiple of 8 is 16, but 16 < 0.9 · 20
     assert make_divisible(96 * Fraction(35, 100), 8) == 32
     assert make_divisible(3, 8) == 8  # never below the divisor
+
+
+def test_docstring_examples():
+    import doctest
+
+    import convcost.render.text
+
+    assert doctest.testmod(convcost.render.text).failed == 0

@@ -2,26 +2,41 @@
 
 Exit codes (like ruff and sqlfluff): 0 ok, 1 a check failed (over budget, counts disagree),
 2 bad input or usage, 3 an internal error (a bug: please report it with --debug output).
+
+Commands are imported only when they run: ``convcost report`` loads the report module alone, so
+start-up stays close to the interpreter's own (benchmarks/report_speed.py). ``--help`` and
+``convcost.cli.app`` (for tests and embedding) load them all.
 """
 
 from __future__ import annotations
 
-import typer
+import sys
+from importlib import import_module
 
-app = typer.Typer(
-    name="convcost",
-    help="Exact output shapes, multiplications and parameters of convolutional networks, from a YAML spec.\n\n"
-         "Start with:  convcost report mobilenet",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# command name -> module that registers it on convcost.cli.base.app, in --help order
+COMMANDS = {
+    "report": "convcost.cli.report",
+    "kinds": "convcost.cli.kinds",
+}
 
-# Each module adds its command to `app` when imported.
-from convcost.cli import report as _report  # noqa: E402,F401
-from convcost.cli import kinds as _kinds  # noqa: E402,F401
+
+def load_commands(names=None):
+    """Import the modules of ``names`` (default: every command); return the typer app."""
+    from convcost.cli.base import app
+
+    for name in names or COMMANDS:
+        import_module(COMMANDS[name])
+    return app
+
+
+def __getattr__(name: str):
+    if name == "app":  # ``from convcost.cli import app``: the app with every command
+        return load_commands()
+    raise AttributeError(name)
 
 
 def main() -> None:
+    words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
+    command = words[0] if words else None
+    app = load_commands([command] if command in COMMANDS else None)
     app()

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from convcost.cli import app
+from convcost.cli.base import app
 from convcost.cli.common import fail, write
 
 

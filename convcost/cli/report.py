@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from convcost.cli import app
+from convcost.cli.base import app
 from convcost.cli.common import SET_HELP, SPEC_HELP, handled, parse_sets, write
 
 

@@ -1,55 +1,40 @@
-"""Rich tables for the terminal (imported only when a table is printed)."""
+"""The report as terminal tables: layers, totals and the breakdown by layer type."""
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
+import os
+import sys
 
 from convcost.analysis import Analysis
 from convcost.render.numbers import percent, shape, thousands
 from convcost.render.report import BREAKDOWN_LABELS, totals_rows
+from convcost.render.text import table
 
 
-def console() -> Console:
-    return Console(highlight=False)
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def report_text(analysis: Analysis, color: bool = False) -> str:
+    graph = analysis.graph
+    params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in graph.parameters.items())
+    title = f"{graph.name}  input {shape(graph.input_shape)}" + (f"  ({params})" if params else "")
+    total = analysis.totals.macs
+    rows = [[str(i), r.name, f"{r.kind} {r.description}".rstrip(), shape(r.output_shape),
+             thousands(r.macs) if r.macs else "", thousands(r.params) if r.params else "",
+             percent(r.macs / total) if r.macs else ""]
+            for i, r in enumerate(analysis.layers, 1)]
+    layers = table(["#", "layer", "kind", "output", "MACs", "params", "% MACs"], rows, title=title,
+                   right={0, 3, 4, 5, 6}, color=color)
+    totals = table(["count", "value"], [list(row) for row in totals_rows(analysis)],
+                   title="Totals" + (f" (batch {analysis.batch})" if analysis.batch != 1 else ""),
+                   right={1}, color=color, show_header=False)
+    breakdown = table(["type", "MACs", "share", "weights", "share"],
+                      [[BREAKDOWN_LABELS[b["category"]], thousands(b["macs"]), percent(b["macs_share"]),
+                        thousands(b["weights"]), percent(b["weights_share"])] for b in analysis.breakdown()],
+                      title="By layer type (as MobileNet Table 2)", right={1, 2, 3, 4}, color=color)
+    return f"{layers}\n\n{totals}\n\n{breakdown}\n"
 
 
 def print_report(analysis: Analysis) -> None:
-    out = console()
-    graph = analysis.graph
-    params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in graph.parameters.items())
-    title = f"[bold]{graph.name}[/]  input {shape(graph.input_shape)}" + (f"  ({params})" if params else "")
-    layers = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    layers.add_column("#", justify="right", style="dim")
-    layers.add_column("layer", no_wrap=True, overflow="fold")
-    layers.add_column("kind", ratio=1)
-    layers.add_column("output", justify="right", no_wrap=True)
-    layers.add_column("MACs", justify="right", no_wrap=True)
-    layers.add_column("params", justify="right", no_wrap=True)
-    layers.add_column("% MACs", justify="right", no_wrap=True)
-    total = analysis.totals.macs
-    for i, record in enumerate(analysis.layers, 1):
-        share = record.macs / total if total else 0
-        layers.add_row(str(i), record.name, f"{record.kind} {record.description}".rstrip(), shape(record.output_shape),
-                       thousands(record.macs) if record.macs else "", thousands(record.params) if record.params else "",
-                       percent(share) if record.macs else "")
-    out.print(layers)
-
-    totals = Table(title="Totals" + (f" (batch {analysis.batch})" if analysis.batch != 1 else ""),
-                   box=box.SIMPLE_HEAD, title_justify="left", show_header=False, pad_edge=False)
-    totals.add_column("count")
-    totals.add_column("value", justify="right")
-    for label, value in totals_rows(analysis):
-        totals.add_row(label, value)
-    out.print(totals)
-
-    breakdown = Table(title="By layer type (as MobileNet Table 2)", box=box.SIMPLE_HEAD, title_justify="left",
-                      pad_edge=False)
-    for column, justify in (("type", "left"), ("MACs", "right"), ("share", "right"), ("weights", "right"),
-                            ("share", "right")):
-        breakdown.add_column(column, justify=justify)
-    for row in analysis.breakdown():
-        breakdown.add_row(BREAKDOWN_LABELS[row["category"]], thousands(row["macs"]), percent(row["macs_share"]),
-                          thousands(row["weights"]), percent(row["weights_share"]))
-    out.print(breakdown)
+    sys.stdout.write(report_text(analysis, color=use_color()))

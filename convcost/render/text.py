@@ -1,0 +1,37 @@
+"""Aligned plain-text tables for the terminal.
+
+The report's table is drawn here rather than with rich: rich measures every cell and needs
+~60 ms for Xception's 134 rows, more than the whole rest of `convcost report` (the start-up budget is
+in benchmarks/report_speed.py). Bold titles and header use ANSI codes only when asked (a terminal
+without NO_COLOR).
+"""
+
+from __future__ import annotations
+
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def table(headers: list[str], rows: list[list[str]], *, title: str = "", right: set[int] = frozenset(),
+          color: bool = False, show_header: bool = True) -> str:
+    """A table with one space-padded column per header; columns in ``right`` are right-aligned.
+
+    >>> print(table(["a", "bb"], [["1", "22"], ["333", "4"]], right={1}))
+    a    bb
+    ───  ──
+    1    22
+    333   4
+    """
+    widths = [max([len(h) if show_header else 0] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = []
+    if title:
+        out.append(f"{BOLD}{title}{RESET}" if color else title)
+    if show_header:
+        header = line(headers)
+        out.append(f"{BOLD}{header}{RESET}" if color else header)
+        out.append("  ".join("─" * w for w in widths))
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)

@@ -1,0 +1,52 @@
+"""The examples in docs/spec.md and README.md work as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import convcost
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_DOC = (ROOT / "docs" / "spec.md").read_text()
+YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", SPEC_DOC, re.S)
+
+
+def layer_examples():
+    for block in YAML_BLOCKS:
+        for line in block.splitlines():
+            item = line.split("  #")[0].strip()
+            if item.startswith("- ") and not line.startswith(" "):
+                yield item
+
+
+def test_the_first_example_is_a_complete_spec():
+    result = convcost.analyze(convcost.loads(YAML_BLOCKS[0]))
+    assert result.layers[-1].output_shape == (10,)
+
+
+@pytest.mark.parametrize("item", sorted(set(layer_examples())))
+def test_every_layer_example_builds(item):
+    three_d = "3d" in item
+    shape = "[8, 16, 16, 8]" if three_d else "[16, 16, 8]"
+    preamble = ("  - {kind: conv2d, name: branch_a, filters: 8, kernel: 1}\n"
+                "  - {kind: conv2d, name: branch_b, inputs: input, filters: 8, kernel: 1}\n") if not three_d else ""
+    text = f"input: {shape}\nlayers:\n{preamble}  {item}\n"
+    if "kind: dense" in item and "3d" not in item:
+        text = f"input: [64]\nlayers:\n  {item}\n"
+    convcost.analyze(convcost.loads(text))
+
+
+def test_every_layer_kind_has_an_example():
+    from convcost.layers import KINDS
+
+    documented = set(re.findall(r"kind: (\w+)", SPEC_DOC)) | set(re.findall(r"^- (\w+)\s*(?:#|$)", SPEC_DOC, re.M))
+    missing = [kind for kind in KINDS if kind not in documented and f"- {kind}" not in SPEC_DOC
+               and f"**{kind}**" not in SPEC_DOC]
+    assert not missing
+
+
+def test_every_shipped_spec_is_listed_and_reports():
+    for name in convcost.shipped_specs():
+        assert f"`{name}`" in SPEC_DOC, name
+        assert convcost.report(name).totals.macs > 0
