@@ -50,3 +50,29 @@ def test_every_shipped_spec_is_listed_and_reports():
     for name in convcost.shipped_specs():
         assert f"`{name}`" in SPEC_DOC, name
         assert convcost.report(name).totals.macs > 0
+
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_spec_example():
+    block = re.findall(r"```yaml\n(.*?)```", README, re.S)[0]
+    result = convcost.analyze(convcost.loads(block))
+    assert result.layer("add_1").output_shape == (16, 16, 32)
+
+
+def test_readme_python_example(capsys):
+    block = re.findall(r"```python\n(.*?)```", README, re.S)[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # the README's own example code, nothing else
+    result = namespace["result"]
+    for line in block.splitlines():  # every "# 123_456" comment after an expression is its value
+        match = re.match(r"^(result[^#]*?)\s+#\s+([\d_]+|\([\d, ]+\))\s*$", line)
+        if match:
+            assert eval(match.group(1), namespace) == eval(match.group(2)), line  # test-only check of README text
+
+
+def test_readme_quick_start_commands_match_ci():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install '.[test]' && python -m pytest" in README
+    assert "\npip install '.[test]' && python -m pytest\n" in ci  # verbatim
