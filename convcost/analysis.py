@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 
-from convcost.errors import Problem, SpecError
+from convcost.errors import Problem, SpecError, finish
 from convcost.graph import INPUT, Graph, LayerNode
 from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
 from convcost.layers.base import elements
@@ -85,20 +85,8 @@ class Analysis:
         ]
 
     def totals_dict(self) -> dict:
-        t = self.totals
-        return {
-            "macs": t.macs, "mults": t.mults, "adds": t.adds, "comparisons": t.comparisons,
-            "divisions": t.divisions, "exponentials": t.exponentials, "flops": t.flops,
-            "effective_mults": t.effective_mults, "padding_mults": t.mults - t.effective_mults,
-            "params": t.params, "trainable_params": t.trainable_params,
-            "non_trainable_params": t.non_trainable_params, "weights": t.weights, "biases": t.biases,
-            "bn_trainable": t.bn_trainable, "bn_non_trainable": t.bn_non_trainable,
-            "activation_elements": self.activation_elements,
-            "activation_bytes": self.activation_elements * self.dtype_bytes,
-            "peak_activation_elements": self.peak_activation_elements,
-            "peak_activation_bytes": self.peak_activation_bytes,
-            "layers": len(self.layers),
-        }
+        return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
+                            self.dtype_bytes, len(self.layers))
 
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
@@ -135,6 +123,24 @@ class Analysis:
         }
 
 
+def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
+                 layers: int) -> dict:
+    """The totals as a flat dict (the ``totals`` object of the JSON report)."""
+    return {
+        "macs": t.macs, "mults": t.mults, "adds": t.adds, "comparisons": t.comparisons,
+        "divisions": t.divisions, "exponentials": t.exponentials, "flops": t.flops,
+        "effective_mults": t.effective_mults, "padding_mults": t.mults - t.effective_mults,
+        "params": t.params, "trainable_params": t.trainable_params,
+        "non_trainable_params": t.non_trainable_params, "weights": t.weights, "biases": t.biases,
+        "bn_trainable": t.bn_trainable, "bn_non_trainable": t.bn_non_trainable,
+        "activation_elements": activation_elements,
+        "activation_bytes": activation_elements * dtype_bytes,
+        "peak_activation_elements": peak_activation_elements,
+        "peak_activation_bytes": peak_activation_elements * dtype_bytes,
+        "layers": layers,
+    }
+
+
 def _share(part: int, whole: int) -> float:
     return float(Fraction(part, whole)) if whole else 0.0
 
@@ -156,18 +162,43 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
         try:
             record = _record(node, input_shapes, batch)
         except ShapeError as error:
-            problems.append(Problem(error.code, f"layer '{node.name}': {error.message}",
-                                    node.where(error.field), error.hint))
+            problems.append(shape_problem(node, error, input_shapes))
             continue
         shapes[node.name] = record.output_shape
         records.append(record)
     if problems:
-        raise SpecError(problems)
+        raise SpecError(finish(problems))
     return Analysis(
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
         activation_elements=sum(r.activation_elements for r in records),
         peak_activation_elements=batch * peak_live_elements(graph, shapes),
     )
+
+
+def shape_problem(node: LayerNode, error: ShapeError, input_shapes: tuple[Shape, ...]) -> Problem:
+    """A rule's ShapeError as a located problem: "conv2d 'conv3': …", at the field it concerns, with
+    the names of the inputs when the problem is about them."""
+    message = f"{node.kind} '{node.name}': {error.message}"
+    if error.code in ("E402", "E404"):
+        message += " (from " + ", ".join(f"'{name}'" for name in node.inputs[:6]) + \
+                   (", …" if len(node.inputs) > 6 else "") + ")"
+    return Problem(error.code, message, node.where(error.field), error.hint)
+
+
+def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
+    """The shape problems of layer nodes in order (a partial graph: layers whose inputs are unknown
+    or failed are skipped, so one mistake is reported once)."""
+    shapes: dict[str, Shape] = {INPUT: input_shape}
+    problems: list[Problem] = []
+    for node in nodes:
+        if any(name not in shapes for name in node.inputs):
+            continue
+        input_shapes = tuple(shapes[name] for name in node.inputs)
+        try:
+            shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
+        except ShapeError as error:
+            problems.append(shape_problem(node, error, input_shapes))
+    return problems
 
 
 _COST_FIELDS = tuple(f.name for f in fields(Cost) if f.name != "parts")
@@ -195,22 +226,115 @@ def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
     that reads it (the input from the start; outputs nobody reads stay alive to the end). While a
     layer runs, its inputs and its output are alive together; nothing is computed in place.
     """
-    remaining = {name: 0 for name in shapes}
-    for node in graph.nodes:
-        for name in set(node.inputs):
-            remaining[name] += 1
-    live = {INPUT: elements(shapes[INPUT])}
-    live_total = peak = live[INPUT]
-    for node in graph.nodes:
-        out = elements(shapes[node.name])
-        peak = max(peak, live_total + out)
-        live[node.name] = out
-        live_total += out
-        for name in set(node.inputs):
-            remaining[name] -= 1
-            if remaining[name] == 0:
-                live_total -= live.pop(name)
+    return _peak_live(graph.nodes, {name: elements(shape) for name, shape in shapes.items()})
+
+
+def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> int:
+    """:func:`peak_live_elements` from each tensor's element count."""
+    last_reader: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        for name in node.inputs:
+            last_reader[name] = index
+    live_total = peak = sizes[INPUT]
+    for index, node in enumerate(nodes):
+        live_total += sizes[node.name]
+        if live_total > peak:
+            peak = live_total
+        inputs = node.inputs
+        if len(inputs) == 1:
+            if last_reader[inputs[0]] == index:
+                live_total -= sizes[inputs[0]]
+        else:
+            for name in set(inputs):
+                if last_reader[name] == index:
+                    live_total -= sizes[name]
     return peak
 
 
-__all__ = ["Analysis", "LayerRecord", "analyze", "peak_live_elements", "DTYPE_BYTES"]
+# --- totals only, for sweeps ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Summary:
+    """What :func:`analyze` finds for a whole graph, without the per-layer records: the totals,
+    the activation elements and the peak activation memory. Equal, field by field, to the
+    corresponding values of ``analyze(graph)``."""
+
+    graph: Graph
+    totals: Cost
+    batch: int
+    dtype: str
+    activation_elements: int
+    peak_activation_elements: int
+    layers: int  # how many layers
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        return self.peak_activation_elements * self.dtype_bytes
+
+    def totals_dict(self) -> dict:
+        """The same dict as :meth:`Analysis.totals_dict`."""
+        return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
+                            self.dtype_bytes, self.layers)
+
+
+_FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
+_PER_SAMPLE_INDEX = tuple(_FIELD_INDEX[name] for name in _PER_SAMPLE)
+MEMO_LIMIT = 200_000  # entries; a sweep's memo is cleared when it grows past this
+
+
+def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
+    """The totals of ``analyze(graph)`` computed without building per-layer records.
+
+    Layer rules are pure functions of (kind, attributes, input shapes), so their results are kept
+    in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
+    batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
+    every configuration of a sweep. A graph whose layers cannot take their inputs raises the same
+    SpecError as :func:`analyze`.
+    """
+    if batch < 1:
+        raise ValueError("batch must be >= 1")
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
+    if memo is None:
+        memo = {}
+    elif len(memo) > MEMO_LIMIT:
+        memo.clear()
+    shapes: dict[str, Shape] = {INPUT: graph.input_shape}
+    sizes: dict[str, int] = {INPUT: elements(graph.input_shape)}
+    rows = []
+    for node in graph.nodes:
+        input_shapes = tuple([shapes[name] for name in node.inputs]) if len(node.inputs) != 1 else (
+            shapes[node.inputs[0]],)
+        key = (node.kind, tuple(node.attrs.__dict__.items()), input_shapes)
+        try:
+            hit = memo.get(key)
+        except TypeError:  # an attribute value that cannot be hashed: no memo for this layer
+            key, hit = None, None
+        if hit is None:
+            kind = KINDS[node.kind]
+            try:
+                output_shape = kind.output_shape(node.attrs, input_shapes)
+                cost = kind.cost(node.attrs, input_shapes, output_shape)
+            except ShapeError:
+                analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
+                raise
+            hit = (output_shape, tuple([getattr(cost, name) for name in _COST_FIELDS]), elements(output_shape))
+            if key is not None:
+                memo[key] = hit
+        shapes[node.name] = hit[0]
+        sizes[node.name] = hit[2]
+        rows.append(hit[1])
+    sums = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
+    if batch != 1:
+        for index in _PER_SAMPLE_INDEX:
+            sums[index] *= batch
+    activation = sum(sizes.values()) - sizes[INPUT]
+    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(graph.nodes, sizes),
+                   len(rows))
+
+
+__all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "peak_live_elements", "summarize", "DTYPE_BYTES"]

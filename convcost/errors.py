@@ -58,8 +58,66 @@ def did_you_mean(word: str, choices) -> str | None:
     """``did you mean 'conv2d'?`` for a near miss among ``choices``, else None."""
     import difflib
 
-    close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    word = str(word)
+    if not word or len(word) > 100:
+        return None
+    choices = [str(c) for c in choices]
+    if len(choices) > 500:  # keep the search cheap: only names of a similar length
+        choices = [c for c in choices if abs(len(c) - len(word)) <= 3][:500]
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean {clip(close[0])}?" if close else None
+
+
+def clip(value: object, limit: int = 60) -> str:
+    """A value quoted for a message, shortened and with control characters escaped:
+    ``clip("conv") == "'conv'"``; a 1 MB string becomes its first ``limit`` characters and '…'."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return f"'{text}'"
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, one line, control characters escaped (no quotes)."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def names(items, limit: int = 12) -> str:
+    """``a, b, c`` for a hint, at most ``limit`` names (then '… (N in all)')."""
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
+
+
+def finish(problems: list[Problem]) -> list[Problem]:
+    """Problems in reading order (by line and column; problems without a location first), each
+    reported once: the same code at the same place (a mistake inside a block used many times)
+    becomes one problem that says how often it occurs."""
+    seen: dict[tuple, int] = {}
+    unique: list[Problem] = []
+    counts: list[int] = []
+    for problem in problems:
+        key = (problem.code, problem.location) if problem.location else (problem.code, problem.message)
+        if key in seen:
+            counts[seen[key]] += 1
+            continue
+        seen[key] = len(unique)
+        unique.append(problem)
+        counts.append(1)
+    result = []
+    for problem, count in zip(unique, counts):
+        if count > 1:
+            problem = Problem(problem.code, f"{problem.message} (and {count - 1} more like it from other "
+                                            "instances of the same block or repeat)", problem.location, problem.hint)
+        result.append(problem)
+    result.sort(key=lambda p: (0, "", 0, 0) if p.location is None else
+                (1, p.location.path, p.location.line, p.location.column))
+    return result
 
 
 # The catalogue of codes; docs/errors.md lists the same codes with examples.
@@ -68,7 +126,8 @@ CODES = {
     "E100": "the file cannot be read (missing, a directory, not UTF-8, binary, too large)",
     "E101": "YAML syntax error",
     "E102": "duplicate key in a mapping",
-    "E103": "YAML feature not allowed (language-specific tag, alias expansion too large)",
+    "E103": "YAML feature not allowed (language-specific tag, merge key, complex key, recursive alias, "
+            "nesting too deep, alias expansion too large)",
     "E104": "the document is not a mapping, or is empty",
     # structure and fields
     "E200": "unknown top-level section",
@@ -85,12 +144,25 @@ CODES = {
     "E302": "unknown function in an expression",
     "E303": "arithmetic error (division by zero, bad function argument)",
     "E304": "unknown parameter or bad value in --set",
+    "E305": "a --set parameter that no layer uses (setting it would change nothing)",
     # graph and shapes
-    "E400": "unknown or forward reference in inputs",
+    "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle)",
     "E401": "duplicate layer name",
     "E402": "shapes do not agree at a merge layer",
     "E403": "kernel larger than the padded input (output size below 1)",
     "E404": "input has the wrong rank for this layer",
     "E405": "groups do not divide the channels",
     "E406": "too many layers, or a block that instantiates itself",
+    "E407": "a tensor too large (a dimension above 10^18)",
+    # budgets (convcost check; docs/budgets.md)
+    "E500": "budget file or section has the wrong structure (empty, not a mapping, no 'budgets' or 'path')",
+    "E501": "unknown metric in a budget (metrics are the report's totals and layer keys)",
+    "E502": "unknown key in a budget entry or limit",
+    "E503": "bad limit: not a number, unknown or wrong unit, not a whole number",
+    "E504": "negative limit or allowed increase",
+    "E505": "bad level (warn, error, off) or unknown layer kind in a layer budget",
+    "E506": "a budget that gives no limit, or an entry that limits nothing",
+    "E507": "a layer budget selects no layer of the spec",
+    "E508": "the baseline is not a convcost JSON report",
+    "E509": "no budget applies to the specs checked",
 }

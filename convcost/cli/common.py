@@ -37,12 +37,19 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     raise typer.Exit(code)
 
 
+MAX_SHOWN = 50  # problems printed; the rest are counted
+
+
 def report_problems(error: SpecError) -> None:
-    for problem in error.problems:
+    """Each problem as ``path:line:col: CODE message`` (and its hint) on standard error."""
+    problems = error.problems
+    for problem in problems[:MAX_SHOWN]:
         typer.echo(str(problem), err=True)
-    count = len(error.problems)
+    count = len(problems)
+    if count > MAX_SHOWN:
+        typer.echo(f"… and {count - MAX_SHOWN:,} more", err=True)
     if count > 1:
-        typer.echo(f"{count} problems found", err=True)
+        typer.echo(f"{count:,} problems found", err=True)
 
 
 @contextlib.contextmanager
@@ -55,6 +62,10 @@ def handled(debug: bool = False) -> Iterator[None]:
     except SpecError as error:
         if debug:
             traceback.print_exc()
+        if not error.problems:  # every problem is reported where it is found: this would be a bug
+            typer.echo("internal error: an input error without a message. This is a bug in convcost; run again "
+                       "with --debug and report the traceback.", err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
         report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ConvcostError as error:

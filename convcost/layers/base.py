@@ -139,7 +139,29 @@ def elements(shape: Shape) -> int:
 
 def require_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:
     if len(shape) != rank:
-        raise ShapeError("E404", f"{kind} needs an input of rank {rank} ({layout}), got shape {format_shape(shape)}")
+        hint = None
+        if len(shape) == 1:
+            hint = "its input has no spatial axes (after flatten, dense or global pooling); put it before them"
+        elif rank == 4 and len(shape) == 3:
+            hint = "this is a 3-D layer; for an [H, W, C] input use the 2-D kind"
+        elif rank == 3 and len(shape) == 4:
+            hint = "this is a 2-D layer; for a [D, H, W, C] input use the 3-D kind"
+        raise ShapeError("E404", f"needs an input of rank {rank} {layout}, got {format_shape(shape)} "
+                                 f"(rank {len(shape)})", hint=hint)
+
+
+MAX_DIMENSION = 10**18  # the largest size of any tensor axis (docs/errors.md)
+
+
+def check_dimensions(shape: Shape) -> Shape:
+    """``shape`` if no axis is larger than MAX_DIMENSION, else ShapeError E407 (counts would be
+    meaningless and the numbers ever longer: a chain of depth multipliers grows them exponentially)."""
+    for n in shape:
+        if n > MAX_DIMENSION:
+            shown = f"{n:,}" if len(str(n)) <= 30 else f"a {len(str(n))}-digit number"
+            raise ShapeError("E407", f"the output would have an axis of {shown}, more than 10^18",
+                             hint="check depth_multiplier, concat and padding values")
+    return shape
 
 
 def format_shape(shape: Shape) -> str:
@@ -183,15 +205,21 @@ def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads, dilation: S
         size = conv_output_size(n, k, s, p, d)
         if size < 1:
             span = d * (k - 1) + 1
+            axis_name = _AXIS_NAMES.get(len(sizes), ())[axis:axis + 1] or (f"axis {axis}",)
+            spans = f"{k}" if d == 1 else f"{span} ({k} taps, dilation {d})"
             raise ShapeError(
                 "E403",
-                f"{kind}: kernel spans {span} along spatial axis {axis} but the padded input is only "
-                f"{n + p[0] + p[1]} ({n} + padding {p[0]}+{p[1]})",
+                f"the kernel does not fit the input along the {axis_name[0]}: it spans {spans} but the "
+                f"padded input is only {n + p[0] + p[1]} ({n} + padding {p[0]}+{p[1]}); the output size "
+                f"would be {size}, below 1",
                 field="kernel",
                 hint="use padding: same, a smaller kernel, or a larger input",
             )
         out.append(size)
     return tuple(out)
+
+
+_AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 def taps_inside(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad_begin: int) -> int:
@@ -201,6 +229,8 @@ def taps_inside(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad
     Valid padding: every pair is inside, ``taps_inside(7, 5, 3, 1, 1, 0) == 15``;
     ``same`` on 7 with k=3: the two edge outputs each lose one tap, ``taps_inside(7, 7, 3, 1, 1, 1) == 19``.
     """
+    if kernel > _LOOP_TAPS:  # a huge kernel: the same count in closed form, without a loop per tap
+        return _taps_inside_closed(n, n_out, kernel, stride, dilation, pad_begin)
     total = 0
     for tap in range(kernel):
         offset = tap * dilation - pad_begin  # input index = o·s + offset
@@ -209,3 +239,51 @@ def taps_inside(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad
         if last >= first:
             total += last - first + 1
     return total
+
+
+_LOOP_TAPS = 64  # kernels longer than this use the closed form (same result; tests/test_safety.py)
+
+
+def _taps_inside_closed(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad_begin: int) -> int:
+    """:func:`taps_inside` in O(log) time, so that a kernel of 10^12 taps cannot hang the analysis.
+
+    For tap t the data index of output o is o·s + t·d − p; it is real when 0 <= that < n. The
+    number of outputs o in [0, n_out) with o·s <= x is clamp(floor(x / s) + 1, 0, n_out), so the
+    count of tap t is C(n − 1 + p − t·d) − C(p − 1 − t·d), and summing C over all taps is a clamped
+    floor sum over an arithmetic progression.
+    """
+    if n_out <= 0 or kernel <= 0:
+        return 0
+    return (_clamped_floor_sum(n - 1 + pad_begin, kernel, stride, dilation, n_out)
+            - _clamped_floor_sum(pad_begin - 1, kernel, stride, dilation, n_out))
+
+
+def _clamped_floor_sum(x0: int, taps: int, s: int, d: int, cap: int) -> int:
+    """sum over t in [0, taps) of clamp(floor((x0 - t·d) / s) + 1, 0, cap)."""
+    # f(t) = floor((x0 - t d) / s) + 1 does not increase with t.
+    full_end = min(taps, max(0, (x0 - (cap - 1) * s) // d + 1))  # t < full_end: f(t) >= cap
+    zero_start = min(taps, max(0, x0 // d + 1))  # t >= zero_start: f(t) <= 0
+    total = full_end * cap
+    a, b = full_end, zero_start  # here 0 < f(t) < cap
+    if b > a:
+        m = b - a
+        c = x0 - (b - 1) * d  # >= 0: t = b - 1 - i gives (c + i d) / s
+        total += _floor_sum(m, s, d, c) + m
+    return total
+
+
+def _floor_sum(n: int, m: int, a: int, b: int) -> int:
+    """sum over i in [0, n) of floor((a·i + b) / m), for n >= 0, m >= 1, a >= 0, b >= 0."""
+    total = 0
+    while True:
+        if a >= m:
+            total += (n - 1) * n // 2 * (a // m)
+            a %= m
+        if b >= m:
+            total += n * (b // m)
+            b %= m
+        y_max = a * n + b
+        if y_max < m:
+            return total
+        n, b = divmod(y_max, m)
+        m, a = a, m

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from convcost.layers.activation import ACTIVATION_COSTS
-from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError,
+from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError, check_dimensions,
                                   require_rank, resolve_padding, spatial_output, taps_inside)
 
 
@@ -78,14 +78,22 @@ def _geometry(attrs: Attrs, in_shape: Shape, kind: str):
 
 def _check_groups(c_in: int, filters: int, groups: int, kind: str) -> None:
     if c_in % groups or filters % groups:
-        raise ShapeError("E405", f"{kind}: groups={groups} must divide the input channels ({c_in}) "
-                                 f"and the filters ({filters})", field="groups")
+        common = math.gcd(c_in, filters)
+        hint = None
+        if common <= 10**8:
+            small = [g for g in range(1, math.isqrt(common) + 1) if common % g == 0]
+            divisors = sorted(set(small + [common // g for g in small]))
+            hint = ("groups that divide both: " + ", ".join(map(str, divisors[:12]))
+                    + (", …" if len(divisors) > 12 else ""))
+        raise ShapeError("E405", f"groups={groups} must divide both the input channels ({c_in}) and the filters "
+                                 f"({filters})", field="groups", hint=hint)
 
 
 # --- conv2d / conv3d ----------------------------------------------------------------------------
 
 def _conv_shape(kind: str):
     def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+        require_rank(inputs[0], len(attrs.kernel) + 1, kind, "[H, W, C]" if len(attrs.kernel) == 2 else "[D, H, W, C]")
         _check_groups(inputs[0][-1], attrs.filters, attrs.groups, kind)
         _, spatial = _geometry(attrs, inputs[0], kind)
         return spatial + (attrs.filters,)
@@ -130,7 +138,7 @@ CONV3D = LayerKind(
 
 def _depthwise_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     _, spatial = _geometry(attrs, inputs[0], "depthwise_conv2d")
-    return spatial + (inputs[0][-1] * attrs.depth_multiplier,)
+    return check_dimensions(spatial + (inputs[0][-1] * attrs.depth_multiplier,))
 
 
 def _depthwise_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
@@ -176,7 +184,9 @@ def _separable_steps(attrs: Attrs, in_shape: Shape):
 
 
 def _separable_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
-    return _separable_steps(attrs, inputs[0])[-1][1]
+    steps = _separable_steps(attrs, inputs[0])
+    check_dimensions(steps[0][1])
+    return check_dimensions(steps[-1][1])
 
 
 def _separable_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:

@@ -14,7 +14,7 @@ from convcost.layers.base import Attrs, Cost, Field, LayerKind, Part, Shape, Sha
 
 def _shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     if not inputs[0]:
-        raise ShapeError("E404", "dense needs an input with at least one axis")
+        raise ShapeError("E404", "needs an input with at least one axis")
     return inputs[0][:-1] + (attrs.units,)
 
 

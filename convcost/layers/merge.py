@@ -7,15 +7,21 @@ add: all input shapes equal; ``(inputs - 1) · elements`` adds. concat: shapes e
 
 from __future__ import annotations
 
-from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, ShapeError, elements, format_shape
+from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, check_dimensions, elements,
+                                  format_shape)
+
+
+def _shapes(inputs: tuple[Shape, ...]) -> str:
+    shown = ", ".join(format_shape(s) for s in inputs[:6])
+    return shown + (f", … ({len(inputs)} inputs)" if len(inputs) > 6 else "")
 
 
 def _add_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     first = inputs[0]
     for other in inputs[1:]:
         if other != first:
-            shapes = ", ".join(format_shape(s) for s in inputs)
-            raise ShapeError("E402", f"add needs inputs of one shape, got {shapes}", field="inputs",
+            raise ShapeError("E402", f"the inputs of add must all have one shape, got {_shapes(inputs)}",
+                             field="inputs",
                              hint="every input of add must have the same height, width and channels")
     return first
 
@@ -28,13 +34,14 @@ def _concat_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     rank = len(inputs[0])
     axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
     if not 0 <= axis < rank:
-        raise ShapeError("E205", f"concat axis {attrs.axis} is out of range for inputs of rank {rank}", field="axis")
+        raise ShapeError("E205", f"axis {attrs.axis} is out of range for inputs of rank {rank} "
+                                 f"(axes {-rank} to {rank - 1})", field="axis")
     for other in inputs[1:]:
         if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, inputs[0])) if i != axis):
-            shapes = ", ".join(format_shape(s) for s in inputs)
-            raise ShapeError("E402", f"concat along axis {attrs.axis} needs shapes that agree on every other axis, "
-                                     f"got {shapes}", field="inputs")
-    return inputs[0][:axis] + (sum(s[axis] for s in inputs),) + inputs[0][axis + 1:]
+            raise ShapeError("E402", f"concat along axis {attrs.axis} needs inputs that agree on every other axis, "
+                                     f"got {_shapes(inputs)}", field="inputs",
+                             hint="inputs of concat must have the same rank and the same sizes except along 'axis'")
+    return check_dimensions(inputs[0][:axis] + (sum(s[axis] for s in inputs),) + inputs[0][axis + 1:])
 
 
 KINDS = [

@@ -13,7 +13,7 @@ from convcost.layers.base import Attrs, Cost, LayerKind, Shape, ShapeError, elem
 
 def _shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     if not inputs[0]:
-        raise ShapeError("E404", "batch_norm needs an input with a channel axis")
+        raise ShapeError("E404", "needs an input with a channel axis")
     return inputs[0]
 
 

@@ -63,7 +63,9 @@ def _describe(attrs: Attrs) -> str:
 def _global_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     shape = inputs[0]
     if len(shape) < 2:
-        raise ShapeError("E404", f"global pooling needs spatial axes and channels, got shape {format_shape(shape)}")
+        raise ShapeError("E404", f"needs an input with spatial axes and channels ([H, W, C] or [D, H, W, C]), "
+                                 f"got {format_shape(shape)} (rank {len(shape)})",
+                         hint="its input has no spatial axes (after flatten, dense or global pooling)")
     return (1,) * (len(shape) - 1) + (shape[-1],) if attrs.keepdims else (shape[-1],)
 
 

@@ -4,14 +4,14 @@ zero padding. They cost nothing; zero padding's zeros count as data for the laye
 
 from __future__ import annotations
 
-from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, elements, require_rank
+from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, check_dimensions, elements, require_rank
 
 
 def _zero_padding_shape(rank: int, kind: str):
     def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
         require_rank(inputs[0], rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
         spatial = tuple(n + b + e for n, (b, e) in zip(inputs[0][:-1], attrs.padding))
-        return spatial + (inputs[0][-1],)
+        return check_dimensions(spatial + (inputs[0][-1],))
     return output_shape
 
 
@@ -24,7 +24,8 @@ def _describe_padding(attrs: Attrs) -> str:
 
 
 KINDS = [
-    LayerKind("flatten", "flatten to one axis", {}, lambda attrs, inputs: (elements(inputs[0]),), _no_cost),
+    LayerKind("flatten", "flatten to one axis", {}, lambda attrs, inputs: check_dimensions((elements(inputs[0]),)),
+              _no_cost),
     LayerKind("dropout", "dropout (identity at inference)",
               {"rate": Field("number", default=0, minimum=0, maximum=1, doc="fraction dropped in training, 0 <= rate < 1")},
               lambda attrs, inputs: inputs[0], _no_cost, lambda a: f"{float(a.rate):g}"),

@@ -17,11 +17,46 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Mapping
 
-from convcost.errors import Location, Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
+from convcost.errors import names as name_list
+from convcost.spec.source import MAX_EXPONENT, MAX_NUMBER_CHARS, decimal_fraction
 
 Number = int | Fraction
 
 MAX_EXPRESSION_LENGTH = 500
+MAX_DIGITS = 100  # a value (or its denominator) with more digits than this is an error
+MAX_ROUND_DIGITS = 100  # round(x, n) with |n| above this is an error
+
+
+class _Poisoned:
+    """The value of a parameter whose own definition failed (and was reported): an expression
+    that reads it fails silently, so that one mistake is reported once, not at every use."""
+
+    def __repr__(self) -> str:
+        return "<poisoned>"
+
+
+POISONED = _Poisoned()
+
+
+def silent() -> SpecError:
+    """A SpecError with no problem of its own: what fails because of a problem reported elsewhere."""
+    return SpecError([])
+
+
+_LIMIT = 10 ** MAX_DIGITS
+
+
+def check_magnitude(value: Number, where: Location, what: str) -> Number:
+    """``value`` if it has at most MAX_DIGITS digits (numerator and denominator), else SpecError E205."""
+    if isinstance(value, Fraction):
+        too_big = abs(value.numerator) >= _LIMIT or value.denominator >= _LIMIT
+    else:
+        too_big = abs(value) >= _LIMIT
+    if too_big:
+        raise SpecError(Problem("E205", f"{what} has more than {MAX_DIGITS} digits; numbers in a spec are far "
+                                        "smaller", where))
+    return value
 
 
 def _to_number(value) -> Number:
@@ -34,6 +69,9 @@ def _round(x: Number, ndigits: Number | None = None) -> Number:
     """Round half to even, as Python and NumPy do: ``round(191.968) == 192``, ``round(2.5) == 2``."""
     if ndigits is None:
         return round(Fraction(x))
+    if abs(ndigits) > MAX_ROUND_DIGITS:
+        raise ValueError(f"the number of digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}, "
+                         f"got {ndigits}")
     return _to_number(round(Fraction(x), int(ndigits)))
 
 
@@ -57,8 +95,8 @@ FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
     "floor": (lambda x: math.floor(Fraction(x)), 1, 1),
     "ceil": (lambda x: math.ceil(Fraction(x)), 1, 1),
     "abs": (abs, 1, 1),
-    "min": (min, 1, 64),
-    "max": (max, 1, 64),
+    "min": (min, 2, 64),  # min(x) of one number is an error in Python too
+    "max": (max, 2, 64),
     "make_divisible": (make_divisible, 1, 3),
 }
 
@@ -83,11 +121,19 @@ class Expression:
     names: frozenset[str]
 
 
-def _at(where: Location, node: ast.AST | None) -> Location:
+def _at(where: Location, node: ast.AST | None, text: str = "") -> Location:
+    """Where ``node`` of the expression ``text`` (written at ``where``) is in the file."""
     if node is None or not hasattr(node, "col_offset"):
         return where
-    return Location(where.path, where.line + node.lineno - 1,
-                    (where.column if node.lineno == 1 else 1) + node.col_offset)
+    stripped = text.strip()
+    lines = stripped.split("\n")
+    line_text = lines[node.lineno - 1] if node.lineno <= len(lines) else ""
+    column = len(line_text.encode("utf-8")[:node.col_offset].decode("utf-8", "replace"))  # col_offset is in bytes
+    if node.lineno == 1:
+        column += where.column + len(text) - len(text.lstrip())
+    else:
+        column += 1
+    return Location(where.path, where.line + node.lineno - 1, column)
 
 
 def parse_expression(text: str, where: Location) -> Expression:
@@ -95,7 +141,8 @@ def parse_expression(text: str, where: Location) -> Expression:
     try:
         return _parse_cached(text)
     except _Rejected as rejected:
-        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node), rejected.hint)) from None
+        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, text),
+                                rejected.hint)) from None
 
 
 class _Rejected(Exception):
@@ -108,14 +155,18 @@ class _Rejected(Exception):
 def _parse_cached(text: str) -> Expression:
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise _Rejected("E300", f"expression is longer than {MAX_EXPRESSION_LENGTH} characters")
+    if not text.strip():
+        raise _Rejected("E300", "empty text where a number or an expression was expected")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise _Rejected("E300", f"cannot read expression '{text}': {exc.msg}",
+        raise _Rejected("E300", f"cannot read {clip(text)} as a number or an expression: {exc.msg}",
                         hint="expressions use numbers, parameter names, + - * / // %, parentheses "
                              "and the functions " + ", ".join(FUNCTIONS)) from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError, OverflowError):
         raise _Rejected("E300", "expression is nested too deeply") from None
+    except ValueError as exc:  # e.g. a NUL character
+        raise _Rejected("E300", f"cannot read {clip(text)} as an expression: {exc}") from None
     names: set[str] = set()
     _check(tree, text, names)
     return Expression(text, tree, frozenset(names))
@@ -124,7 +175,18 @@ def _parse_cached(text: str) -> Expression:
 def _check(node: ast.AST, text: str, names: set[str]) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise _Rejected("E300", f"only numbers are allowed in expressions, got {node.value!r}", node)
+            shown = clip(node.value) if isinstance(node.value, str) else clip(repr(node.value))
+            raise _Rejected("E300", f"only numbers are allowed in expressions, got {shown}", node,
+                            "a parameter name is written without quotes" if isinstance(node.value, str) else None)
+        segment = ast.get_source_segment(text.strip(), node) or repr(node.value)
+        if len(segment) > MAX_NUMBER_CHARS:
+            raise _Rejected("E205", f"number has more than {MAX_NUMBER_CHARS} characters", node)
+        if isinstance(node.value, float):
+            try:
+                decimal_fraction(segment, Location("", 1, 1))
+            except SpecError:
+                raise _Rejected("E205", f"number {clip(segment)} has an exponent beyond ±{MAX_EXPONENT}",
+                                node) from None
     elif isinstance(node, ast.Name):
         names.add(node.id)
     elif isinstance(node, ast.BinOp):
@@ -142,7 +204,7 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
                             "functions: " + ", ".join(FUNCTIONS))
         if node.func.id not in FUNCTIONS:
             hint = did_you_mean(node.func.id, FUNCTIONS) or "functions: " + ", ".join(FUNCTIONS)
-            raise _Rejected("E302", f"unknown function '{node.func.id}'", node, hint)
+            raise _Rejected("E302", f"unknown function {clip(node.func.id)}", node, hint)
         if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
             raise _Rejected("E300", f"'{node.func.id}' takes positional arguments only", node)
         _, fewest, most = FUNCTIONS[node.func.id]
@@ -152,8 +214,8 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
         for arg in node.args:
             _check(arg, text, names)
     else:
-        raise _Rejected("E300", f"'{ast.get_source_segment(text, node) or type(node).__name__}' is not allowed "
-                                "in an expression", node,
+        shown = ast.get_source_segment(text.strip(), node) or type(node).__name__
+        raise _Rejected("E300", f"{clip(shown)} is not allowed in an expression", node,
                         "expressions use numbers, parameter names, + - * / // %, parentheses "
                         "and the functions " + ", ".join(FUNCTIONS))
 
@@ -162,9 +224,13 @@ def evaluate(expression: Expression, scope: Mapping[str, Number], where: Locatio
     """The value of ``expression`` with parameter values from ``scope``; SpecError (E301/E303) on
     an unknown name or an arithmetic error."""
     try:
-        return _to_number(_eval(expression.tree, expression.text, scope))
+        value = _to_number(_eval(expression.tree, expression.text, scope))
     except _Rejected as rejected:
-        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node), rejected.hint)) from None
+        if rejected.code == "":
+            raise silent() from None
+        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, expression.text),
+                                rejected.hint)) from None
+    return check_magnitude(value, where, f"the value of {clip(expression.text)}")
 
 
 def _eval(node: ast.expr, text: str, scope: Mapping[str, Number]) -> Number:
@@ -174,18 +240,25 @@ def _eval(node: ast.expr, text: str, scope: Mapping[str, Number]) -> Number:
         return node.value
     if isinstance(node, ast.Name):
         try:
-            return scope[node.id]
+            value = scope[node.id]
         except KeyError:
-            hint = did_you_mean(node.id, scope) or (
-                "known names: " + ", ".join(sorted(scope)) if scope else "this spec defines no parameters")
-            raise _Rejected("E301", f"unknown name '{node.id}'", node, hint) from None
+            if node.id in FUNCTIONS:
+                hint = f"{node.id} is a function: write {node.id}(x)"
+            else:
+                hint = did_you_mean(node.id, scope) or (
+                    "known names: " + name_list(sorted(scope)) if scope else "this spec defines no parameters")
+            raise _Rejected("E301", f"unknown name {clip(node.id)}", node, hint) from None
+        if value is POISONED:
+            raise _Rejected("", "", node)  # its definition failed and was reported
+        return value
     if isinstance(node, ast.BinOp):
         left = _eval(node.left, text, scope)
         right = _eval(node.right, text, scope)
         try:
             return _to_number(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
-            raise _Rejected("E303", f"division by zero in '{ast.get_source_segment(text.strip(), node)}'", node) from None
+            shown = clip(ast.get_source_segment(text.strip(), node) or text)
+            raise _Rejected("E303", f"division by zero in {shown}", node) from None
     if isinstance(node, ast.UnaryOp):
         value = _eval(node.operand, text, scope)
         return -value if isinstance(node.op, ast.USub) else value

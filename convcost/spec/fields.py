@@ -2,7 +2,8 @@
 
 Numeric values may be literals or expressions over parameters (``round(32 * alpha)``). Sizes become
 tuples with one entry per spatial axis, padding becomes ``'same'``, ``'valid'`` or a tuple of
-``(begin, end)`` pairs.
+``(begin, end)`` pairs. Every message names the layer and field (``conv2d 'conv1': stride``), says
+what was received and what was expected.
 """
 
 from __future__ import annotations
@@ -10,43 +11,105 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Mapping
 
-from convcost.errors import Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.layers.base import Field
-from convcost.spec.expressions import Number, evaluate, parse_expression
+from convcost.spec.expressions import Number, check_magnitude, evaluate, parse_expression
 from convcost.spec.source import Node
+
+MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
+_SMALL = 10**18
 
 
 def _show(value: Any) -> str:
+    """A received value as a message shows it: short, exact enough, never a Node's repr."""
+    if isinstance(value, Node):
+        value = value.value
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "nothing"}[value]
     if isinstance(value, Fraction):
-        return f"{float(value):g}"
+        if value.denominator == 1:
+            return str(value.numerator)
+        try:
+            return f"{float(value):g}"
+        except OverflowError:
+            return f"about 10^{len(str(abs(value.numerator))) - len(str(value.denominator))}"
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= 30 else f"{text[:6]}…({len(text)} digits)"
     if isinstance(value, list):
-        return "[" + ", ".join(_show(v.value if isinstance(v, Node) else v) for v in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
+        items = [_show(v) for v in value[:6]]
+        return "[" + ", ".join(items) + (", …" if len(value) > 6 else "") + "]"
+    if isinstance(value, dict):
+        keys = list(value)[:4]
+        return "{" + ", ".join(f"{clip(k, 20)}: …" for k in keys) + (", …" if len(value) > 4 else "") + "}"
+    return clip(value)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return "a number"
+
+
+def text_location(node: Node) -> Location:
+    """Where the text of a scalar starts (after the opening quote of a quoted scalar)."""
+    where = node.location
+    return Location(where.path, where.line, where.column + 1) if node.quoted else where
+
+
+def _in(what: str, error: SpecError) -> SpecError:
+    """The problems of ``error`` with ``what`` (the layer and field) in front of each message."""
+    return SpecError([Problem(p.code, f"{what}: {p.message}", p.location, p.hint) for p in error.problems])
 
 
 def number(node: Node, scope: Mapping[str, Number], what: str) -> Number:
     """The numeric value of a literal or expression."""
     value = node.value
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        kind = {bool: "a boolean", type(None): "empty"}.get(type(value), "a mapping" if isinstance(value, dict) else "a list")
-        raise SpecError(Problem("E204", f"{what} must be a number or an expression, got {kind} ({_show(value)})",
-                                node.location))
+        hint = "a missing value: write a number after the ':'" if value is None else None
+        raise SpecError(Problem("E204", f"{what} must be a number or an expression, got {_kind_of(value)}"
+                                        + ("" if value is None else f" ({_show(value)})"), node.location, hint))
     if isinstance(value, str):
-        return evaluate(parse_expression(value, node.location), scope, node.location)
-    return value
+        where = text_location(node)
+        try:
+            return evaluate(parse_expression(value, where), scope, where)
+        except SpecError as error:
+            raise _in(what, error) from None
+    if type(value) is int and -_SMALL < value < _SMALL:  # the common case, quickly
+        return value
+    return check_magnitude(value, node.location, what)
 
 
 def whole(node: Node, scope: Mapping[str, Number], what: str, minimum: int | None = None,
           maximum: int | None = None) -> int:
-    """A whole number within [minimum, maximum]."""
+    """A whole number within [minimum, maximum] (and within ±MAX_WHOLE)."""
     value = number(node, scope, what)
+    if isinstance(value, int) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum) \
+            and -MAX_WHOLE <= value <= MAX_WHOLE:
+        return value
+    got = _show(value) + (f", the value of {clip(node.value)}" if isinstance(node.value, str) else "")
+    if isinstance(value, Fraction) and value.denominator == 1:  # a literal such as 32.0
+        raise SpecError(Problem("E206", f"{what} must be a whole number written without a decimal point, got "
+                                        f"{value}.0", node.location, f"write {value}"))
     if not isinstance(value, int):
-        raise SpecError(Problem("E206", f"{what} must be a whole number, got {_show(value)}", node.location,
-                                "wrap the expression in round(), int(), floor() or ceil()"))
+        raise SpecError(Problem("E206", f"{what} must be a whole number, got {got}", node.location,
+                                "wrap the expression in round(), int(), floor() or ceil()"
+                                if isinstance(node.value, str) else "write a whole number"))
     if minimum is not None and value < minimum:
-        raise SpecError(Problem("E205", f"{what} must be >= {minimum} (got {value})", node.location))
+        raise SpecError(Problem("E205", f"{what} must be >= {minimum} (got {got})", node.location))
     if maximum is not None and value > maximum:
-        raise SpecError(Problem("E205", f"{what} must be <= {maximum} (got {value})", node.location))
+        raise SpecError(Problem("E205", f"{what} must be <= {maximum} (got {got})", node.location))
+    if abs(value) > MAX_WHOLE:
+        raise SpecError(Problem("E205", f"{what} must be at most 10^18 in size (got {got})", node.location,
+                                "no real network has sizes this large; check the value"))
     return value
 
 
@@ -54,48 +117,73 @@ def _per_axis(node: Node, scope, what: str, rank: int, minimum: int | None) -> t
     if isinstance(node.value, list):
         if len(node.value) != rank:
             raise SpecError(Problem("E204", f"{what} must be one whole number or a list of {rank}, got a list of "
-                                            f"{len(node.value)}", node.location))
-        return tuple(whole(item, scope, what, minimum) for item in node.value)
+                                            f"{len(node.value)} ({_show(node.value)})", node.location))
+        problems, result, failed = [], [], False
+        for item in node.value:
+            try:
+                result.append(whole(item, scope, what, minimum))
+            except SpecError as error:
+                problems.extend(error.problems)
+                failed = True
+        if failed:
+            raise SpecError(problems)
+        return tuple(result)
     return (whole(node, scope, what, minimum),) * rank
 
 
 def _pairs(node: Node, scope, what: str, rank: int) -> tuple[tuple[int, int], ...]:
     """int | [p per axis] | [[begin, end] per axis], all >= 0."""
     items = node.value
-    if isinstance(items, list) and items and all(isinstance(i.value, list) for i in items):
-        if len(items) != rank or any(len(i.value) != 2 for i in items):
+    if isinstance(items, list) and items and any(isinstance(i.value, list) for i in items):
+        if len(items) != rank or any(not isinstance(i.value, list) or len(i.value) != 2 for i in items):
             raise SpecError(Problem("E204", f"{what} as pairs needs {rank} [begin, end] pairs, got "
-                                            f"{_show(items)}", node.location))
+                                            f"{_show(items)}", node.location,
+                                    f"for example [[1, 1], [0, 1]]" if rank == 2 else None))
         return tuple((whole(i.value[0], scope, what, 0), whole(i.value[1], scope, what, 0)) for i in items)
     return tuple((p, p) for p in _per_axis(node, scope, what, rank, 0))
 
 
+def _unknown_word(value: Any, scope: Mapping[str, Number]) -> bool:
+    """A bare word that is not a parameter: a keyword the field does not know, not an expression."""
+    return isinstance(value, str) and value.strip().isidentifier() and value.strip() not in scope
+
+
 def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -> Any:
-    """The normalized value of one field (``what`` names it in messages: "layer 'conv1': stride")."""
+    """The normalized value of one field (``what`` names it in messages: "conv2d 'conv1': stride")."""
     value = node.value
     if spec.type == "int":
         return whole(node, scope, what, spec.minimum, spec.maximum)
     if spec.type == "size":
         return _per_axis(node, scope, what, spec.rank, spec.minimum)
     if spec.type == "pairs":
+        if _unknown_word(value, scope):
+            raise SpecError(Problem("E204", f"{what} must be a whole number, per-axis numbers or [begin, end] "
+                                            f"pairs, got {_show(value)}", node.location))
         return _pairs(node, scope, what, spec.rank)
     if spec.type == "padding":
         if value in ("same", "valid"):
             return value
-        if isinstance(value, str) and value.lower() in ("same", "valid"):
-            raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got '{value}'",
-                                    node.location))
+        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+            raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got {_show(value)}",
+                                    node.location, f"write {value.strip().lower()}"))
+        if _unknown_word(value, scope):
+            raise SpecError(Problem("E205", f"{what} must be 'same', 'valid', a whole number, per-axis numbers or "
+                                            f"[begin, end] pairs; got {_show(value)}", node.location,
+                                    did_you_mean(value, ("same", "valid"))))
         return _pairs(node, scope, what, spec.rank)
     if spec.type == "bool":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) or isinstance(value, int):
+        if _unknown_word(value, scope):
+            hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
+            raise SpecError(Problem("E204", f"{what} must be true or false, got {_show(value)}", node.location, hint))
+        if isinstance(value, (str, int)):
             result = number(node, scope, what)
             if result in (0, 1):
                 return bool(result)
         raise SpecError(Problem("E204", f"{what} must be true or false, got {_show(value)}", node.location))
     if spec.type == "choice":
-        if value in spec.choices:
+        if isinstance(value, str) and value in spec.choices:
             return value
         hint = did_you_mean(value, spec.choices) if isinstance(value, str) else None
         raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {_show(value)}",

@@ -4,30 +4,39 @@ Loading (reading, YAML, structure: sections, kinds, field names, block definitio
 :meth:`Spec.build` then evaluates parameters with any overrides, expands blocks and ``repeat`` and
 normalizes every field. A sweep builds one parsed spec many times without touching the file again.
 
-Every problem is collected with its location; a phase that found any raises one SpecError with all
-of them, so a user sees every independent mistake in one run.
+Every problem is collected with its location, and a run reports every independent mistake in a
+file at once: when loading finds structural problems, the spec is still built with its defaults
+(skipping the broken parts) and the shapes of what could be built are checked, so that a wrong
+field value or a shape mismatch elsewhere is reported in the same run. One mistake is reported
+once: what fails only because of it (a layer reading a broken layer, an expression reading a
+broken parameter) is skipped silently ("poisoned"), and the same problem in many block instances
+is reported once with a count.
 """
 
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Mapping
 
-from convcost.errors import Location, Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
 from convcost.graph import INPUT, Graph, LayerNode
 from convcost.layers import KINDS, Attrs, Field
-from convcost.spec.expressions import Number, evaluate, parse_expression
-from convcost.spec.fields import normalize, number, whole
-from convcost.spec.source import Node, parse_yaml, read_text
+from convcost.spec.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
+from convcost.spec.fields import _show, normalize, number, whole
+from convcost.spec.source import STDIN, Node, decimal_fraction, parse_yaml, read_text
 
 MAX_LAYERS = 100_000
 SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
 ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "specs"
+
+POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -51,6 +60,11 @@ class Spec:
     layers: list[Node]
     budget: Node | None = None
     root: Node | None = field(default=None, repr=False)
+    # Parts already reported as broken while loading (only while collecting the problems of a spec
+    # that failed to load): ("item", id(node)) cannot be built, ("shape", id(node)) has an unknown
+    # field so its output shape is uncertain, ("block", name), ("parameter", name), ("input",),
+    # ("layers",).
+    broken: frozenset = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def parameter_names(self) -> list[str]:
@@ -59,54 +73,140 @@ class Spec:
     def resolve_parameters(self, overrides: Mapping[str, object] | None = None) -> dict[str, Number]:
         """Parameter values in order, each default evaluated with the values before it; an override
         (a number, or an expression string as given to ``--set``) replaces a default."""
-        overrides = dict(overrides or {})
-        unknown = [name for name in overrides if name not in self.parameter_names]
-        problems = [Problem("E304", f"--set {name}: this spec has no parameter '{name}'", None,
-                            did_you_mean(name, self.parameter_names)
-                            or ("parameters: " + ", ".join(self.parameter_names) if self.parameters
-                                else "this spec declares no parameters"))
-                    for name in unknown]
+        values, problems = self._resolve(overrides)
         if problems:
-            raise SpecError(problems)
-        values: dict[str, Number] = {}
+            raise SpecError(finish(problems))
+        return dict(values)
+
+    def _resolve(self, overrides: Mapping[str, object] | None) -> tuple["_Reads", list[Problem]]:
+        overrides = dict(overrides or {})
+        known = self.parameter_names
+        problems = [Problem("E304", f"--set {clip(name)[1:-1]}: this spec has no parameter {clip(name)}", None,
+                            did_you_mean(name, known)
+                            or ("parameters: " + names(known) if known else "this spec declares no parameters"))
+                    for name in overrides if name not in known]
+        values = _Reads()
         for name, node in self.parameters:
-            if name in overrides:
-                values[name] = _override_value(name, overrides[name], values)
-            else:
-                values[name] = _parameter_value(name, node, values)
-        return values
+            if ("parameter", name) in self.broken:
+                values[name] = POISONED
+                continue
+            try:
+                if name in overrides:
+                    values[name] = _override_value(name, overrides[name], values)
+                else:
+                    values[name] = _parameter_value(name, node, values, known)
+            except SpecError as error:
+                problems.extend(error.problems)
+                values[name] = POISONED
+        return values, problems
 
     def build(self, overrides: Mapping[str, object] | None = None) -> Graph:
         """The layer graph for these parameter values (SpecError with every problem found)."""
-        values = self.resolve_parameters(overrides)
+        values, problems = self._resolve(overrides)
         builder = _Builder(self, values)
         input_shape = builder.input_shape()
-        builder.expand(self.layers, _Scope(prefix="", input_name=INPUT, values=values), block_stack=())
-        if builder.problems:
-            raise SpecError(builder.problems)
+        try:
+            builder.expand(self.layers, _Scope(prefix="", input_name=INPUT, values=values), block_stack=())
+        except _Fatal as fatal:
+            raise SpecError(finish(problems + builder.problems + fatal.problems)) from None
+        problems += builder.problems
+        if problems or builder.poisoned:
+            if not problems and not self.broken:  # pragma: no cover - would be a bug in this module
+                raise RuntimeError("a layer failed without a reported problem")
+            if input_shape is not None:
+                from convcost.analysis import shape_problems  # error path only
+
+                problems += shape_problems(builder.nodes, input_shape)
+            raise SpecError(finish(problems))
         if not builder.nodes:
-            raise SpecError(Problem("E203", "the spec has no layers", self.input.location))
+            if self.broken:  # the layers were reported while loading
+                raise SpecError([])
+            raise SpecError(Problem("E203", "the spec has no layers (every 'repeat' is 0?)", self.input.location))
+        unused = self._unused(overrides, values)
+        if unused:
+            raise SpecError(unused)
         shown = {k: (float(v) if isinstance(v, Fraction) else v) for k, v in values.items()}
         return Graph(self.name, input_shape, shown, tuple(builder.nodes), self.path, self.budget)
 
+    def _unused(self, overrides: Mapping[str, object] | None, values: "_Reads") -> list[Problem]:
+        """E305 for each overridden parameter that nothing read while building: setting it changes
+        nothing, which is never what the user meant."""
+        if not overrides:
+            return []
+        used = values.reads | _identifiers(self.budget)
+        problems = []
+        for name in overrides:
+            if name in used or name not in values:
+                continue
+            readers = [p for p, node in self.parameters if p != name and p in overrides
+                       and isinstance(node.value, str) and name in _IDENTIFIER.findall(node.value)]
+            hint = (f"only the default of '{readers[0]}' uses it, and --set {readers[0]} replaces that default"
+                    if readers else "no layer, block or other parameter of this spec reads it")
+            problems.append(Problem("E305", f"--set {name}: parameter '{name}' is not used, so setting it "
+                                            "changes nothing", None, hint))
+        return problems
 
-def _parameter_value(name: str, node: Node, earlier: dict[str, Number]) -> Number:
+
+class _Reads(dict):
+    """Parameter values that remember which names were read (for E305)."""
+
+    def __init__(self):
+        super().__init__()
+        self.reads: set[str] = set()
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        self.reads.add(key)
+        return value
+
+
+def _identifiers(node: Node | None) -> set[str]:
+    """Every word in the text values under ``node`` (a budget section may read parameters)."""
+    found: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current.value, dict):
+            stack.extend(current.value.values())
+        elif isinstance(current.value, list):
+            stack.extend(current.value)
+        elif isinstance(current.value, str):
+            found.update(_IDENTIFIER.findall(current.value))
+    return found
+
+
+def _parameter_value(name: str, node: Node, earlier: Mapping[str, Number], declared: list[str]) -> Number:
+    what = f"parameter '{name}'"
     if isinstance(node.value, bool):
         return int(node.value)
-    return number(node, earlier, f"parameter '{name}'")
+    if isinstance(node.value, str):
+        try:
+            expression = parse_expression(node.value, node.location)
+        except SpecError:
+            expression = None  # number() reports it
+        for used in sorted(expression.names) if expression else ():
+            if used == name:
+                raise SpecError(Problem("E301", f"{what} is defined in terms of itself", node.location,
+                                        "a parameter can only use the parameters above it"))
+            if used in declared and used not in earlier:
+                raise SpecError(Problem("E301", f"{what} uses '{used}', which is defined below it", node.location,
+                                        f"move '{used}' above '{name}' in 'parameters'"))
+    return number(node, earlier, what)
 
 
-def _override_value(name: str, value: object, earlier: dict[str, Number]) -> Number:
-    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return Fraction(str(value))
-    text = str(value).strip()
+def _override_value(name: str, value: object, earlier: Mapping[str, Number]) -> Number:
     where = Location(f"--set {name}", 1, 1)
     try:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (int, Fraction)):
+            return check_magnitude(value, where, "the value")
+        if isinstance(value, float):
+            return check_magnitude(decimal_fraction(repr(value), where), where, "the value")
+        text = str(value).strip()
         return evaluate(parse_expression(text, where), earlier, where)
     except SpecError as error:
-        raise SpecError([Problem("E304", f"--set {name}={text}: {p.message}", None, p.hint)
+        raise SpecError([Problem("E304", f"--set {name}={clip(value)[1:-1]}: {p.message}", None, p.hint)
                          for p in error.problems]) from None
 
 
@@ -118,7 +218,12 @@ def load(source: str | Path, *, text: str | None = None) -> Spec:
     path = str(source)
     if text is None:
         path = resolve_path(path)
-        text = read_text(path)
+        try:
+            text = read_text(path)
+        except SpecError as error:
+            raise _with_shipped_hint(error, path) from None
+        if path == "-":
+            path = STDIN
     return _parse(parse_yaml(text, path), path)
 
 
@@ -129,12 +234,25 @@ def loads(text: str, path: str = "<text>") -> Spec:
 
 def resolve_path(name: str) -> str:
     """A path as given, or the shipped spec of that name (``mobilenet`` -> specs/mobilenet.yaml)."""
-    if name == "-" or Path(name).exists() or "/" in name or "\\" in name:
-        return name
-    for candidate in (SHIPPED / name, SHIPPED / f"{name}.yaml"):
-        if candidate.is_file():
-            return str(candidate)
+    try:
+        if name == "-" or Path(name).exists() or "/" in name or "\\" in name:
+            return name
+        for candidate in (SHIPPED / name, SHIPPED / f"{name}.yaml"):
+            if candidate.is_file():
+                return str(candidate)
+    except (OSError, ValueError):  # a NUL byte or an over-long name: read_text reports it
+        pass
     return name  # read_text reports that it does not exist
+
+
+def _with_shipped_hint(error: SpecError, path: str) -> SpecError:
+    """A missing file whose name is close to a shipped spec's: suggest it."""
+    problem = error.problems[0]
+    if problem.hint or not problem.message.startswith("no such file") or "/" in path or "\\" in path:
+        return error
+    hint = did_you_mean(Path(path).stem, shipped_specs())
+    hint = (hint[:-1] + " (a shipped spec)?") if hint else "shipped specs: " + ", ".join(shipped_specs())
+    return SpecError([Problem(problem.code, problem.message, problem.location, hint)] + error.problems[1:])
 
 
 def shipped_specs() -> list[str]:
@@ -143,107 +261,182 @@ def shipped_specs() -> list[str]:
 
 def _parse(root: Node, path: str) -> Spec:
     problems: list[Problem] = []
+    broken: set = set()
     if not root.is_mapping:
+        got = {list: "a list", str: "text", type(None): "nothing", bool: "a boolean"}.get(type(root.value), "a number")
         raise SpecError(Problem("E104", f"the top level of a spec must be a mapping with 'input' and 'layers', "
-                                        f"got {type(root.value).__name__ if root.value is not None else 'nothing'}",
-                                root.location))
+                                        f"got {got}", root.location,
+                                "write 'input: [224, 224, 3]' and 'layers:' at the start of lines"))
     sections = root.value
+    missing = [key for key in ("input", "layers") if key not in sections]
     for key in sections:
         if key not in SECTIONS:
-            problems.append(Problem("E200", f"unknown section '{key}'", root.key_locations[key],
-                                    did_you_mean(key, SECTIONS) or "sections: " + ", ".join(SECTIONS)))
-    for key in ("input", "layers"):
-        if key not in sections:
-            problems.append(Problem("E203", f"missing section '{key}'", root.location,
-                                    "a spec needs 'input: [H, W, C]' and a 'layers:' list"))
-    name = _text(sections.get("name"), Path(path).stem if path not in ("-", "<text>") else "network",
+            hint = did_you_mean(key, SECTIONS)
+            message = f"unknown section {clip(key)}"
+            for wanted in missing:
+                if hint is not None and hint == did_you_mean(key, [wanted]):  # a typo of a required section
+                    missing.remove(wanted)
+                    message += f" (and '{wanted}' is missing)"
+                    break
+            problems.append(Problem("E200", message, root.key_locations[key],
+                                    hint or "sections: " + ", ".join(SECTIONS)))
+    for key in missing:
+        problems.append(Problem("E203", f"missing section '{key}'", root.location,
+                                "a spec needs 'input: [H, W, C]' and a 'layers:' list"))
+    if "input" not in sections:
+        broken.add(("input",))
+    name = _text(sections.get("name"), Path(path).stem if path not in (STDIN, "<text>") else "network",
                  "name", problems)
     description = _text(sections.get("description"), "", "description", problems)
-    parameters = _parameters(sections.get("parameters"), problems)
-    blocks = _blocks(sections.get("blocks"), problems)
+    parameters = _parameters(sections.get("parameters"), problems, broken)
+    blocks, bad_blocks = _blocks(sections.get("blocks"), problems)
+    broken.update(("block", b) for b in bad_blocks)
     layers = _layer_list(sections.get("layers"), "layers", problems) if "layers" in sections else []
+    if not layers:
+        broken.add(("layers",))
     for block in blocks.values():
-        _check_items(block.layers, blocks, problems)
-    _check_items(layers, blocks, problems)
+        _check_items(block.layers, blocks, bad_blocks, problems, broken)
+    _check_items(layers, blocks, bad_blocks, problems, broken)
+    spec = Spec(path, name, description, parameters, sections.get("input"), blocks, layers, sections.get("budget"),
+                root)
     if problems:
-        raise SpecError(problems)
-    return Spec(path, name, description, parameters, sections["input"], blocks, layers, sections.get("budget"), root)
+        # Report what else is wrong in the same run: build what can be built, with the defaults.
+        spec.broken = frozenset(broken)
+        try:
+            graph = spec.build()
+        except SpecError as error:
+            problems += error.problems
+        else:  # everything could be built: check the shapes too
+            from convcost.analysis import shape_problems  # error path only
+
+            problems += shape_problems(graph.nodes, graph.input_shape)
+        raise SpecError(finish(problems))
+    return spec
 
 
 def _text(node: Node | None, default: str, what: str, problems: list[Problem]) -> str:
     if node is None:
         return default
     if not isinstance(node.value, (str, int, Fraction)) or isinstance(node.value, bool):
-        problems.append(Problem("E204", f"'{what}' must be text", node.location))
+        problems.append(Problem("E204", f"'{what}' must be text, got {_show(node.value)}", node.location))
         return default
     return str(node.value)
 
 
-def _names_mapping(node: Node | None, what: str, problems: list[Problem]) -> list[tuple[str, Node, Location]]:
+def _names_mapping(node: Node | None, what: str, problems: list[Problem],
+                   invalid: list[str] | None = None, section: str = "") -> list[tuple[str, Node, Location]]:
     if node is None or node.value is None:
         return []
     if not node.is_mapping:
-        problems.append(Problem("E204", f"'{what}' must be a mapping of names to values", node.location))
+        problems.append(Problem("E204", f"'{section or what}' must be a mapping of names to values, got "
+                                        f"{_show(node.value)}", node.location))
         return []
     result = []
     for key, value in node.value.items():
         where = node.key_locations[key]
         if not NAME_PATTERN.match(key) or key == INPUT:
-            problems.append(Problem("E207", f"'{key}' is not a valid {what} name", where,
+            problems.append(Problem("E207", f"{clip(key)} is not a valid {what} name", where,
                                     "names start with a letter or _ and hold letters, digits, _ . -; "
                                     "'input' is reserved"))
+            if invalid is not None:
+                invalid.append(key)
             continue
         result.append((key, value, where))
     return result
 
 
-def _parameters(node: Node | None, problems: list[Problem]) -> list[tuple[str, Node]]:
+def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list[tuple[str, Node]]:
     result = []
-    for name, value, where in _names_mapping(node, "parameters", problems):
+    for name, value, where in _names_mapping(node, "parameter", problems, section="parameters"):
         if "." in name or "-" in name:
             problems.append(Problem("E207", f"parameter name '{name}' cannot be used in expressions", where,
                                     "use letters, digits and _"))
             continue
         if value.value is None or isinstance(value.value, (dict, list)):
-            problems.append(Problem("E204", f"parameter '{name}' needs a number or an expression as its default",
-                                    value.location))
-            continue
+            got = "nothing" if value.value is None else _show(value.value)
+            problems.append(Problem("E204", f"parameter '{name}' needs a number or an expression as its default, "
+                                            f"got {got}", value.location))
+            broken.add(("parameter", name))
         result.append((name, value))
     return result
 
 
-def _blocks(node: Node | None, problems: list[Problem]) -> dict[str, BlockDef]:
+def _blocks(node: Node | None, problems: list[Problem]) -> tuple[dict[str, BlockDef], set[str]]:
     blocks: dict[str, BlockDef] = {}
-    for name, value, where in _names_mapping(node, "block", problems):
+    invalid: list[str] = []
+    bad: set[str] = set()
+    for name, value, where in _names_mapping(node, "block", problems, invalid, section="blocks"):
         if name in KINDS:
             problems.append(Problem("E207", f"block '{name}' has the name of a layer kind", where,
                                     "give the block another name"))
             continue
         if not value.is_mapping:
-            problems.append(Problem("E204", f"block '{name}' must be a mapping with 'parameters' and 'layers'",
-                                    value.location))
+            problems.append(Problem("E204", f"block '{name}' must be a mapping with 'parameters' and 'layers', "
+                                            f"got {_show(value.value)}", value.location))
+            bad.add(name)
             continue
         for key in value.value:
             if key not in ("parameters", "layers", "description"):
-                problems.append(Problem("E202", f"block '{name}': unknown field '{key}'", value.key_locations[key],
+                problems.append(Problem("E202", f"block '{name}': unknown field {clip(key)}",
+                                        value.key_locations[key],
                                         did_you_mean(key, ("parameters", "layers", "description"))
                                         or "a block has 'parameters', 'layers' and optionally 'description'"))
-        params = [(p, v if v.value is not None else None)
-                  for p, v, _ in _names_mapping(value.value.get("parameters"), "block parameter", problems)]
+        invalid_params: list[str] = []
+        params = []
+        for p, v, p_where in _names_mapping(value.value.get("parameters"), "block parameter", problems,
+                                            invalid_params, section=f"block '{name}' parameters"):
+            if p in ITEM_KEYS:
+                problems.append(Problem("E207", f"block '{name}': a parameter cannot be named '{p}'", p_where,
+                                        "'kind', 'name', 'inputs' and 'repeat' are keys of every layer item"))
+                invalid_params.append(p)
+                continue
+            params.append((p, v if v.value is not None else None))
         if "layers" not in value.value:
             problems.append(Problem("E203", f"block '{name}' has no 'layers'", value.location))
+            bad.add(name)
             continue
         layers = _layer_list(value.value["layers"], f"block '{name}' layers", problems)
+        if not layers or invalid_params:
+            bad.add(name)
         blocks[name] = BlockDef(name, params, layers, where)
-    return blocks
+    bad.update(invalid)
+    return blocks, bad
 
 
 def _layer_list(node: Node, what: str, problems: list[Problem]) -> list[Node]:
     if not node.is_sequence or not node.value:
-        problems.append(Problem("E204", f"'{what}' must be a non-empty list of layers", node.location,
+        got = "an empty list" if node.is_sequence else _show(node.value)
+        problems.append(Problem("E204", f"'{what}' must be a non-empty list of layers, got {got}", node.location,
                                 "write each layer as '- kind: conv2d' with its fields"))
         return []
     return node.value
+
+
+# Names other tools use for convcost's kinds (compared in lower case, without '_' and '-').
+_OTHER_NAMES = {
+    "conv": "conv2d", "convolution2d": "conv2d", "convolution": "conv2d", "convolution3d": "conv3d",
+    "depthwiseconv2d": "depthwise_conv2d", "separableconv2d": "separable_conv2d",
+    "batchnormalization": "batch_norm", "batchnorm": "batch_norm", "batchnorm2d": "batch_norm",
+    "batchnorm3d": "batch_norm", "bn": "batch_norm", "linear": "dense", "fc": "dense",
+    "fullyconnected": "dense", "maxpool2d": "max_pooling2d", "maxpool": "max_pooling2d",
+    "avgpool2d": "average_pooling2d", "averagepool2d": "average_pooling2d", "avgpool": "average_pooling2d",
+    "maxpool3d": "max_pooling3d", "avgpool3d": "average_pooling3d",
+    "globalaveragepooling2d": "global_average_pooling", "globalavgpool2d": "global_average_pooling",
+    "adaptiveavgpool2d": "global_average_pooling", "globalmaxpooling2d": "global_max_pooling",
+    "adaptivemaxpool2d": "global_max_pooling", "zeropadding2d": "zero_padding2d", "zeropad2d": "zero_padding2d",
+    "zeropadding3d": "zero_padding3d", "concatenate": "concat", "cat": "concat", "sum": "add",
+}
+
+
+def _kind_hint(kind: str, blocks) -> str:
+    """A did-you-mean for an unknown kind, knowing the names Keras and PyTorch use."""
+    folded = kind.lower().replace("_", "").replace("-", "")
+    for name in list(KINDS) + list(blocks):
+        if name.lower().replace("_", "").replace("-", "") == folded:
+            return f"did you mean '{name}'?"
+    if folded in _OTHER_NAMES:
+        return f"did you mean '{_OTHER_NAMES[folded]}'?"
+    return did_you_mean(kind, list(KINDS) + list(blocks)) or "see 'convcost kinds' for the layer kinds"
 
 
 def _item_kind(item: Node) -> tuple[str | None, Location]:
@@ -254,53 +447,89 @@ def _item_kind(item: Node) -> tuple[str | None, Location]:
     return None, item.location
 
 
-def _check_items(items: list[Node], blocks: dict[str, BlockDef], problems: list[Problem]) -> None:
-    """Kinds and field names of layer items (values are checked when the spec is built)."""
+def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set[str], problems: list[Problem],
+                 broken: set) -> None:
+    """Kinds and field names of layer items (values are checked when the spec is built). Items
+    that cannot be built are added to ``broken``."""
     for item in items:
         kind, where = _item_kind(item)
         if kind is None:
+            broken.add(("item", id(item)))
             if item.is_mapping and "kind" not in item.value:
-                problems.append(Problem("E203", "layer has no 'kind'", item.location,
-                                        "write '- kind: conv2d' (or another layer kind or block name)"))
+                hint = "write '- kind: conv2d' (or another layer kind or block name)"
+                if len(item.value) == 1:  # "- Conv2D: {filters: 32}"
+                    (key,) = item.value
+                    guess = _kind_hint(key, blocks)
+                    if guess.startswith("did you mean"):
+                        hint = f"write the kind as a field: '- {{kind: {guess[14:-2]}, …}}'"
+                problems.append(Problem("E203", "layer has no 'kind'", item.location, hint))
+            elif item.is_mapping:
+                problems.append(Problem("E204", f"'kind' must be the name of a layer kind or block, got "
+                                                f"{_show(item.value['kind'].value)}", item.value["kind"].location,
+                                        "see 'convcost kinds' for the layer kinds"))
             else:
-                problems.append(Problem("E204", "a layer must be a mapping with 'kind' (or just a kind name)",
-                                        item.location))
+                problems.append(Problem("E204", f"a layer must be a mapping with 'kind' (or just a kind name), got "
+                                                f"{_show(item.value)}", item.location,
+                                        "write each layer as '- kind: conv2d' with its fields"))
+            continue
+        if kind in bad_blocks:
+            broken.add(("item", id(item)))  # the block's own problem is reported where it is defined
             continue
         if kind not in KINDS and kind not in blocks:
-            problems.append(Problem("E201", f"unknown layer kind '{kind}'", where,
-                                    did_you_mean(kind, list(KINDS) + list(blocks))
-                                    or "see 'convcost kinds' for the layer kinds"))
+            broken.add(("item", id(item)))
+            problems.append(Problem("E201", f"unknown layer kind {clip(kind)}", where, _kind_hint(kind, blocks)))
             continue
-        if not item.is_mapping:
-            continue
+        fields = item.value if item.is_mapping else {}
         allowed = (set(KINDS[kind].fields) if kind in KINDS
                    else {p for p, _ in blocks[kind].parameters})
-        for key in item.value:
+        missing = ([(f, spec.doc) for f, spec in KINDS[kind].fields.items() if spec.required and f not in fields]
+                   if kind in KINDS else
+                   [(p, None) for p, default in blocks[kind].parameters if default is None and p not in fields])
+        misspelled = set()  # required fields written with a typo: one problem, not two
+        for key in fields:
             if key in ITEM_KEYS or key in allowed:
                 continue
-            what = f"{kind} has no field '{key}'" if kind in KINDS else f"block '{kind}' has no parameter '{key}'"
+            what = (f"{kind} has no field {clip(key)}" if kind in KINDS
+                    else f"block '{kind}' has no parameter {clip(key)}")
+            choices = sorted(allowed | set(ITEM_KEYS))
+            hint = did_you_mean(key, choices)
+            if key == "activation" and hint is None and kind in KINDS:
+                hint = "an activation is a layer of its own: add '- relu' (or softmax, …) after this one"
+            for field_name, _ in missing:
+                if hint == did_you_mean(key, [field_name]) and hint is not None:
+                    misspelled.add(field_name)
+                    broken.add(("item", id(item)))
+                    what += f" (and '{field_name}' is missing)"
+                    break
             problems.append(Problem("E202", what, item.key_locations[key],
-                                    did_you_mean(key, allowed | set(ITEM_KEYS))
-                                    or ("fields: " + ", ".join(sorted(allowed | set(ITEM_KEYS))))))
-        if kind in KINDS:
-            for field_name, spec in KINDS[kind].fields.items():
-                if spec.required and field_name not in item.value:
-                    problems.append(Problem("E203", f"{kind} needs '{field_name}' ({spec.doc})", item.location))
-        else:
-            for param, default in blocks[kind].parameters:
-                if default is None and param not in item.value:
-                    problems.append(Problem("E203", f"block '{kind}' needs '{param}'", item.location))
+                                    hint or ("fields: " + ", ".join(choices))))
+            # Probably a misspelled optional field: the layer's shape is uncertain, so what reads it
+            # is not shape-checked (a block instance is skipped: its default was used instead).
+            broken.add(("shape" if kind in KINDS else "item", id(item)))
+        for field_name, doc in missing:
+            if field_name in misspelled:
+                continue
+            broken.add(("item", id(item)))
+            owner = kind if kind in KINDS else f"block '{kind}'"
+            problems.append(Problem("E203", f"{owner} needs '{field_name}'" + (f" ({doc})" if doc else ""),
+                                    item.location,
+                                    f"write it as {{kind: {kind}, {field_name}: …}}" if not item.is_mapping else None))
 
 
 # --- building -----------------------------------------------------------------------------------
+
+class _Fatal(SpecError):
+    """A bound was exceeded: stop building at once."""
+
 
 @dataclass
 class _Scope:
     prefix: str  # "" at the top, "instance/" inside a block instance
     input_name: str  # what 'input' and the first layer read
-    values: dict[str, Number]  # parameters visible here
-    names: dict[str, str] = field(default_factory=dict)  # local name -> full node name
+    values: Mapping[str, Number]  # parameters visible here
+    names: dict[str, str] = field(default_factory=dict)  # local name -> full node name (or POISON)
     counters: dict[str, int] = field(default_factory=dict)
+    items: list[Node] = field(default_factory=list)  # the item list being expanded
 
     def auto_name(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
@@ -308,151 +537,300 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, spec: Spec, values: dict[str, Number]):
+    def __init__(self, spec: Spec, values: Mapping[str, Number]):
         self.spec = spec
         self.values = values
         self.nodes: list[LayerNode] = []
         self.full_names: set[str] = {INPUT}
         self.problems: list[Problem] = []
+        self.count = 0  # layers expanded so far, including those that failed
+        self.poisoned = False  # something failed silently, because of a problem reported elsewhere
+        self.broken = spec.broken
+        self._declared_cache: dict[int, dict[str, int]] = {}
+        self._locations: dict[int, dict[str, Location]] = {}
 
-    def input_shape(self) -> tuple[int, ...]:
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The input shape, or None when it is missing or wrong (reported)."""
         node = self.spec.input
+        if node is None or ("input",) in self.broken:
+            self.poisoned = True
+            return None
         if not node.is_sequence or not 1 <= len(node.value) <= 4:
-            self.problems.append(Problem("E204", "input must be a list like [H, W, C] (or [D, H, W, C])",
-                                         node.location))
-            return (1,)
-        shape = []
+            got = f"a list of {len(node.value)}" if node.is_sequence else _show(node.value)
+            self.problems.append(Problem("E204", f"input must be a list of 1 to 4 sizes like [H, W, C] "
+                                                 f"(or [D, H, W, C]), got {got}", node.location))
+            return None
+        shape, failed = [], False
         for item in node.value:
             try:
                 shape.append(whole(item, self.values, "input size", minimum=1))
             except SpecError as error:
                 self.problems.extend(error.problems)
-                shape.append(1)
+                failed = True
+        if failed:
+            self.poisoned = True
+            return None
         return tuple(shape)
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
         previous = scope.input_name
-        for item in items:
-            if len(self.nodes) > MAX_LAYERS:
-                self.problems.append(Problem("E406", f"the spec expands to more than {MAX_LAYERS:,} layers",
-                                             item.location, "check 'repeat' values and nested blocks"))
-                raise SpecError(self.problems)
+        scope.items = items
+        for index, item in enumerate(items):
+            if ("item", id(item)) in self.broken:  # reported while loading
+                self._poison(item, scope)
+                previous = POISON
+                continue
             try:
-                previous = self._item(item, scope, previous, block_stack)
+                previous = self._item(item, index, scope, previous, block_stack)
+            except _Fatal:
+                raise
             except SpecError as error:
                 self.problems.extend(error.problems)
+                self._poison(item, scope)
+                previous = POISON
         return previous
 
-    def _item(self, item: Node, scope: _Scope, previous: str, block_stack: tuple[str, ...]) -> str:
+    def _poison(self, item: Node, scope: _Scope) -> None:
+        """Layers that read ``item`` fail silently: its own problem is reported once."""
+        self.poisoned = True
+        if item.is_mapping and "name" in item.value:
+            name = item.value["name"].value
+            if isinstance(name, str) and name not in scope.names:
+                scope.names[name] = POISON
+
+    def _too_many(self, where: Location, message: str) -> _Fatal:
+        return _Fatal(Problem("E406", f"{message}; a spec expands to at most {MAX_LAYERS:,} layers", where,
+                              "check 'repeat' values and blocks that use blocks"))
+
+    def _item(self, item: Node, index: int, scope: _Scope, previous: str, block_stack: tuple[str, ...]) -> str:
         kind, _ = _item_kind(item)
         fields = item.value if item.is_mapping else {}
-        repeat = whole(fields["repeat"], scope.values, "repeat", minimum=0) if "repeat" in fields else 1
-        base_name = self._name(fields.get("name"), scope, kind)
-        inputs = self._inputs(fields.get("inputs"), scope) if "inputs" in fields else None
+        repeat = 1
+        if "repeat" in fields:
+            label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+            repeat = whole(fields["repeat"], scope.values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
+                           minimum=0)
+            if repeat > MAX_LAYERS:
+                raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        base_name = self._name(fields.get("name"), scope, index)
+        inputs = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else None
         if inputs is not None and repeat > 1:
             raise SpecError(Problem("E205", "a layer with 'inputs' cannot be repeated", fields["repeat"].location,
                                     "repeat a block whose first layer reads 'input' instead"))
-        for index in range(repeat):
+        if kind in KINDS and self.count + repeat > MAX_LAYERS:
+            raise self._too_many(fields["repeat"].location if "repeat" in fields else item.location,
+                                 f"this layer would be layer {self.count + repeat:,}")
+        attrs = None
+        for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
-                f"{base_name}_{index + 1}" if base_name else scope.auto_name(kind))
+                f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
-                previous = self._layer(kind, item, fields, scope, local, reads)
+                previous, attrs = self._layer(kind, item, fields, scope, local, reads, attrs)
             else:
+                before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
+                self.poisoned = False
                 previous = self._block(kind, item, fields, scope, local, reads, block_stack)
+                failed = self.poisoned or len(self.problems) > problems_before
+                self.poisoned = self.poisoned or poisoned_before
+                if failed:  # the other repetitions (same values) would fail the same way: report once
+                    scope.names[local] = POISON
+                    previous = POISON
+                    break
+                size = self.count - before
+                if i == 0 and repeat > 1 and self.count + size * (repeat - 1) > MAX_LAYERS:
+                    raise self._too_many(fields["repeat"].location,
+                                         f"repeat: {repeat:,} of block '{kind}' ({size:,} layers each) makes "
+                                         f"{size * repeat:,} layers")
+                if size == 0:  # an empty expansion: the other repetitions are the same
+                    scope.names[local] = previous
+                    break
             scope.names[local] = previous
         if base_name:
             scope.names[base_name] = previous
         return previous
 
-    def _name(self, node: Node | None, scope: _Scope, kind: str) -> str | None:
+    def _name(self, node: Node | None, scope: _Scope, index: int) -> str | None:
         if node is None:
             return None
         name = node.value
         if not isinstance(name, str) or not NAME_PATTERN.match(name) or name == INPUT:
-            raise SpecError(Problem("E207", f"invalid layer name {name!r}", node.location,
+            raise SpecError(Problem("E207", f"invalid layer name {_show(name)}", node.location,
                                     "names start with a letter or _ and hold letters, digits, _ . -; "
                                     "'input' is reserved"))
         if name in scope.names:
-            raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location))
+            first = self._declared(scope.items).get(name)
+            hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
+                    if first is not None and first < index else None)
+            raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))
         return name
 
-    def _inputs(self, node: Node, scope: _Scope) -> tuple[str, ...]:
+    def _declared(self, items: list[Node]) -> dict[str, int]:
+        """Names written in ``items`` -> the index of the first item that writes each."""
+        key = id(items)
+        if key not in self._declared_cache:
+            declared: dict[str, int] = {}
+            for index, item in enumerate(items):
+                if item.is_mapping and "name" in item.value and isinstance(item.value["name"].value, str):
+                    declared.setdefault(item.value["name"].value, index)
+            self._declared_cache[key] = declared
+        return self._declared_cache[key]
+
+    def _inputs(self, node: Node, scope: _Scope, index: int) -> tuple[str, ...]:
         refs = node.value if node.is_sequence else [node]
         if not refs:
-            raise SpecError(Problem("E204", "inputs must name one or more earlier layers", node.location))
-        resolved = []
+            raise SpecError(Problem("E204", "inputs must name one or more earlier layers, got an empty list",
+                                    node.location))
+        resolved, problems = [], []
         for ref in refs:
             name = ref.value
             if not isinstance(name, str):
-                raise SpecError(Problem("E204", f"inputs must be layer names, got {name!r}", ref.location))
-            if name == INPUT:
+                problems.append(Problem("E204", f"inputs must be layer names, got {_show(name)}", ref.location))
+            elif name == INPUT:
                 resolved.append(scope.input_name)
             elif name in scope.names:
                 resolved.append(scope.names[name])
             else:
-                known = list(scope.names) + [INPUT]
-                later = any(_declares(item, name) for item in self._all_items())
-                message = (f"inputs: '{name}' is defined later; a layer can only read earlier layers" if later
-                           else f"inputs: no earlier layer is named '{name}'")
-                raise SpecError(Problem("E400", message, ref.location, did_you_mean(name, known)))
+                problems.append(self._missing_input(name, ref, scope, index))
+        if problems:
+            raise SpecError(problems)
         return tuple(resolved)
 
-    def _all_items(self):
-        yield from self.spec.layers
-        for block in self.spec.blocks.values():
-            yield from block.layers
+    def _missing_input(self, name: str, ref: Node, scope: _Scope, index: int) -> Problem:
+        items = scope.items
+        declared = self._declared(items)
+        later = declared.get(name)
+        if later is not None and later == index:
+            return Problem("E400", f"inputs: layer '{name}' reads itself, a cycle", ref.location,
+                           "a layer can only read layers written above it (or 'input')")
+        if later is not None and later > index:
+            cycle = self._cycle(items, declared, start=later, target=index)
+            if cycle:
+                reads = ", ".join(f"{a} reads {b}" for a, b in zip(cycle, cycle[1:]))
+                return Problem("E400", f"inputs: '{name}' is defined later (line {items[later].location.line}) "
+                                       f"and reads this layer back, a cycle: {reads}", ref.location,
+                               "a layer can only read layers written above it; break the cycle")
+            return Problem("E400", f"inputs: '{name}' is defined later (line {items[later].location.line}); "
+                                   "a layer can only read layers written above it", ref.location,
+                           f"move this layer below '{name}'")
+        known = list(scope.names) + [INPUT]
+        hint = did_you_mean(name, known)
+        if hint is None and "/" in name:
+            hint = "the layers inside a block instance cannot be read from outside; a block's output is its last layer"
+        elif hint is None and scope.prefix and name in self._declared(self.spec.layers):
+            hint = "inside a block, inputs name the block's own layers, or 'input' for what the block reads"
+        elif hint is None:
+            hint = "earlier layers: " + names(known[-12:]) if known else None
+        return Problem("E400", f"inputs: no earlier layer is named {clip(name)}", ref.location, hint)
+
+    def _cycle(self, items: list[Node], declared: dict[str, int], start: int, target: int) -> list[str] | None:
+        """The names along a path of reads from item ``start`` back to item ``target``, if any."""
+
+        def reads(k: int) -> list[int]:  # explicit inputs only: a cycle the user wrote
+            item = items[k]
+            if item.is_mapping and "inputs" in item.value:
+                node = item.value["inputs"]
+                refs = node.value if node.is_sequence else [node]
+                return [declared[r.value] for r in refs if isinstance(r.value, str) and r.value in declared]
+            return []
+
+        def label(k: int) -> str:
+            item = items[k]
+            if item.is_mapping and isinstance(item.value.get("name", Node(None, item.location)).value, str):
+                return item.value["name"].value
+            return f"the layer at line {item.location.line}"
+
+        parent = {start: None}
+        stack = [start]
+        while stack:
+            k = stack.pop()
+            if k == target:
+                path = []  # target, ..., start: each read by the next
+                while k is not None:
+                    path.append(label(k))
+                    k = parent[k]
+                return [label(target)] + path[::-1]
+            for j in reads(k):
+                if j not in parent and j >= target:
+                    parent[j] = k
+                    stack.append(j)
+        return None
 
     def _layer(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
-               reads: tuple[str, ...]) -> str:
+               reads: tuple[str, ...], attrs: Attrs | None) -> tuple[str, Attrs]:
+        """Add one layer; ``attrs`` are those of the previous repetition of the same item (the same
+        fields with the same parameter values, so they are normalized once)."""
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._too_many(item.location, f"this layer would be layer {self.count:,}")
         layer = KINDS[kind]
         full = scope.prefix + local
         if full in self.full_names:
-            raise SpecError(Problem("E401", f"layer name '{full}' is used twice", item.location))
+            where = fields["name"].location if "name" in fields else item.location
+            raise SpecError(Problem("E401", f"layer name '{full}' is used twice", where))
         if len(reads) < layer.min_inputs or (layer.max_inputs is not None and len(reads) > layer.max_inputs):
-            expected = (f"{layer.min_inputs} or more" if layer.max_inputs is None
-                        else str(layer.min_inputs))
-            raise SpecError(Problem("E204", f"{kind} takes {expected} input(s), got {len(reads)}",
+            if layer.max_inputs is None:
+                expected = f"at least {layer.min_inputs} inputs"
+            else:
+                expected = f"exactly {layer.min_inputs} input" + ("s" if layer.min_inputs != 1 else "")
+            raise SpecError(Problem("E204", f"{kind} '{full}' takes {expected}, got {len(reads)}",
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
-        attrs, problems = {}, []
-        for field_name, spec in layer.fields.items():
-            if field_name in fields:
-                try:
-                    attrs[field_name] = normalize(spec, fields[field_name], scope.values,
-                                                  f"{kind} '{full}': {field_name}")
-                except SpecError as error:
-                    problems.extend(error.problems)
-            else:
-                attrs[field_name] = _default(spec)
-        if problems:
-            raise SpecError(problems)
-        locations = {key: node.location for key, node in fields.items()}
-        self.nodes.append(LayerNode(full, kind, Attrs(attrs), reads, item.location, locations))
+        if attrs is None:
+            values, problems, failed = {}, [], False
+            for field_name, spec in layer.fields.items():
+                if field_name in fields:
+                    try:
+                        values[field_name] = normalize(spec, fields[field_name], scope.values,
+                                                       f"{kind} '{full}': {field_name}")
+                    except SpecError as error:  # (no problems: it read a broken parameter)
+                        problems.extend(error.problems)
+                        failed = True
+                else:
+                    values[field_name] = _default(spec)
+            if failed:
+                raise SpecError(problems)
+            attrs = Attrs(values)
         self.full_names.add(full)
-        return full
+        if POISON in reads or ("shape", id(item)) in self.broken:
+            # an input failed, or a field is unknown (reported): the fields were checked, the shapes
+            # cannot be
+            self.poisoned = True
+            return POISON, attrs
+        locations = self._locations.get(id(item))
+        if locations is None:  # shared by the repetitions of one item
+            locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
+        self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
+        return full, attrs
 
     def _block(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
                reads: tuple[str, ...], block_stack: tuple[str, ...]) -> str:
         block = self.spec.blocks[kind]
         if kind in block_stack:
-            raise SpecError(Problem("E406", f"block '{kind}' instantiates itself ({' -> '.join(block_stack + (kind,))})",
-                                    item.location, "a block cannot contain itself"))
+            raise SpecError(Problem("E406", f"block '{kind}' instantiates itself "
+                                            f"({' -> '.join(block_stack + (kind,))})",
+                                    item.location, "a block cannot contain itself, directly or through other blocks"))
         if len(reads) != 1:
-            raise SpecError(Problem("E204", f"block '{kind}' takes one input, got {len(reads)}", item.location))
-        values = dict(self.values)
+            raise SpecError(Problem("E204", f"block '{kind}' takes exactly 1 input, got {len(reads)}",
+                                    fields["inputs"].location if "inputs" in fields else item.location))
+        own: dict[str, Number] = {}
+        values = ChainMap(own, self.values)
+        full = scope.prefix + local
+        problems = []
         for param, default in block.parameters:
-            if param in fields:
-                values[param] = number(fields[param], scope.values, f"block '{kind}': {param}")
-            elif default is not None:
-                values[param] = number(default, values, f"block '{kind}': default of {param}")
-        inner = _Scope(prefix=scope.prefix + local + "/", input_name=reads[0], values=values)
+            try:
+                if param in fields:
+                    own[param] = number(fields[param], scope.values, f"block '{kind}' '{full}': {param}")
+                elif default is not None:
+                    own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
+            except SpecError as error:
+                problems.extend(error.problems)
+                own[param] = POISONED
+                self.poisoned = True
+        self.problems.extend(problems)
+        inner = _Scope(prefix=full + "/", input_name=reads[0], values=values)
         return self.expand(block.layers, inner, block_stack + (kind,))
-
-
-def _declares(item: Node, name: str) -> bool:
-    return item.is_mapping and "name" in item.value and item.value["name"].value == name
 
 
 def _default(spec: Field):
