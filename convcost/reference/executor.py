@@ -1,0 +1,259 @@
+"""The reference executor: run a layer graph forward with NumPy and measure what it computed.
+
+For every layer it records the shape of the array it produced, the scalar operations the
+kernel performed (tallied by :class:`~convcost.reference.counter.Counter` from the arrays it
+actually contracted, added, compared ...) and the elements of the weight arrays it allocated.
+It reads only the graph (kinds, inputs, normalized attributes) and never calls an analytic rule
+of ``convcost.layers`` or ``convcost.analysis``: ``convcost verify`` holds the two against each
+other.
+
+    net = ReferenceNetwork(graph, batch=1, dtype="float32", seed=0)   # plan, check memory, allocate
+    run = net.forward()                                                # one forward pass
+    run.layer("conv1").ops.macs, run.layer("conv1").output_shape
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from convcost.errors import Problem, SpecError
+from convcost.graph import INPUT, Graph, LayerNode
+from convcost.reference.counter import Counter, Tally
+from convcost.reference.kernels import KERNELS, PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
+from convcost.reference.memory import DEFAULT_MAX_MEMORY, MemoryEstimate
+
+DTYPES = ("float32", "float64")
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MeasuredLayer:
+    """What one layer did in a reference run (operation counts for the whole batch)."""
+
+    name: str
+    kind: str
+    output_shape: Shape  # the produced array's shape without the batch axis
+    ops: Tally
+    params: Mapping[str, int]  # allocated elements per group: weights, biases, bn_trainable, bn_non_trainable
+    seconds: float
+
+    @property
+    def flops(self) -> int:
+        return self.ops.flops
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The result of one forward pass."""
+
+    graph: Graph
+    layers: tuple[MeasuredLayer, ...]
+    output: np.ndarray  # the last layer's output, (N, ...)
+    batch: int
+    dtype: str
+    seed: int
+    seconds: float  # wall time of the forward pass, counting included
+    memory: MemoryEstimate
+    outputs: Mapping[str, np.ndarray] = field(default_factory=dict)  # every layer's output, with keep=True
+
+    def layer(self, name: str) -> MeasuredLayer:
+        for measured in self.layers:
+            if measured.name == name:
+                return measured
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    node: LayerNode
+    kernel: Kernel
+    plan: Plan
+    input_shapes: tuple[Shape, ...]
+
+
+class ReferenceNetwork:
+    """A graph with seeded random weights, ready to run forward.
+
+    Construction plans every layer (shapes, weight shapes, scratch memory), refuses with
+    :class:`~convcost.reference.memory.MemoryLimitError` a run whose estimated peak exceeds
+    ``max_memory`` bytes (None: no limit), then allocates the weights and the input from
+    ``numpy.random.default_rng(seed)``.
+    """
+
+    def __init__(self, graph: Graph, *, batch: int = 1, dtype: str = "float32", seed: int = 0,
+                 max_memory: int | None = DEFAULT_MAX_MEMORY):
+        if batch < 1:
+            raise ValueError("batch must be >= 1")
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        self.graph, self.batch, self.dtype, self.seed = graph, batch, np.dtype(dtype), seed
+        self.planned = plan_graph(graph)
+        self.memory = estimate_memory(graph, self.planned, batch, self.dtype.itemsize)
+        self.memory.check(max_memory)
+        rng = np.random.default_rng(seed)
+        self.parameters: dict[str, dict[str, np.ndarray]] = {
+            p.node.name: {name: _allocate(spec, rng, self.dtype) for name, spec in p.plan.weights.items()}
+            for p in self.planned}
+        self.param_counts = {p.node.name: _param_counts(p.plan.weights, self.parameters[p.node.name])
+                             for p in self.planned}
+        self._weights = {p.node.name: (dict(p.kernel.prepare(self.parameters[p.node.name])) if p.kernel.prepare
+                                       else self.parameters[p.node.name]) for p in self.planned}
+        self.input = rng.standard_normal((batch, *graph.input_shape)).astype(self.dtype, copy=False)
+
+    def forward(self, x: np.ndarray | None = None, *, keep: bool = False,
+                on_layer: Callable[[int, int, str], None] | None = None) -> Execution:
+        """Run every layer once on ``x`` (default: the seeded random input), (N, *input_shape).
+
+        A tensor is released after its last reader unless ``keep`` (then ``outputs`` holds every
+        layer's output). ``on_layer(done, total, name)`` is called after each layer.
+        """
+        x = self.input if x is None else np.asarray(x, dtype=self.dtype)
+        if x.shape != (self.batch, *self.graph.input_shape):
+            raise ValueError(f"input must have shape {(self.batch, *self.graph.input_shape)}, got {x.shape}")
+        readers = _reader_counts(self.graph)
+        values: dict[str, np.ndarray] = {INPUT: x}
+        kept: dict[str, np.ndarray] = {}
+        measured: list[MeasuredLayer] = []
+        last = self.planned[-1].node.name
+        start = time.perf_counter()
+        with np.errstate(all="ignore"):  # random weights may overflow float32 deep in a network; counts do not care
+            for index, item in enumerate(self.planned):
+                name = item.node.name
+                y, layer = self._run_layer(item, [values[i] for i in item.node.inputs])
+                measured.append(layer)
+                if keep:
+                    kept[name] = y
+                if readers[name] or name == last:  # an output nobody reads is dropped at once
+                    values[name] = y
+                for source in set(item.node.inputs):  # release a tensor after its last reader
+                    readers[source] -= 1
+                    if readers[source] == 0 and source != last:
+                        del values[source]
+                if on_layer is not None:
+                    on_layer(index + 1, len(self.planned), name)
+        return Execution(self.graph, tuple(measured), values[last], self.batch, self.dtype.name, self.seed,
+                         time.perf_counter() - start, self.memory, kept)
+
+    def _run_layer(self, item: _Planned, inputs: list[np.ndarray]) -> tuple[np.ndarray, MeasuredLayer]:
+        """One layer's output (N, ...) and what it did: the shape produced, the operations its
+        kernel performed (a fresh Counter), the parameters allocated for it, its wall time."""
+        node = item.node
+        ops = Counter()
+        began = time.perf_counter()
+        y = item.kernel.run(ops, node.attrs, inputs, self._weights[node.name])
+        seconds = time.perf_counter() - began
+        expected = (self.batch, *item.plan.output_shape)
+        if y.shape != expected:  # the executor's own plan and kernel disagree: a bug here, not in the spec
+            raise AssertionError(f"reference kernel '{node.kind}' made shape {y.shape} for layer "
+                                 f"'{node.name}', planned {expected}")
+        return y, MeasuredLayer(node.name, node.kind, tuple(y.shape[1:]), ops.tally, self.param_counts[node.name],
+                                seconds)
+
+
+def execute(graph: Graph, *, batch: int = 1, dtype: str = "float32", seed: int = 0,
+            max_memory: int | None = DEFAULT_MAX_MEMORY, keep: bool = False,
+            on_layer: Callable[[int, int, str], None] | None = None) -> Execution:
+    """Build a :class:`ReferenceNetwork` and run it forward once."""
+    net = ReferenceNetwork(graph, batch=batch, dtype=dtype, seed=seed, max_memory=max_memory)
+    return net.forward(keep=keep, on_layer=on_layer)
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+def plan_graph(graph: Graph) -> list[_Planned]:
+    """Every layer's plan in order; SpecError with every layer that cannot be run, located."""
+    shapes: dict[str, Shape] = {INPUT: tuple(graph.input_shape)}
+    planned: list[_Planned] = []
+    problems: list[Problem] = []
+    for node in graph.nodes:
+        kernel = KERNELS.get(node.kind)
+        if kernel is None:
+            problems.append(Problem("E201", f"layer '{node.name}': the reference executor has no kernel for "
+                                            f"kind '{node.kind}'", node.location))
+            continue
+        if any(name not in shapes for name in node.inputs):
+            continue  # an input already failed and was reported
+        input_shapes = tuple(shapes[name] for name in node.inputs)
+        try:
+            plan = kernel.plan(node.attrs, input_shapes)
+        except PlanError as error:
+            problems.append(Problem(error.code, f"layer '{node.name}': {error.message}", node.where(error.field)))
+            continue
+        shapes[node.name] = plan.output_shape
+        planned.append(_Planned(node, kernel, plan, input_shapes))
+    if problems:
+        raise SpecError(problems)
+    if not planned:
+        raise SpecError(Problem("E203", "the graph has no layers"))
+    return planned
+
+
+def _reader_counts(graph: Graph) -> dict[str, int]:
+    """How many layers read each tensor (a layer reading one tensor twice counts once)."""
+    readers = {INPUT: 0, **{node.name: 0 for node in graph.nodes}}
+    for node in graph.nodes:
+        for name in set(node.inputs):
+            readers[name] += 1
+    return readers
+
+
+def estimate_memory(graph: Graph, planned: list[_Planned], batch: int, itemsize: int) -> MemoryEstimate:
+    """The peak, over layers run in order, of the live tensors (as :meth:`ReferenceNetwork.forward`
+    keeps them) plus the running layer's output and scratch (or, if larger, the float64 draw of
+    the largest weight array); plus every weight array, raw and prepared (counted twice where a
+    kernel prepares constants from its weights)."""
+    readers = _reader_counts(graph)
+    live = {INPUT: math.prod(graph.input_shape)}
+    total = peak = live[INPUT]
+    peak_layer = planned[0].node.name
+    last = planned[-1].node.name
+    for item in planned:
+        out = math.prod(item.plan.output_shape)
+        if total + out + item.plan.scratch > peak:
+            peak, peak_layer = total + out + item.plan.scratch, item.node.name
+        if readers[item.node.name] or item.node.name == last:
+            live[item.node.name] = out
+            total += out
+        for name in set(item.node.inputs):
+            readers[name] -= 1
+            if readers[name] == 0 and name != last:
+                total -= live.pop(name)
+    sizes = [(math.prod(spec.shape), item.kernel.prepare is not None)
+             for item in planned for spec in item.plan.weights.values()]
+    weights = sum(n * (2 if prepared else 1) for n, prepared in sizes) * itemsize
+    # weights are drawn in float64 (8 bytes) one array at a time, before any activation exists
+    drawing = max((n for n, _ in sizes), default=0) * 8
+    return MemoryEstimate(max(peak * batch * itemsize, drawing), weights, peak_layer)
+
+
+# --- weights ------------------------------------------------------------------------------------
+
+def _allocate(spec: WeightSpec, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """A new array for ``spec``, drawn from ``rng`` (see WeightSpec for the distributions).
+    Values are drawn in float64 and rounded to ``dtype``, so that one seed gives the same network
+    at either precision."""
+    if spec.init == "he":
+        array = rng.standard_normal(spec.shape)
+        array *= math.sqrt(2.0 / max(spec.fan_in, 1))
+    elif spec.init == "small":
+        array = rng.standard_normal(spec.shape)
+        array *= 0.1
+    elif spec.init == "positive":
+        array = rng.random(spec.shape)
+        array += 0.5
+    else:
+        raise ValueError(f"unknown initializer {spec.init!r}")
+    return array.astype(dtype, copy=False)
+
+
+def _param_counts(specs: Mapping[str, WeightSpec], arrays: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """Elements of the allocated arrays, per group."""
+    counts = {group: 0 for group in PARAM_GROUPS}
+    for name, array in arrays.items():
+        counts[specs[name].group] += array.size
+    return counts

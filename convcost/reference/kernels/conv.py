@@ -1,0 +1,214 @@
+"""Reference convolutions: conv2d, conv3d, depthwise_conv2d, separable_conv2d.
+
+Each reads like its formula, ``y[o, f] = sum over taps t and channels c of x_pad[o·s + t·d, c] ·
+w[t, c, f]``: pad → windowed view → one contraction. Effective mults of a padded layer are
+measured by running the same windows over a 0/1 mask of real input positions.
+
+Weight layouts follow Keras: conv kernels (*kernel, C_in / groups, C_out), depthwise kernels
+(kh, kw, C_in, depth_multiplier), pointwise kernels (1, 1, C, filters).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from convcost.reference.counter import Counter
+from convcost.reference.geometry import (Pads, layer_pads, pad, padded_elements, real_pairs, tap_views,
+                                         windows, windows_along)
+from convcost.reference.kernels.activation import activate
+from convcost.reference.kernels.base import SPATIAL, TAPS, Kernel, Plan, PlanError, WeightSpec, require_rank
+
+# --- the computations ---------------------------------------------------------------------------
+
+
+def convolve(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride, dilation, pads: Pads, groups: int) -> np.ndarray:
+    """Grouped convolution: x (N, *S, C_in), kernel (*K, C_in / G, C_out) -> (N, *O, C_out).
+
+    The windows (N, *O, C, *K) are contracted with the kernel over taps and channels; with G
+    groups the channels split into (G, C_in / G) and the filters into (G, C_out / G), and G is a
+    batch index of the contraction (filters of group g read only channels of group g).
+    """
+    rank = kernel.ndim - 2
+    S, T = SPATIAL[rank], TAPS[rank]
+    n, c_in, c_out = x.shape[0], x.shape[-1], kernel.shape[-1]
+    padded = _is_padded(pads)
+    x_pad = pad(x, pads)
+    if groups == 1:
+        view = windows(x_pad, kernel.shape[:rank], stride, dilation)  # (N, *O, C, *K)
+        y = ops.contract(f"n{S}c{T},{T}cf->n{S}f", view, kernel, padded=padded)
+    else:
+        grouped = x_pad.reshape(*x_pad.shape[:-1], groups, c_in // groups)  # (N, *P, G, C/G)
+        view = windows(grouped, kernel.shape[:rank], stride, dilation)  # (N, *O, G, C/G, *K)
+        w = kernel.reshape(*kernel.shape[:-1], groups, c_out // groups)  # (*K, C/G, G, F/G)
+        y = ops.contract(f"n{S}gc{T},{T}cgf->n{S}gf", view, w, padded=padded)
+        y = y.reshape(*y.shape[:-2], c_out)
+    if padded:
+        _count_effective(ops, x.shape[1:-1], pads, kernel.shape[:rank], stride, dilation, n,
+                         channel_factor=kernel.size // math.prod(kernel.shape[:rank]))
+    return y
+
+
+def depthwise(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride, dilation, pads: Pads) -> np.ndarray:
+    """Depthwise convolution: x (N, *S, C), kernel (*K, C, M) -> (N, *O, C·M), output channel
+    ``c·M + m`` from input channel c. Per kernel tap, the tap's view of the input (N, *O, C)
+    times that tap's weights (C, M), accumulated over taps."""
+    rank = kernel.ndim - 2
+    S = SPATIAL[rank]
+    padded = _is_padded(pads)
+    view = windows(pad(x, pads), kernel.shape[:rank], stride, dilation)  # (N, *O, C, *K)
+    single = kernel.shape[-1] == 1  # depth multiplier 1: no size-1 axis, numpy's loops run faster without it
+    subscripts = f"n{S}c,c->n{S}c" if single else f"n{S}c,cm->n{S}cm"
+    acc = term = None
+    for tap, x_tap in tap_views(view, rank):
+        w = kernel[tap][:, 0] if single else kernel[tap]  # (C,) or (C, M)
+        if acc is None:
+            acc = ops.contract(subscripts, x_tap, w, padded=padded)  # (N, *O, C[, M])
+        else:  # one reused buffer for the other taps' products
+            term = ops.contract(subscripts, x_tap, w, padded=padded, out=term)
+            ops.add(acc, term, out=acc)
+    if padded:
+        _count_effective(ops, x.shape[1:-1], pads, kernel.shape[:rank], stride, dilation, x.shape[0],
+                         channel_factor=kernel.shape[-2] * kernel.shape[-1])
+    return acc if single else acc.reshape(*acc.shape[:-2], -1)
+
+
+def pointwise(ops: Counter, x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """1×1 convolution as one matrix product: x (N, *S, C), kernel (C, F) -> (N, *S, F)."""
+    S = SPATIAL[x.ndim - 2]
+    return ops.contract(f"n{S}c,cf->n{S}f", x, kernel)
+
+
+def add_bias(ops: Counter, y: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """y (N, ..., F) + bias (F,), in place on the fresh output: one add per element."""
+    if bias is None:
+        return y
+    return ops.add(y, bias, out=y)  # y is a fresh result of this layer, never an input
+
+
+def _is_padded(pads: Pads) -> bool:
+    return any(b or e for b, e in pads)
+
+
+def _count_effective(ops: Counter, spatial, pads: Pads, kernel, stride, dilation, batch: int,
+                     channel_factor: int) -> None:
+    """Effective mults: the windows run over a 0/1 mask of real input positions give, per output
+    position, the taps that read real data; each such pair multiplies ``channel_factor``
+    (C_out · C_in / groups) weights, for every sample."""
+    real = int(real_pairs(tuple(spatial), pads, kernel, stride, dilation).sum())
+    ops.count_real_taps(real * batch, channel_factor)
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+def _geometry(attrs, shape, kind: str, stride=None, dilation=None):
+    """(pads, output spatial sizes) of a windowed layer on a per-sample ``shape`` (*S, C)."""
+    rank = len(attrs.kernel)
+    require_rank(shape, rank + 1, kind)
+    stride = stride or attrs.stride
+    dilation = dilation or attrs.dilation
+    pads = layer_pads(attrs.padding, shape[:-1], attrs.kernel, stride, dilation)
+    out = tuple(windows_along(n + b + e, k, s, d)
+                for n, (b, e), k, s, d in zip(shape[:-1], pads, attrs.kernel, stride, dilation))
+    if min(out) < 1:
+        raise PlanError("E403", f"{kind}: the kernel does not fit the padded input {shape[:-1]} "
+                                f"(padding {pads})", "kernel")
+    return pads, out
+
+
+def _conv_plan(kind: str):
+    def plan(attrs, inputs) -> Plan:
+        shape = inputs[0]
+        pads, out = _geometry(attrs, shape, kind)
+        c_in, groups = shape[-1], attrs.groups
+        if c_in % groups or attrs.filters % groups:
+            raise PlanError("E405", f"{kind}: groups={groups} must divide {c_in} channels and {attrs.filters} "
+                                    "filters", "groups")
+        taps = math.prod(attrs.kernel)
+        weights = {"kernel": WeightSpec("weights", (*attrs.kernel, c_in // groups, attrs.filters), "he",
+                                        fan_in=taps * c_in // groups)}
+        if attrs.bias:
+            weights["bias"] = WeightSpec("biases", (attrs.filters,), "small")
+        positions = math.prod(out)
+        # padded input + the windows gathered into rows for the matrix product (+ its grouped copy)
+        scratch = padded_elements(shape, pads) + (2 if groups > 1 else 1) * positions * taps * c_in
+        return Plan(out + (attrs.filters,), weights, scratch + positions * attrs.filters)
+    return plan
+
+
+def _conv_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+    x = inputs[0]
+    pads = layer_pads(attrs.padding, x.shape[1:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    y = convolve(ops, x, weights["kernel"], attrs.stride, attrs.dilation, pads, attrs.groups)
+    return add_bias(ops, y, weights.get("bias"))
+
+
+def _depthwise_plan(attrs, inputs) -> Plan:
+    shape = inputs[0]
+    pads, out = _geometry(attrs, shape, "depthwise_conv2d")
+    c_out = shape[-1] * attrs.depth_multiplier
+    weights = {"kernel": WeightSpec("weights", (*attrs.kernel, shape[-1], attrs.depth_multiplier), "he",
+                                    fan_in=math.prod(attrs.kernel))}
+    if attrs.bias:
+        weights["bias"] = WeightSpec("biases", (c_out,), "small")
+    return Plan(out + (c_out,), weights, padded_elements(shape, pads) + math.prod(out) * c_out)
+
+
+def _depthwise_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+    x = inputs[0]
+    pads = layer_pads(attrs.padding, x.shape[1:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    y = depthwise(ops, x, weights["kernel"], attrs.stride, attrs.dilation, pads)
+    return add_bias(ops, y, weights.get("bias"))
+
+
+def _separable_plan(attrs, inputs) -> Plan:
+    """depthwise_first: depthwise k×k (stride, padding) on C_in, then 1×1 to filters, bias there.
+    pointwise_first: 1×1 to filters at stride 1, then depthwise k×k (stride, padding) producing
+    filters · depth_multiplier channels, bias there."""
+    shape = inputs[0]
+    require_rank(shape, 3, "separable_conv2d")
+    dm, filters = attrs.depth_multiplier, attrs.filters
+    if attrs.order == "depthwise_first":
+        pads, out = _geometry(attrs, shape, "separable_conv2d")
+        mid, c_out = out + (shape[-1] * dm,), filters
+        weights = {"depthwise": WeightSpec("weights", (*attrs.kernel, shape[-1], dm), "he", math.prod(attrs.kernel)),
+                   "pointwise": WeightSpec("weights", (1, 1, shape[-1] * dm, filters), "he", shape[-1] * dm)}
+        padded = padded_elements(shape, pads)
+    else:
+        mid = shape[:-1] + (filters,)
+        pads, out = _geometry(attrs, mid, "separable_conv2d")
+        c_out = filters * dm
+        weights = {"pointwise": WeightSpec("weights", (1, 1, shape[-1], filters), "he", shape[-1]),
+                   "depthwise": WeightSpec("weights", (*attrs.kernel, filters, dm), "he", math.prod(attrs.kernel))}
+        padded = padded_elements(mid, pads)
+    if attrs.bias:
+        weights["bias"] = WeightSpec("biases", (c_out,), "small")
+    mid_elements = math.prod(mid)
+    # the padded tensor, the accumulator and one tap's term, the activated copy, the second step's term
+    scratch = padded + 3 * mid_elements + math.prod(out) * c_out
+    return Plan(out + (c_out,), weights, scratch)
+
+
+def _separable_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+    x = inputs[0]
+    dw, pw = weights["depthwise"], weights["pointwise"]
+    pw = pw.reshape(pw.shape[-2], pw.shape[-1])  # (1, 1, C, F) -> (C, F)
+
+    def depthwise_step(t: np.ndarray) -> np.ndarray:
+        pads = layer_pads(attrs.padding, t.shape[1:-1], attrs.kernel, attrs.stride, attrs.dilation)
+        return depthwise(ops, t, dw, attrs.stride, attrs.dilation, pads)
+
+    if attrs.order == "depthwise_first":
+        y = pointwise(ops, activate(ops, attrs.activation, depthwise_step(x)), pw)
+    else:
+        y = depthwise_step(activate(ops, attrs.activation, pointwise(ops, x, pw)))
+    return add_bias(ops, y, weights.get("bias"))
+
+
+KERNELS = {
+    "conv2d": Kernel(_conv_plan("conv2d"), _conv_run),
+    "conv3d": Kernel(_conv_plan("conv3d"), _conv_run),
+    "depthwise_conv2d": Kernel(_depthwise_plan, _depthwise_run),
+    "separable_conv2d": Kernel(_separable_plan, _separable_run),
+}
