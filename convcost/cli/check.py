@@ -1,0 +1,214 @@
+"""convcost check SPEC...: hold specs to their budgets (MACs, parameters, memory, ...) in CI.
+
+Exit 0 when every budget is met (warnings included, unless --strict), 1 when one is exceeded,
+2 when a spec, budget file or baseline cannot be used. docs/budgets.md is the reference.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from convcost.cli.base import app
+from convcost.cli.common import SET_HELP, fail, handled, parse_sets, report_problems, write
+
+
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+
+
+# --max-... shortcuts for the totals a device budget usually names (flag, metric); --max METRIC=LIMIT for
+# any other. --max-activation-bytes is the activation memory a device must hold at once: the peak.
+SHORTCUTS = (("--max-macs", "macs"), ("--max-flops", "flops"), ("--max-params", "params"),
+             ("--max-trainable-params", "trainable_params"), ("--max-weights", "weights"),
+             ("--max-activation-bytes", "peak_activation_bytes"))
+
+
+@app.command(epilog="Examples:\n\n"
+                    "  convcost check specs/mobilenet.yaml --max-macs 600M --max-params 4.5M\n\n"
+                    "  convcost check specs/*.yaml --budget budgets.yaml --format github\n\n"
+                    "  convcost check specs/mobilenet.yaml --budget budgets.yaml --baseline main.json --strict\n\n"
+                    "Reference: docs/budgets.md")
+def check(
+    specs: Optional[List[str]] = typer.Argument(
+        None, metavar="SPEC...", help="Spec files (globs are expanded), or names of shipped specs."),
+    budget: Optional[List[str]] = typer.Option(
+        None, "--budget", "-b", metavar="FILE",
+        help="A budget file: entries matched to specs by 'path' (a glob relative to the file). Repeatable."),
+    max_macs: Optional[str] = typer.Option(None, "--max-macs", metavar="N", help="Limit on total MACs, e.g. 600M."),
+    max_flops: Optional[str] = typer.Option(None, "--max-flops", metavar="N", help="Limit on total FLOPs."),
+    max_params: Optional[str] = typer.Option(None, "--max-params", metavar="N",
+                                             help="Limit on all parameters (Keras total), e.g. 4.5M."),
+    max_trainable_params: Optional[str] = typer.Option(None, "--max-trainable-params", metavar="N",
+                                                       help="Limit on trainable parameters."),
+    max_weights: Optional[str] = typer.Option(None, "--max-weights", metavar="N",
+                                              help="Limit on conv/dense weights (no biases, no batch norm)."),
+    max_activation_bytes: Optional[str] = typer.Option(
+        None, "--max-activation-bytes", metavar="SIZE",
+        help="Limit on peak_activation_bytes, the activation memory alive at once, e.g. 12MB "
+             "(every layer's output summed is --max activation_bytes=...)."),
+    max_: Optional[List[str]] = typer.Option(
+        None, "--max", metavar="METRIC=LIMIT",
+        help="Limit on any total of the report, e.g. --max padding_mults=1M. Repeatable."),
+    max_increase: Optional[List[str]] = typer.Option(
+        None, "--max-increase", metavar="METRIC=AMOUNT",
+        help="Allowed growth against --baseline: a percentage or an amount, e.g. macs=5%. Repeatable."),
+    baseline: Optional[List[str]] = typer.Option(
+        None, "--baseline", metavar="FILE",
+        help="A saved 'convcost report --format json' (or 'check --format json') to compare with. Repeatable."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 1)."),
+    format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    """Check specs against their budgets: exit 0 if all are met, 1 if one is exceeded, 2 on bad input.
+
+    Budgets come from --budget files, a spec's own 'budget:' section and the --max options; all of
+    them apply. Each is 'error' (the default) or 'warn' (reported, exit 0). Limits take human units:
+    K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes.
+    """
+    with handled(debug):
+        from convcost import budget as core
+        from convcost.errors import SpecError
+
+        overrides = parse_sets(set_)
+        if not specs:
+            fail("give one or more spec files, e.g. convcost check specs/mobilenet.yaml --max-macs 600M")
+        problems = []
+
+        def attempt(make, *args, **kwargs):  # collect every problem of every input before giving up
+            try:
+                return make(*args, **kwargs)
+            except SpecError as error:
+                problems.extend(error.problems)
+                return None
+
+        files = {os.path.abspath(path): path for path in budget or []}.values()  # each file once
+        budget_files = [f for path in files if (f := attempt(core.load_budget_file, path))]
+        given = (max_macs, max_flops, max_params, max_trainable_params, max_weights, max_activation_bytes)
+        limits = [(flag, metric, text) for (flag, metric), text in zip(SHORTCUTS, given) if text is not None]
+        limits += [("--max", *_pair("--max", item)) for item in max_ or []]
+        increases = [("--max-increase", *_pair("--max-increase", item)) for item in max_increase or []]
+        cli_budgets = [b for limit in limits if (b := attempt(core.cli_budget, *limit))]
+        cli_budgets += [b for limit in increases if (b := attempt(core.cli_budget, *limit, increase=True))]
+        baselines = [entry for path in baseline or [] for entry in attempt(core.load_baseline, path) or []]
+        if problems:  # nothing can be checked with a broken budget file, limit or baseline: report, exit 2
+            run = core.CheckRun([], strict, problems)
+        else:
+            run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
+                             overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
+        _errors_to_stderr(run)
+        if format is CheckFormat.text:
+            print_check(run)
+        else:
+            from convcost.render import budget as render
+
+            write({"json": render.to_json, "junit": render.to_junit, "github": render.to_github,
+                   "markdown": render.to_markdown}[format.value](run))
+        raise typer.Exit(run.exit_code)
+
+
+def _pair(option: str, item: str) -> tuple[str, str]:
+    """``"macs=600M"`` -> ``("macs", "600M")``; anything else is bad usage (exit 2)."""
+    metric, sep, text = item.partition("=")
+    if not sep or not metric.strip() or not text.strip():
+        fail(f"{option} expects METRIC=LIMIT, got '{item}'")
+    return metric.strip(), text.strip()
+
+
+def _errors_to_stderr(run) -> None:
+    from convcost.errors import SpecError
+
+    problems = list(run.problems) + [p for r in run.results for p in r.problems]
+    if problems:
+        report_problems(SpecError(problems))
+
+
+# --- the rich table -----------------------------------------------------------------------------
+
+STYLES = {"ok": "green", "warn": "yellow", "error": "bold red", "skipped": "dim", "invalid": "bold red",
+          "unbudgeted": "dim"}
+
+
+def print_check(run) -> None:
+    """One table per spec: status, budget (and where it was declared), value, limit, headroom or
+    excess (absolute and %), growth since the baseline; then the verdict. Numbers are shortened
+    (568.74M, 6.12 MiB); --format json has the exact integers."""
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from convcost.render.budget import SYMBOLS, binary_units, short, short_change, short_headroom, summary
+
+    out = Console(highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:  # CI logs and pipes: no 80-column squeeze
+        out = Console(highlight=False, width=120)
+    for result in run.results:
+        style = STYLES[result.status]
+        title = (f"[{style}]{SYMBOLS[result.status]}[/] [bold]{escape(result.name or result.path)}[/]"
+                 + (f"  [dim]{escape(result.path)}[/]" if result.name else ""))
+        if result.problems:
+            out.print(title + f"  [{style}]not checked: {len(result.problems)} error(s), see above[/]")
+            continue
+        if not result.findings:
+            out.print(title + "  [dim]no budget applies[/]")
+            continue
+        with_baseline = any(f.baseline is not None for f in result.findings)
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("", no_wrap=True)
+        table.add_column("budget", overflow="fold", min_width=20)
+        table.add_column("value", justify="right", no_wrap=True)
+        table.add_column("limit", justify="right")
+        table.add_column("headroom", justify="right")
+        if with_baseline:
+            table.add_column("vs baseline", justify="right")
+        for f in result.findings:
+            b, style = f.budget, STYLES[f.status]
+            label = escape(b.metric if b.scope == "total" else f"{b.metric} of {b.selection}")
+            if b.check == "max_increase":
+                label += " increase"
+            if b.level == "warn":
+                label += " [dim](warn)[/]"
+            if b.origin.startswith("--") or b.location is None:
+                label += f"\n[dim]{escape(b.origin)}[/]"
+            else:
+                label += f"\n[dim]{escape(b.location.path)}:{b.location.line}[/]"
+            if f.layer:
+                over = f", {len(f.over)} over" if len(f.over) > 1 else ""
+                label += f"\n[dim]largest: {escape(f.layer)}{over}[/]"
+            if f.note:
+                label += f"\n[dim]{escape(f.note)}[/]"
+            if f.strict:
+                label += "\n[dim]a warning, made an error by --strict[/]"
+            limit = escape(b.text)
+            if b.check == "max_increase":
+                limit = f"+{limit}" + (f" = {short(b.metric, f.limit, binary_units(f))}" if f.limit is not None else "")
+            room = escape(short_headroom(f))
+            value = short(b.metric, f.value, binary_units(f)) if f.value is not None else ""
+            row = [f"[{style}]{f.status}[/]", label, value,
+                   limit, f"[{style}]{room}[/]" if f.exceeded else room]
+            if with_baseline:
+                row.append(escape(short_change(f)))
+            table.add_row(*row)
+        out.print(table)
+    verdict = {"ok": "[green]✓ all budgets met[/]", "warn": "[yellow]! budgets met, with warnings[/]",
+               "error": "[bold red]✗ budget exceeded[/]", "invalid": "[bold red]✗ could not check (exit 2)[/]"}
+    out.print(f"{verdict[run.status]}  {escape(summary(run))}")
