@@ -16,7 +16,13 @@ from importlib import import_module
 # command name -> module that registers it on convcost.cli.base.app, in --help order
 COMMANDS = {
     "report": "convcost.cli.report",
+    "check": "convcost.cli.check",
     "kinds": "convcost.cli.kinds",
+    "sweep": "convcost.cli.sweep",
+    "compare": "convcost.cli.compare",
+    "layer": "convcost.cli.layer",
+    "explain": "convcost.cli.explain",
+    "verify": "convcost.cli.verify",
 }
 
 

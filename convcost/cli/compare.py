@@ -1,0 +1,103 @@
+"""convcost compare A [B]: two specs, or one spec with two sets of parameters, side by side."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from convcost.cli.base import app
+from convcost.cli.common import SET_HELP, SPEC_HELP, fail, handled, parse_sets, write
+
+
+class CompareFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+
+
+@app.command(epilog="Examples:\n\n"
+                    "  convcost compare mobilenet_conv mobilenet              (the MobileNet paper's Table 4)\n\n"
+                    "  convcost compare mobilenet --set-b alpha=0.75          (one spec, two parameter sets)\n\n"
+                    "  convcost compare mobilenet mobilenet_shallow --format markdown")
+def compare(
+    spec_a: str = typer.Argument(..., help="Spec A. " + SPEC_HELP, metavar="A"),
+    spec_b: Optional[str] = typer.Argument(None, help="Spec B (default: A again, with --set-b).", metavar="[B]"),
+    set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP + " Applies to both.",
+                                             metavar="NAME=VALUE"),
+    set_a: Optional[List[str]] = typer.Option(None, "--set-a", help="Override a parameter of A only.",
+                                              metavar="NAME=VALUE"),
+    set_b: Optional[List[str]] = typer.Option(None, "--set-b", help="Override a parameter of B only.",
+                                              metavar="NAME=VALUE"),
+    format: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f", help="Output format."),
+    all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    """Totals of A and B side by side (B − A and B / A) and the layers that differ, matched by name.
+
+    A layer is removed (-) when only A has its name, added (+) when only B has it,
+    changed (~) when its configuration, shapes or counts differ.
+    """
+    with handled(debug):
+        import convcost
+        from convcost.compare import compare as run
+
+        both, only_a, only_b = parse_sets(set_), parse_sets(set_a), parse_sets(set_b)
+        for name in set(both) & (set(only_a) | set(only_b)):
+            fail(f"--set {name} and --set-a/--set-b {name} are both given")
+        spec_a_parsed = convcost.load(spec_a)
+        spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
+        a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value)
+        b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)
+        label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
+        result = run(a, b, label_a, label_b)
+        if format is CompareFormat.table:
+            _print_tables(result, all_layers)
+            return
+        from convcost.render import compare as render
+
+        renderers = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
+        write(renderers[format.value](result, all_layers=all_layers))
+
+
+def _labels(name_a: str, name_b: str, only_a: dict, only_b: dict) -> tuple[str, str]:
+    def label(name: str, overrides: dict) -> str:
+        return name + (" (" + ", ".join(f"{k}={v}" for k, v in overrides.items()) + ")" if overrides else "")
+
+    a, b = label(name_a, only_a), label(name_b, only_b)
+    if a == b:
+        a, b = a + " [A]", b + " [B]"
+    return a, b
+
+
+def _print_tables(result, all_layers: bool) -> None:
+    """Totals and layer differences as aligned plain-text tables (render/text.py)."""
+    import sys
+
+    from convcost.cli.tables import use_color
+    from convcost.render import compare as render
+    from convcost.render.text import table
+
+    color = use_color()
+    header, rows = render.totals_table(result)
+    totals = table(header, rows, title=f"A = {result.label_a},  B = {result.label_b}", right={1, 2, 3, 4},
+                   color=color)
+    header, rows = render.layer_rows(result, all_layers)
+    title = "Layers: " + render.summary_line(result)
+    if rows:
+        layers = table(header[:2] + ["A", "B"] + header[4:], rows, title=title, right={4, 5, 6, 7}, color=color)
+    else:
+        layers = f"{title}. Every layer is the same."
+    sys.stdout.write(f"{totals}\n\n{layers}\n")

@@ -1,0 +1,34 @@
+"""convcost explain SPEC LAYER: one layer's output size, multiplications and parameters as the
+seed notes write them, with the layer's numbers substituted."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from convcost.cli.base import app
+from convcost.cli.common import SET_HELP, SPEC_HELP, handled, parse_sets, write
+
+
+@app.command(epilog="Examples:\n\n"
+                    "  convcost explain mobilenet conv1\n\n"
+                    "  convcost explain mobilenet ds2/dw --set alpha=0.5\n\n"
+                    "  convcost explain xception block1/sep1")
+def explain(
+    spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
+    layer: str = typer.Argument(..., help="The layer's full name, as 'convcost report' lists it (e.g. ds2/dw).",
+                                metavar="LAYER"),
+    set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    """One layer's formulas (output size, multiplications, parameters) with its numbers substituted.
+
+    Batch 1. The layer's full name is as 'convcost report' lists it.
+    """
+    with handled(debug):
+        import convcost
+        from convcost.explain import explain as run
+
+        result = convcost.analyze(convcost.load(spec), parse_sets(set_))
+        write("\n".join(run(result, layer)))

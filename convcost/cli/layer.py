@@ -1,0 +1,77 @@
+"""convcost layer KIND --input 7x7x3 ...: one layer's output shape, mults, adds and params, without a
+spec file; --vs adds a separable alternative, the exact ratio and the seeds' closed form."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from convcost.cli.base import app
+from convcost.cli.common import handled, write
+
+
+class LayerFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Versus(str, Enum):
+    depthwise_separable = "depthwise-separable"
+    spatially_separable = "spatially-separable"
+
+
+SIZE = "an int, or one per spatial axis: 3x1 or 3,1"
+
+
+@app.command(epilog="Examples:\n\n"
+                    "  convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable\n\n"
+                    "  convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable\n\n"
+                    "  convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1\n\n"
+                    "  convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same")
+def layer(
+    kind: str = typer.Argument(..., help="The layer kind (see 'convcost kinds')."),
+    input: str = typer.Option(..., "--input", "-i", help="Input shape without batch: 7x7x3 (H×W×C), "
+                                                          "8x32x32x3 (D×H×W×C) or 1024.", metavar="SHAPE"),
+    filters: Optional[str] = typer.Option(None, "--filters", help="Output channels (conv2d, conv3d, "
+                                                                  "separable_conv2d)."),
+    kernel: Optional[str] = typer.Option(None, "--kernel", "-k", help=f"Kernel or window size: {SIZE}."),
+    stride: Optional[str] = typer.Option(None, "--stride", help=f"Stride: {SIZE}."),
+    padding: Optional[str] = typer.Option(None, "--padding", help="valid | same | an int | per axis 1,0 | "
+                                                                  "per axis begin:end pairs 0:1,0:1."),
+    dilation: Optional[str] = typer.Option(None, "--dilation", help=f"Dilation: {SIZE}."),
+    groups: Optional[str] = typer.Option(None, "--groups", help="Channel groups (conv2d, conv3d)."),
+    depth_multiplier: Optional[str] = typer.Option(None, "--depth-multiplier", help="Depthwise outputs per "
+                                                                                    "input channel."),
+    bias: Optional[bool] = typer.Option(None, "--bias/--no-bias", help="A learned bias per output "
+                                                                       "(default: the kind's, true)."),
+    units: Optional[str] = typer.Option(None, "--units", help="Outputs of a dense layer."),
+    order: Optional[str] = typer.Option(None, "--order", help="separable_conv2d: depthwise_first | "
+                                                              "pointwise_first."),
+    activation: Optional[str] = typer.Option(None, "--activation", help="separable_conv2d: activation "
+                                                                        "between the steps."),
+    keepdims: Optional[bool] = typer.Option(None, "--keepdims/--no-keepdims", help="Global pooling: keep the "
+                                                                                  "spatial axes."),
+    vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
+                                                           "the exact ratio and the seeds' closed form."),
+    format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    """One layer's output shape, mults, adds and parameters (batch 1), with no spec file.
+
+    Options take what a spec's fields take and default to the same values.
+
+    'convcost kinds KIND' lists a kind's fields.
+    """
+    with handled(debug):
+        from convcost.analysis import analyze
+        from convcost.calculator import alternative, build_layer
+        from convcost.render import layer as render
+
+        options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
+                   "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
+                   "units": units, "order": order, "activation": activation, "keepdims": keepdims}
+        result = analyze(build_layer(kind, input, options))
+        alt = alternative(vs.value, result) if vs is not None else None
+        write(render.to_json(result, alt) if format is LayerFormat.json else render.to_text(result, alt))

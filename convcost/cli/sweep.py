@@ -1,0 +1,126 @@
+"""convcost sweep SPEC --set alpha=1,0.75,0.5,0.25 [--set rho=...]: totals for a grid of parameter
+values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from convcost.cli.base import app
+from convcost.cli.common import SPEC_HELP, fail, handled, parse_sets, write
+
+
+class SweepFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+
+
+SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
+                  "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
+                  "cartesian product (the first varies slowest) unless --zip.")
+
+
+@app.command(epilog="Examples:\n\n"
+                    "  convcost sweep mobilenet --set alpha=1,0.75,0.5,0.25          (Table 6)\n\n"
+                    "  convcost sweep mobilenet --set rho=1,0.857,0.714,0.571        (Table 7)\n\n"
+                    "  convcost sweep mobilenet --set alpha=1,0.5 --set rho=1,0.714 --zip\n\n"
+                    "  convcost sweep mobilenet --set alpha=0.25:1.0:0.25 --set rho=0.571:1:0.143 "
+                    "--plot pareto.svg")
+def sweep(
+    spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
+    set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SWEEP_SET_HELP, metavar="NAME=VALUES"),
+    zip_: bool = typer.Option(False, "--zip", help="Pair the i-th values of every --set instead of the "
+                                                    "cartesian product."),
+    format: SweepFormat = typer.Option(SweepFormat.table, "--format", "-f", help="Output format."),
+    columns: str = typer.Option("macs,weights,params,peak_activation_bytes", "--columns", "-c",
+                                help="Totals to show, comma-separated: macs, weights (the paper's parameters: "
+                                     "conv/FC kernels), params (Keras total), trainable_params, flops, "
+                                     "peak_activation_bytes, ... (any key of the report's totals)."),
+    baseline: int = typer.Option(1, "--baseline", min=1, help="The row (1-based) that ratios are taken against."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw MACs against parameters, one labelled "
+                                                            "point per configuration, to FILE (.png or .svg); "
+                                                            "needs matplotlib: pip install 'convcost[plot]'.",
+                                        metavar="FILE"),
+    plot_x: str = typer.Option("weights", "--plot-x", help="The parameter count on the plot's x axis "
+                                                           "(weights, params, trainable_params)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Processes to share the grid (POSIX). Default: 2 for sweeps of 200 or "
+                                            "more configurations on a machine with 2 or more CPUs, else 1."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
+) -> None:
+    """Totals for every configuration of a parameter grid, each as a ratio to the baseline row.
+
+    The spec is parsed once; each configuration is built and analysed once.
+
+    "weights" are the conv and dense kernels alone: the MobileNet paper's parameters (docs/sweep.md).
+    """
+    with handled(debug):
+        import convcost
+        from convcost import sweep as core
+
+        if plot is not None:
+            if plot.suffix.lower() not in (".png", ".svg"):
+                fail(f"--plot: the file must end in .png or .svg, got '{plot.name}'")
+            if plot_x not in core.COLUMN_LABELS:
+                fail(f"--plot-x: '{plot_x}' is not a total; use weights, params or trainable_params")
+            from convcost.plot import require_matplotlib
+
+            require_matplotlib()
+        axes = core.parse_axes(parse_sets(set_))
+        wanted = tuple(c.strip() for c in columns.split(",") if c.strip())
+        result = core.sweep(convcost.load(spec), axes, mode="zip" if zip_ else "cartesian", batch=batch,
+                            dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs)
+        if plot is not None:
+            from convcost.plot import plot_sweep
+
+            plot_sweep(result, plot, x=plot_x)
+        if format is SweepFormat.table:
+            _print_table(result)
+        else:
+            from convcost.render import sweep as render
+
+            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))
+        if plot is not None:
+            typer.echo(f"wrote {plot} ({len(result.rows)} points)", err=True)
+
+
+def _print_table(result) -> None:
+    """The sweep as an aligned plain-text table with a bar per row (render/text.py: no rich, so that
+    a large sweep prints at once)."""
+    import sys
+
+    from convcost.cli.tables import use_color
+    from convcost.render import sweep as render
+    from convcost.render.text import table
+
+    header, rows = render.table(result)
+    title = render.title(result)
+    input_column = header.index("input")
+    if len({r[input_column] for r in rows}) == 1:  # the same input everywhere: say it once, in the title
+        title += f"; input {rows[0][input_column]}"
+        header = header[:input_column] + header[input_column + 1:]
+        rows = [r[:input_column] + r[input_column + 1:] for r in rows]
+    bars = [render.bar(fraction) for fraction in render.bar_fractions(result)]
+    header = header + [render.COLUMN_LABELS[result.columns[0]] + " (bar: share of the largest)"]
+    rows = [cells + [bar] for cells, bar in zip(rows, bars)]
+    right = {0} | set(range(1 + len(result.axes), len(header) - 1))
+    notes = {"weights": "weights = conv/dense kernels (the MobileNet paper's parameters)",
+             "params": "params = Keras' total (weights + biases + batch norm)"}
+    caption = "; ".join(notes[c] for c in result.columns if c in notes)
+    text = table(header, rows, title=title, right=right, color=use_color())
+    sys.stdout.write(text + ("\n" + caption if caption else "") + "\n")

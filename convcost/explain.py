@@ -1,0 +1,348 @@
+"""One layer's output size, multiplications and parameters as formulas, written the way the seed
+notes write them, with the layer's numbers substituted step by step:
+
+    H_out = W_out = floor((299 − 3 + 2·1)/2) + 1 = 150
+    MACs = H_out·W_out·C_out · K_h·K_w·C_in = 150·150·32 · 3·3·3 = 19,440,000
+
+Every value is computed here from the substituted numbers and checked against the layer rules'
+result (:func:`convcost.analysis.analyze`); a mismatch is a bug in convcost, raised as such.
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+
+from convcost.analysis import Analysis, LayerRecord, analyze
+from convcost.errors import Problem, SpecError, did_you_mean
+from convcost.layers import Attrs, conv_output_size, format_shape, same_padding
+from convcost.layers.conv import _separable_steps
+
+_AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
+_ACTIVATION_RULES = {
+    "relu": ("max(x, 0)", {"comparisons": 1}),
+    "relu6": ("min(max(x, 0), 6)", {"comparisons": 2}),
+    "sigmoid": ("1 / (1 + exp(−x))", {"exponentials": 1, "adds": 1, "divisions": 1}),
+    "tanh": ("(e − 1)/(e + 1), e = exp(2x)", {"mults": 1, "exponentials": 1, "adds": 2, "divisions": 1}),
+}
+
+
+class ExplainError(AssertionError):
+    """A formula's value differs from the layer rule's: a bug in convcost."""
+
+
+def n(value: int) -> str:
+    return f"{value:,}"
+
+
+def product(*groups) -> str:
+    """``product((150, 150, 32), (3, 3, 3)) == '150·150·32 · 3·3·3'``"""
+    return " · ".join("·".join(str(f) for f in group) for group in groups if group)
+
+
+def _check(what: str, computed: int, engine: int) -> int:
+    if computed != engine:
+        raise ExplainError(f"explain: {what} by formula is {computed:,} but the layer rule gives {engine:,}")
+    return computed
+
+
+# --- output size ---------------------------------------------------------------------------------
+
+def size_formula(size: int, kernel: int, stride: int, pads: tuple[int, int], dilation: int = 1) -> tuple[str, int]:
+    """The seeds' output-size formula with numbers, and its value.
+
+    ``size_formula(299, 3, 2, (1, 1)) == ('floor((299 − 3 + 2·1)/2) + 1', 150)``; uneven padding is
+    written ``+ p_begin + p_end``; dilation d turns the kernel k into its span d·(k − 1) + 1.
+    """
+    k = str(kernel) if dilation == 1 else f"({dilation}·({kernel} − 1) + 1)"
+    p = f"2·{pads[0]}" if pads[0] == pads[1] else f"{pads[0]} + {pads[1]}"
+    value = (size - (dilation * (kernel - 1) + 1) + pads[0] + pads[1]) // stride + 1
+    return f"floor(({size} − {k} + {p})/{stride}) + 1", value
+
+
+def _generic_size_formula(pads, dilation) -> str:
+    symmetric = all(b == e for b, e in pads)
+    k = "k" if all(d == 1 for d in dilation) else "(d·(k − 1) + 1)"
+    p = "2·p" if symmetric else "p_begin + p_end"
+    return f"floor((n − {k} + {p})/s) + 1"
+
+
+def _same_lines(sizes, kernel, stride, dilation, axes) -> list[str]:
+    lines = ["  padding 'same' (TensorFlow): output ceil(n/s); total padding max((out − 1)·s + d·(k − 1) + 1 − n, 0),"
+             " the odd one at the end"]
+    for axis, size, k, s, d in zip(axes, sizes, kernel, stride, dilation):
+        out = -(-size // s)
+        begin, end = same_padding(size, k, s, d)
+        lines.append(f"    {axis}: ceil({size}/{s}) = {out}; max(({out} − 1)·{s} + {d}·({k} − 1) + 1 − {size}, 0) = "
+                     f"{begin + end} -> {begin} before, {end} after")
+    return lines
+
+
+def spatial_lines(sizes, kernel, stride, padding_attr, dilation, out_sizes) -> list[str]:
+    """Lines deriving each spatial output size (axes with the same numbers share a line)."""
+    axes = _AXES.get(len(sizes), tuple(f"axis {i}" for i in range(len(sizes))))
+    pads = tuple(same_padding(nn, k, s, d) for nn, k, s, d in zip(sizes, kernel, stride, dilation)) \
+        if padding_attr == "same" else ((0, 0),) * len(sizes) if padding_attr == "valid" else padding_attr
+    lines = [f"output size per spatial axis = {_generic_size_formula(pads, dilation)}"
+             + ("   (n input, k kernel, p padding, s stride" + (", d dilation)" if any(d != 1 for d in dilation)
+                                                                  else ")"))]
+    if padding_attr == "same":
+        lines += _same_lines(sizes, kernel, stride, dilation, axes)
+    groups: dict[str, list[str]] = {}
+    values: dict[str, int] = {}
+    for axis, size, k, s, p, d, out in zip(axes, sizes, kernel, stride, pads, dilation, out_sizes):
+        text, value = size_formula(size, k, s, p, d)
+        _check(f"output {axis}", value, out)
+        _check(f"output {axis}", conv_output_size(size, k, s, p, d), out)
+        groups.setdefault(text, []).append(axis)
+        values[text] = value
+    for text, names in groups.items():
+        lines.append("  " + " = ".join(f"{a}_out" for a in names) + f" = {text} = {values[text]}")
+    return lines
+
+
+# --- per kind ------------------------------------------------------------------------------------
+
+def _conv_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    axes = _AXES[len(out_shape) - 1]
+    c_in, c_out, groups = in_shape[-1], out_shape[-1], attrs.groups
+    lines = spatial_lines(in_shape[:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation, out_shape[:-1])
+    lines.append(f"  output {format_shape(out_shape)} (C_out = filters = {c_out})")
+    per_group = "C_in/groups" if groups != 1 else "C_in"
+    c_text = f"({c_in}/{groups})" if groups != 1 else str(c_in)
+    out_sym = "·".join(f"{a}_out" for a in axes) + "·C_out"
+    k_sym = "·".join(f"K_{a.lower()}" for a in axes)
+    positions = math.prod(out_shape)
+    reduction = math.prod(attrs.kernel) * (c_in // groups)
+    macs = _check("MACs", positions * reduction, record.cost.macs)
+    lines += ["", f"multiplications (MACs) = {out_sym} · {k_sym}·{per_group}",
+              f"  = {product(out_shape, attrs.kernel)}·{c_text} = {n(macs)}" if groups != 1 else
+              f"  = {product(out_shape, tuple(attrs.kernel) + (c_in,))} = {n(macs)}"]
+    lines += _adds_lines(record, positions, reduction, attrs.bias)
+    lines += _effective_lines(record)
+    weights = _check("weights", reduction * c_out, record.cost.weights)
+    lines += ["", f"parameters: weights = {k_sym}·{per_group}·C_out = "
+                  + (f"{product(attrs.kernel)}·{c_text}·{c_out}" if groups != 1
+                     else product(tuple(attrs.kernel) + (c_in, c_out))) + f" = {n(weights)}"]
+    lines += _bias_lines(record, c_out, attrs.bias)
+    return lines
+
+
+def _adds_lines(record: LayerRecord, outputs: int, reduction: int, bias: bool) -> list[str]:
+    adds = outputs * (reduction - 1) + (outputs if bias else 0)
+    _check("adds", adds, record.cost.adds)
+    text = (f"adds = outputs·(terms per output − 1){' + outputs (bias)' if bias else ''} = "
+            f"{n(outputs)}·({reduction} − 1)")
+    text += f" + {n(outputs)}" if bias else ""
+    return [f"{text} = {n(adds)}"]
+
+
+def _effective_lines(record: LayerRecord) -> list[str]:
+    padding = record.cost.mults - record.cost.effective_mults
+    if not padding:
+        return []
+    return [f"of these mults, {n(padding)} multiply zero padding (effective mults {n(record.cost.effective_mults)})"]
+
+
+def _bias_lines(record: LayerRecord, count: int, bias: bool) -> list[str]:
+    biases = _check("biases", count if bias else 0, record.cost.biases)
+    if not bias:
+        return ["  no biases (bias: false)", f"  params = {n(record.cost.params)}"]
+    return [f"  biases = {n(biases)} (one per output channel)",
+            f"  params = {n(record.cost.weights)} + {n(biases)} = {n(record.cost.params)}"]
+
+
+def _depthwise_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    axes = _AXES[len(out_shape) - 1]
+    c_in, dm = in_shape[-1], attrs.depth_multiplier
+    lines = spatial_lines(in_shape[:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation, out_shape[:-1])
+    lines.append(f"  output {format_shape(out_shape)} (C_in·depth_multiplier = {c_in}·{dm})" if dm != 1 else
+                 f"  output {format_shape(out_shape)} (one channel per input channel)")
+    out_sym = "·".join(f"{a}_out" for a in axes) + ("·C_in·depth_multiplier" if dm != 1 else "·C_in")
+    k_sym = "·".join(f"K_{a.lower()}" for a in axes)
+    positions = math.prod(out_shape)
+    reduction = math.prod(attrs.kernel)
+    macs = _check("MACs", positions * reduction, record.cost.macs)
+    lines += ["", f"multiplications (MACs) = {out_sym} · {k_sym}   (MobileNet: D_G·D_G·M · D_K·D_K)",
+              f"  = {product(out_shape, attrs.kernel)} = {n(macs)}"]
+    lines += _adds_lines(record, positions, reduction, attrs.bias)
+    lines += _effective_lines(record)
+    weights = _check("weights", reduction * out_shape[-1], record.cost.weights)
+    lines += ["", f"parameters: weights = {k_sym}·C_in" + ("·depth_multiplier" if dm != 1 else "")
+              + f" = {product(tuple(attrs.kernel) + (c_in,) + ((dm,) if dm != 1 else ()))} = {n(weights)}"]
+    lines += _bias_lines(record, out_shape[-1], attrs.bias)
+    return lines
+
+
+def _separable_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape = record.input_shapes[0]
+    steps = _separable_steps(attrs, in_shape)
+    lines: list[str] = []
+    total_macs = total_weights = 0
+    names = ("depthwise", "pointwise") if attrs.order == "depthwise_first" else ("pointwise", "depthwise")
+    for number, (name, step) in enumerate(zip(names, steps), 1):
+        s_in, s_out, kernel, stride, pads, dilation, groups, bias = step
+        lines.append(f"step {number}: {name} {'×'.join(map(str, kernel))} on {format_shape(s_in)} -> "
+                     f"{format_shape(s_out)}")
+        if name == "depthwise":
+            lines += ["  " + line for line in spatial_lines(s_in[:-1], kernel, stride,
+                                                            attrs.padding if attrs.padding in ("same", "valid")
+                                                            else pads, dilation, s_out[:-1])]
+            macs = math.prod(s_out) * math.prod(kernel)
+            weights = math.prod(kernel) * s_out[-1]
+            lines += [f"  MACs = H_out·W_out·channels · K_h·K_w = {product(s_out, kernel)} = {n(macs)}",
+                      f"  weights = K_h·K_w·channels = {product(tuple(kernel) + (s_out[-1],))} = {n(weights)}"]
+        else:
+            macs = math.prod(s_out) * s_in[-1]
+            weights = s_in[-1] * s_out[-1]
+            lines += [f"  MACs = H·W·N · C_in = {product(s_out, (s_in[-1],))} = {n(macs)}",
+                      f"  weights = C_in·N = {product((s_in[-1], s_out[-1]))} = {n(weights)}"]
+        total_macs += macs
+        total_weights += weights
+    _check("MACs", total_macs, record.cost.macs)
+    _check("weights", total_weights, record.cost.weights)
+    lines += ["", f"multiplications (MACs) = depthwise + pointwise = {n(total_macs)}",
+              f"parameters: weights = {n(total_weights)}"]
+    lines += _bias_lines(record, record.output_shape[-1], attrs.bias)
+    if attrs.order == "depthwise_first" and attrs.depth_multiplier == 1 and attrs.kernel[0] == attrs.kernel[1]:
+        f, filters = attrs.kernel[0], attrs.filters
+        lines += ["", f"against a full {f}×{f} convolution to {filters} channels (same output): "
+                      f"1/N + 1/f² = 1/{filters} + 1/{f}² = {1 / filters + 1 / f ** 2:.6g} of its MACs and weights"]
+    if attrs.activation != "none":
+        lines.append(f"plus {attrs.activation} between the steps (counted in this layer's other operations)")
+    return lines
+
+
+def _pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    stride = attrs.stride if attrs.stride is not None else attrs.kernel
+    ones = (1,) * len(attrs.kernel)
+    lines = spatial_lines(in_shape[:-1], attrs.kernel, stride, attrs.padding, ones, out_shape[:-1])
+    lines.append(f"  output {format_shape(out_shape)} (channels unchanged)"
+                 + ("; stride defaults to the window" if attrs.stride is None else ""))
+    outputs, taps = math.prod(out_shape), math.prod(attrs.kernel)
+    window = product(attrs.kernel)
+    if record.kind.startswith("max"):
+        comparisons = _check("comparisons", outputs * (taps - 1), record.cost.comparisons)
+        lines += ["", "comparisons = outputs·(window − 1)",
+                  f"  = {product(out_shape)}·({window} − 1) = {n(comparisons)}"]
+    else:
+        adds = _check("adds", outputs * (taps - 1), record.cost.adds)
+        _check("divisions", outputs, record.cost.divisions)
+        lines += ["", "adds = outputs·(window − 1), divisions = outputs",
+                  f"  = {product(out_shape)}·({window} − 1) = {n(adds)} adds, {n(outputs)} divisions"]
+    lines += ["", "no multiplications, no parameters"]
+    return lines
+
+
+def _global_pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape = record.input_shapes[0]
+    positions, channels = math.prod(in_shape[:-1]), in_shape[-1]
+    lines = [f"output {format_shape(record.output_shape)}: one value per channel over {product(in_shape[:-1])} "
+             f"= {n(positions)} positions"]
+    if record.kind == "global_max_pooling":
+        comparisons = _check("comparisons", channels * (positions - 1), record.cost.comparisons)
+        lines += [f"comparisons = C·(positions − 1) = {channels}·({n(positions)} − 1) = {n(comparisons)}"]
+    else:
+        adds = _check("adds", channels * (positions - 1), record.cost.adds)
+        lines += [f"adds = C·(positions − 1) = {channels}·({n(positions)} − 1) = {n(adds)}",
+                  f"divisions = C = {channels}"]
+    return lines + ["no multiplications, no parameters"]
+
+
+def _dense_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    n_in, rows = in_shape[-1], math.prod(in_shape[:-1])
+    macs = _check("MACs", rows * n_in * attrs.units, record.cost.macs)
+    lead = f"{product(in_shape[:-1])}·" if in_shape[:-1] else ""
+    lines = [f"output {format_shape(out_shape)} (units = {attrs.units})", "",
+             "multiplications (MACs) = " + ("positions·" if lead else "") + "inputs·units = "
+             + f"{lead}{n_in}·{attrs.units} = {n(macs)}"]
+    lines += _adds_lines(record, rows * attrs.units, n_in, attrs.bias)
+    weights = _check("weights", n_in * attrs.units, record.cost.weights)
+    lines += ["", f"parameters: weights = inputs·units = {n_in}·{attrs.units} = {n(weights)}"]
+    lines += _bias_lines(record, attrs.units, attrs.bias)
+    return lines
+
+
+def _batch_norm_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    shape = record.output_shape
+    elements = _check("mults", math.prod(shape), record.cost.mults)
+    channels = shape[-1]
+    return [f"output {format_shape(shape)} (unchanged)",
+            f"at inference y = x·scale + shift: 1 mult and 1 add per element = {product(shape)} = {n(elements)} each",
+            f"parameters: gamma, beta (trainable) and moving mean, variance (non-trainable) per channel: "
+            f"4·{channels} = {n(4 * channels)} ({n(2 * channels)} trainable)"]
+
+
+def _activation_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    shape = record.output_shape
+    elements = math.prod(shape)
+    if record.kind == "softmax":
+        length = shape[-1] if shape else 1
+        return [f"output {format_shape(shape)} (unchanged)",
+                f"softmax over the last axis of {length}, per row: {length} − 1 comparisons, {length} subtractions, "
+                f"{length} exponentials, {length} − 1 adds, {length} divisions",
+                f"totals: comparisons {n(record.cost.comparisons)}, adds {n(record.cost.adds)}, "
+                f"exponentials {n(record.cost.exponentials)}, divisions {n(record.cost.divisions)}",
+                "no parameters"]
+    formula, per_element = _ACTIVATION_RULES[record.kind]
+    lines = [f"output {format_shape(shape)} (unchanged)", f"{record.kind}: {formula}, per element:"]
+    for key, count in per_element.items():
+        total = _check(key, count * elements, getattr(record.cost, key))
+        factors = ((count,) if count != 1 else ()) + tuple(shape)
+        lines.append(f"  {key} = {product(factors)} = {n(total)}" if len(factors) > 1 else f"  {key} = {n(total)}")
+    return lines + ["no parameters"]
+
+
+def _add_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    shape = record.output_shape
+    k = len(record.input_shapes)
+    adds = _check("adds", (k - 1) * math.prod(shape), record.cost.adds)
+    return [f"output {format_shape(shape)}: every input has this shape",
+            f"adds = (inputs − 1)·elements = ({k} − 1)·{product(shape)} = {n(adds)}", "no parameters"]
+
+
+def _plain_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+    shapes = " + ".join(format_shape(s) for s in record.input_shapes)
+    notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
+             "dropout": "is the identity at inference", "zero_padding2d": "adds zeros around H and W",
+             "zero_padding3d": "adds zeros around D, H and W"}
+    return [f"{shapes} -> {format_shape(record.output_shape)}: {record.kind} {notes.get(record.kind, 'moves data')}",
+            "no arithmetic, no parameters"]
+
+
+_EXPLAINERS = {
+    "conv2d": _conv_lines, "conv3d": _conv_lines, "depthwise_conv2d": _depthwise_lines,
+    "separable_conv2d": _separable_lines, "max_pooling2d": _pool_lines, "average_pooling2d": _pool_lines,
+    "max_pooling3d": _pool_lines, "average_pooling3d": _pool_lines, "global_average_pooling": _global_pool_lines,
+    "global_max_pooling": _global_pool_lines, "dense": _dense_lines, "batch_norm": _batch_norm_lines,
+    "relu": _activation_lines, "relu6": _activation_lines, "sigmoid": _activation_lines,
+    "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
+}
+
+
+def explain(analysis: Analysis, layer: str) -> list[str]:
+    """The explanation of layer ``layer`` (a full name such as ``ds2/dw``) as lines of text;
+    SpecError when there is no such layer."""
+    names = [r.name for r in analysis.layers]
+    if layer not in names:
+        hint = did_you_mean(layer, names) or (
+            "layers: " + ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            + "; 'convcost report SPEC' lists them all")
+        raise SpecError(Problem("E400", f"no layer named '{layer}' in {analysis.graph.name}", None, hint))
+    if analysis.batch != 1:  # the formulas are per sample
+        analysis = analyze(analysis.graph, dtype=analysis.dtype)
+    record = analysis.layer(layer)
+    node = next(nd for nd in analysis.graph.nodes if nd.name == layer)
+    description = f"{record.kind} {record.description}".strip()
+    sources = " + ".join(f"{format_shape(s)} (from '{i}')" for s, i in zip(record.input_shapes, record.inputs))
+    lines = [f"layer '{layer}': {description}   [{node.location}]", f"input {sources}", ""]
+    explainer = _EXPLAINERS.get(record.kind, _plain_lines)
+    lines += explainer(record, node.attrs)
+    return lines
+
+
+__all__ = ["ExplainError", "explain", "size_formula", "spatial_lines", "product"]

@@ -1,0 +1,124 @@
+"""A sweep as JSON, CSV or Markdown, and the cells of its terminal table (the rich table itself
+lives in convcost.cli.sweep).
+
+The table and Markdown show each column in one unit chosen for the column (``568.74M`` and
+``41.03M``, ``4.21M`` and ``0.46M``), so the MobileNet paper's "Million Mult-Adds" and "Million
+Parameters" can be read straight off; JSON and CSV hold the exact integers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from convcost.render.numbers import shape
+from convcost.sweep import COLUMN_LABELS, SweepResult, format_value
+
+_COUNT_UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
+_BYTE_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+BAR_WIDTH = 20
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def column_unit(key: str, values: list[int]) -> tuple[str, int]:
+    """The unit for a whole column: the largest one its largest value reaches."""
+    largest = max((abs(v) for v in values), default=0)
+    units = _BYTE_UNITS if key.endswith("_bytes") else _COUNT_UNITS
+    for suffix, scale in units:
+        if largest >= scale:
+            return suffix, scale
+    return ("B", 1) if key.endswith("_bytes") else ("", 1)
+
+
+def in_unit(value: int, unit: tuple[str, int]) -> str:
+    suffix, scale = unit
+    if scale == 1:
+        return f"{value:,}" + (f" {suffix}" if suffix else "")
+    return f"{value / scale:.2f}" + (f" {suffix}" if suffix.endswith("B") else suffix)
+
+
+def ratio_text(value) -> str:
+    return "—" if value is None else f"{float(value):.3f}"
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``fraction`` (0..1) of ``width`` characters, in eighths."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[rest] if rest else "")).ljust(width)
+
+
+def table(result: SweepResult) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the human table: #, the swept parameters, input, then per column its
+    value and its ratio to the baseline row."""
+    units = {key: column_unit(key, [row.totals[key] for row in result.rows]) for key in result.columns}
+    header = ["#"] + [axis.name for axis in result.axes] + ["input"]
+    for key in result.columns:
+        header += [COLUMN_LABELS[key], "×base"]
+    rows = []
+    for row in result.rows:
+        cells = [str(row.index + 1)] + [format_value(row.config[axis.name]) for axis in result.axes]
+        cells.append(shape(row.input_shape))
+        for key in result.columns:
+            cells += [in_unit(row.totals[key], units[key]), ratio_text(result.ratio(row, key))]
+        rows.append(cells)
+    return header, rows
+
+
+def bar_fractions(result: SweepResult, key: str | None = None) -> list[float]:
+    """Each row's ``key`` (default: the first column) as a fraction of the largest in the sweep."""
+    key = key or result.columns[0]
+    largest = max(row.totals[key] for row in result.rows)
+    return [row.totals[key] / largest if largest else 0.0 for row in result.rows]
+
+
+def title(result: SweepResult) -> str:
+    axes = ", ".join(a.name for a in result.axes) or "no parameters"
+    mode = "paired" if result.mode == "zip" and len(result.axes) > 1 else "grid"
+    count = len(result.rows)
+    text = (f"{result.name}: {count} configuration{'s' if count != 1 else ''} ({mode} over {axes}); "
+            f"ratios against row {result.baseline_index + 1}")
+    if result.batch != 1:
+        text += f"; batch {result.batch}"
+    return text
+
+
+def to_json(result: SweepResult) -> str:
+    """Indented JSON with one configuration per line (compact rows keep a 1,000-row sweep fast to
+    write and still easy to read or grep)."""
+    data = result.to_dict()
+    rows = data.pop("rows")
+    head = json.dumps(data, indent=2, ensure_ascii=False)
+    body = ",\n".join("    " + json.dumps(row, ensure_ascii=False) for row in rows)
+    return head[:-2] + ',\n  "rows": [' + (("\n" + body + "\n  ") if rows else "") + "]\n}"
+
+
+def to_csv(result: SweepResult) -> str:
+    """One row per configuration: the swept values, the resolved input shape, the chosen totals
+    and their ratios to the baseline, then every other total."""
+    out = io.StringIO()
+    others = [k for k in result.rows[0].totals if k not in result.columns] if result.rows else []
+    fieldnames = ([axis.name for axis in result.axes] + ["input_shape"] + list(result.columns)
+                  + [f"{k}_ratio" for k in result.columns] + others)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fieldnames)
+    for row in result.rows:
+        ratios = [result.ratio(row, k) for k in result.columns]
+        writer.writerow([format_value(row.config[axis.name]) for axis in result.axes]
+                        + ["x".join(map(str, row.input_shape))]
+                        + [row.totals[k] for k in result.columns]
+                        + ["" if r is None else repr(float(r)) for r in ratios]
+                        + [row.totals[k] for k in others])
+    return out.getvalue()
+
+
+def to_markdown(result: SweepResult) -> str:
+    header, rows = table(result)
+    align = ["---:"] + [":---" for _ in result.axes] + ["---:"] + ["---:", "---:"] * len(result.columns)
+    lines = [f"## {title(result)}", "",
+             "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    lines += ["", "weights = conv and dense kernels only (the MobileNet paper's \"Million Parameters\"); "
+                  "params = weights + biases + batch norm (Keras' total). Exact integers: --format json or csv."]
+    return "\n".join(lines) + "\n"
