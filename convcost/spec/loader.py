@@ -30,6 +30,7 @@ from convcost.spec.fields import _show, normalize, number, whole
 from convcost.spec.source import STDIN, Node, decimal_fraction, parse_yaml, read_text
 
 MAX_LAYERS = 100_000
+MEMO_LIMIT = 100_000  # entries of Spec.attrs_memo kept before it starts again
 SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
 ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -65,6 +66,10 @@ class Spec:
     # field so its output shape is uncertain, ("block", name), ("parameter", name), ("input",),
     # ("layers",).
     broken: frozenset = field(default=frozenset(), repr=False, compare=False)
+    # Normalized attributes of layer items already built, by (item, values of the parameters its
+    # fields read): a sweep rebuilds the same spec many times and most fields do not change.
+    attrs_memo: dict = field(default_factory=dict, repr=False, compare=False)
+    words_memo: dict = field(default_factory=dict, repr=False, compare=False)  # id(item) -> its words
 
     @property
     def parameter_names(self) -> list[str]:
@@ -548,6 +553,7 @@ class _Builder:
         self.broken = spec.broken
         self._declared_cache: dict[int, dict[str, int]] = {}
         self._locations: dict[int, dict[str, Location]] = {}
+        self._words: dict[int, tuple[str, ...]] = spec.words_memo
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -777,6 +783,10 @@ class _Builder:
             raise SpecError(Problem("E204", f"{kind} '{full}' takes {expected}, got {len(reads)}",
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
+        memo_key = None
+        if attrs is None:
+            memo_key = self._memo_key(item, fields, scope)
+            attrs = self.spec.attrs_memo.get(memo_key)
         if attrs is None:
             values, problems, failed = {}, [], False
             for field_name, spec in layer.fields.items():
@@ -792,6 +802,9 @@ class _Builder:
             if failed:
                 raise SpecError(problems)
             attrs = Attrs(values)
+            if len(self.spec.attrs_memo) >= MEMO_LIMIT:
+                self.spec.attrs_memo.clear()
+            self.spec.attrs_memo[memo_key] = attrs
         self.full_names.add(full)
         if POISON in reads or ("shape", id(item)) in self.broken:
             # an input failed, or a field is unknown (reported): the fields were checked, the shapes
@@ -803,6 +816,16 @@ class _Builder:
             locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
         self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
         return full, attrs
+
+    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
+        """What a layer item's normalized fields depend on: the item and the values of the words its
+        expressions use (reading them marks those parameters used, as evaluating them would)."""
+        words = self._words.get(id(item))
+        if words is None:
+            words = self._words[id(item)] = tuple(sorted(set().union(
+                *(_identifiers(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+        values = scope.values
+        return (id(item),) + tuple(values[word] if word in values else None for word in words)
 
     def _block(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
                reads: tuple[str, ...], block_stack: tuple[str, ...]) -> str:
