@@ -6,8 +6,8 @@ The counting conventions are in ``convcost.layers`` (one rule per kind) and docs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
 from fractions import Fraction
+from typing import NamedTuple
 
 from convcost.errors import Problem, SpecError, finish
 from convcost.graph import INPUT, Graph, LayerNode
@@ -19,8 +19,7 @@ DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 
 _PER_SAMPLE = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults")
 
 
-@dataclass(frozen=True)
-class LayerRecord:
+class LayerRecord(NamedTuple):
     """One layer's shapes and counts (already multiplied by the batch size)."""
 
     name: str
@@ -44,8 +43,7 @@ class LayerRecord:
         return getattr(self.cost, name)
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     graph: Graph
     layers: tuple[LayerRecord, ...]
     totals: Cost
@@ -201,7 +199,7 @@ def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
     return problems
 
 
-_COST_FIELDS = tuple(f.name for f in fields(Cost) if f.name != "parts")
+_COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
 
 
 def _sum_costs(costs: list[Cost]) -> Cost:
@@ -214,7 +212,7 @@ def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> Lay
     output_shape = kind.output_shape(node.attrs, input_shapes)
     cost = kind.cost(node.attrs, input_shapes, output_shape)
     if batch != 1:
-        cost = replace(cost, **{f: getattr(cost, f) * batch for f in _PER_SAMPLE})
+        cost = cost._replace(**{f: getattr(cost, f) * batch for f in _PER_SAMPLE})
     return LayerRecord(node.name, node.kind, node.inputs, input_shapes, output_shape, cost,
                        batch * elements(output_shape), node.attrs)
 
@@ -253,8 +251,7 @@ def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> int:
 
 # --- totals only, for sweeps ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """What :func:`analyze` finds for a whole graph, without the per-layer records: the totals,
     the activation elements and the peak activation memory. Equal, field by field, to the
     corresponding values of ``analyze(graph)``."""

@@ -8,15 +8,17 @@ every independent mistake in a file. The core raises; only ``convcost.cli`` prin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+# Records here and in the report path are NamedTuples, not dataclasses: a frozen dataclass costs
+# about 1 ms to create at import, and `convcost report` has a start-up budget
+# (benchmarks/report_speed.py).
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1  # a budget exceeded, counts that disagree
 EXIT_BAD_INPUT = 2  # bad spec, bad budget file, bad usage
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A 1-based line and column in a file (``path`` is what the user typed, or ``<text>``)."""
 
     path: str
@@ -27,8 +29,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     code: str
     message: str
     location: Location | None = None

@@ -6,8 +6,7 @@ mismatched shapes, a kernel larger than its input) still points at the right lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from convcost.errors import Location
 from convcost.layers import Attrs, Shape
@@ -15,24 +14,22 @@ from convcost.layers import Attrs, Shape
 INPUT = "input"  # the name by which layers refer to the network's input
 
 
-@dataclass(frozen=True)
-class LayerNode:
+class LayerNode(NamedTuple):
     name: str  # unique; block instances give "instance/layer"
     kind: str  # a key of convcost.layers.KINDS
     attrs: Attrs  # normalized: sizes are tuples, padding is 'same' | 'valid' | ((begin, end), ...)
     inputs: tuple[str, ...]  # names of earlier nodes, or INPUT
     location: Location  # where the layer item starts
-    field_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
+    field_locations: Mapping[str, Location] | None = None  # where each field was written
 
     def where(self, field_name: str | None = None) -> Location:
         """Where ``field_name`` was written (falling back to the layer itself)."""
-        if field_name is not None and field_name in self.field_locations:
+        if field_name is not None and self.field_locations and field_name in self.field_locations:
             return self.field_locations[field_name]
         return self.location
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(NamedTuple):
     name: str
     input_shape: Shape
     parameters: Mapping[str, int | float]  # resolved values, for reports

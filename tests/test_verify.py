@@ -4,7 +4,6 @@ broken, and refuses bad input (exit 2)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -120,9 +119,9 @@ def _broken(kind: str, **changes):
 
     def cost(attrs, inputs, out):
         c = original.cost(attrs, inputs, out)
-        return dataclasses.replace(c, **{f: getattr(c, f) + d for f, d in changes.items()})
+        return c._replace(**{f: getattr(c, f) + d for f, d in changes.items()})
 
-    return dataclasses.replace(original, cost=cost)
+    return original._replace(cost=cost)
 
 
 def test_off_by_one_rule_exits_1(monkeypatch, every_kind):
@@ -153,8 +152,8 @@ def test_broken_shape_rule_exits_1(monkeypatch, tmp_path):
     spec.write_text("input: [4, 4, 3]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 3, padding: same}\n"
                     "  - relu\n  - {kind: conv2d, filters: 2, kernel: 1}\n")
     original = KINDS["relu"]
-    monkeypatch.setitem(KINDS, "relu", dataclasses.replace(
-        original, output_shape=lambda attrs, inputs: inputs[0][:-1] + (inputs[0][-1] + 1,)))
+    monkeypatch.setitem(KINDS, "relu", original._replace(
+        output_shape=lambda attrs, inputs: inputs[0][:-1] + (inputs[0][-1] + 1,)))
     result = run(str(spec))
     assert result.exit_code == 1, result.output + result.stderr
     assert "4×4×5 ≠ 4×4×4" in result.stdout  # the relu: analytic claims 5 channels, the run made 4

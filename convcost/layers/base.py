@@ -10,8 +10,7 @@ The counting conventions behind every :class:`Cost` field are written once, in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 Shape = tuple[int, ...]
 
@@ -24,8 +23,7 @@ class ShapeError(Exception):
         self.code, self.message, self.field, self.hint = code, message, field, hint
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A field a layer kind accepts.
 
     ``type`` is one of: ``int`` (whole number within [minimum, maximum]), ``size`` (a whole number
@@ -67,8 +65,7 @@ class Attrs:
         return f"Attrs({self.__dict__!r})"
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """A share of a weight layer's cost, for the breakdown by layer type (MobileNet Table 2)."""
 
     category: str  # see CATEGORIES
@@ -79,8 +76,7 @@ class Part:
 CATEGORIES = ("conv 1x1", "depthwise", "full conv", "grouped conv", "dense")
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):
     """Exact counts of one layer at batch size 1; every field has one definition
     (docs/conventions.md)."""
 
@@ -95,7 +91,7 @@ class Cost:
     biases: int = 0
     bn_trainable: int = 0  # batch-norm gamma and beta
     bn_non_trainable: int = 0  # batch-norm moving mean and variance
-    parts: tuple[Part, ...] = field(default=(), compare=False)
+    parts: tuple[Part, ...] = ()  # per layer; totals have none
 
     @property
     def flops(self) -> int:
@@ -114,13 +110,11 @@ class Cost:
     def non_trainable_params(self) -> int:
         return self.bn_non_trainable
 
-    def __add__(self, other: "Cost") -> "Cost":
-        values = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != "parts"}
-        return Cost(**values, parts=self.parts + other.parts)
+    def __add__(self, other: "Cost") -> "Cost":  # field by field, not tuple concatenation
+        return Cost(*(a + b for a, b in zip(self, other)))
 
 
-@dataclass(frozen=True)
-class LayerKind:
+class LayerKind(NamedTuple):
     """One layer kind: its spec fields and its two rules."""
 
     name: str

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.errors import names as name_list
@@ -112,8 +111,7 @@ _OPERATOR_TEXT = {ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^
                   ast.RShift: ">>", ast.MatMult: "@"}
 
 
-@dataclass(frozen=True)
-class Expression:
+class Expression(NamedTuple):
     """A checked expression: its text, syntax tree and the parameter names it reads."""
 
     text: str
