@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
 from convcost.graph import INPUT, Graph, LayerNode
@@ -40,36 +39,38 @@ POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass
-class BlockDef:
+class BlockDef(NamedTuple):
     name: str
     parameters: list[tuple[str, Node | None]]  # (name, default node or None when required)
     layers: list[Node]
     location: Location
 
 
-@dataclass
 class Spec:
     """A parsed and structurally checked spec; :meth:`build` turns it into a graph."""
 
-    path: str
-    name: str
-    description: str
-    parameters: list[tuple[str, Node]]
-    input: Node
-    blocks: dict[str, BlockDef]
-    layers: list[Node]
-    budget: Node | None = None
-    root: Node | None = field(default=None, repr=False)
-    # Parts already reported as broken while loading (only while collecting the problems of a spec
-    # that failed to load): ("item", id(node)) cannot be built, ("shape", id(node)) has an unknown
-    # field so its output shape is uncertain, ("block", name), ("parameter", name), ("input",),
-    # ("layers",).
-    broken: frozenset = field(default=frozenset(), repr=False, compare=False)
-    # Normalized attributes of layer items already built, by (item, values of the parameters its
-    # fields read): a sweep rebuilds the same spec many times and most fields do not change.
-    attrs_memo: dict = field(default_factory=dict, repr=False, compare=False)
-    words_memo: dict = field(default_factory=dict, repr=False, compare=False)  # id(item) -> its words
+    def __init__(self, path: str, name: str, description: str, parameters: list[tuple[str, Node]], input: Node,
+                 blocks: dict[str, BlockDef], layers: list[Node], budget: Node | None = None,
+                 root: Node | None = None, broken: frozenset = frozenset()):
+        self.path, self.name, self.description = path, name, description
+        self.parameters = parameters
+        self.input = input
+        self.blocks = blocks
+        self.layers = layers
+        self.budget = budget
+        self.root = root
+        # Parts already reported as broken while loading (only while collecting the problems of a
+        # spec that failed to load): ("item", id(node)) cannot be built, ("shape", id(node)) has an
+        # unknown field so its output shape is uncertain, ("block", name), ("parameter", name),
+        # ("input",), ("layers",).
+        self.broken = broken
+        # Normalized attributes of layer items already built, by (item, values of the parameters
+        # its fields read): a sweep rebuilds the same spec many times and most fields do not change.
+        self.attrs_memo: dict = {}
+        self.words_memo: dict[int, tuple[str, ...]] = {}  # id(item) -> the words its fields use
+
+    def __repr__(self) -> str:
+        return f"Spec({self.name!r}, {self.path!r})"
 
     @property
     def parameter_names(self) -> list[str]:
@@ -527,14 +528,16 @@ class _Fatal(SpecError):
     """A bound was exceeded: stop building at once."""
 
 
-@dataclass
 class _Scope:
-    prefix: str  # "" at the top, "instance/" inside a block instance
-    input_name: str  # what 'input' and the first layer read
-    values: Mapping[str, Number]  # parameters visible here
-    names: dict[str, str] = field(default_factory=dict)  # local name -> full node name (or POISON)
-    counters: dict[str, int] = field(default_factory=dict)
-    items: list[Node] = field(default_factory=list)  # the item list being expanded
+    __slots__ = ("prefix", "input_name", "values", "names", "counters", "items")
+
+    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Number]):
+        self.prefix = prefix  # "" at the top, "instance/" inside a block instance
+        self.input_name = input_name  # what 'input' and the first layer read
+        self.values = values  # parameters visible here
+        self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
+        self.counters: dict[str, int] = {}
+        self.items: list[Node] = []  # the item list being expanded
 
     def auto_name(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1

@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -59,7 +58,6 @@ _NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD
 _EXPONENT = re.compile(r"[eE]([-+]?[0-9_]+)")
 
 
-@dataclass
 class Node:
     """A YAML value with its location.
 
@@ -69,10 +67,17 @@ class Node:
     true for a quoted scalar (its text starts one column after ``location``).
     """
 
-    value: Any
-    location: Location
-    key_locations: dict[str, Location] = field(default_factory=dict)
-    quoted: bool = False
+    __slots__ = ("value", "location", "key_locations", "quoted")
+
+    def __init__(self, value: Any, location: Location, key_locations: dict[str, Location] | None = None,
+                 quoted: bool = False):
+        self.value = value
+        self.location = location
+        self.key_locations = {} if key_locations is None else key_locations
+        self.quoted = quoted
+
+    def __repr__(self) -> str:
+        return f"Node({self.value!r}, {self.location})"
 
     @property
     def is_mapping(self) -> bool:
