@@ -212,7 +212,8 @@ def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> Lay
     output_shape = kind.output_shape(node.attrs, input_shapes)
     cost = kind.cost(node.attrs, input_shapes, output_shape)
     if batch != 1:
-        cost = cost._replace(**{f: getattr(cost, f) * batch for f in _PER_SAMPLE})
+        cost = cost._replace(**{f: getattr(cost, f) * batch for f in _PER_SAMPLE},
+                             parts=tuple(part._replace(macs=part.macs * batch) for part in cost.parts))
     return LayerRecord(node.name, node.kind, node.inputs, input_shapes, output_shape, cost,
                        batch * elements(output_shape), node.attrs)
 

@@ -45,6 +45,9 @@ def test_set_and_batch_options():
     assert data["parameters"]["resolution"] == 160
     assert data["totals"]["macs"] == 2 * 76_524_800
     assert data["totals"]["params"] == 1_342_536  # parameters do not scale with the batch
+    shares = {row["category"]: round(100 * row["macs_share"], 2) for row in data["breakdown"]}
+    assert sum(row["macs"] for row in data["breakdown"]) == data["totals"]["macs"]
+    assert shares == {**shares, "dense": round(100 * 512_000 / 76_524_800, 2)}  # the batch scales every share alike
 
 
 def test_table_format_shows_totals_and_breakdown():

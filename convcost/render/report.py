@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from convcost.analysis import Analysis
@@ -31,6 +29,9 @@ def to_json(analysis: Analysis) -> str:
 
 def to_csv(analysis: Analysis) -> str:
     """One row per layer; shapes as 112x112x32 and inputs joined with '+'."""
+    import csv  # only for this format: the report path keeps its imports few
+    import io
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.layers.base import Field
 from convcost.spec.expressions import Number, check_magnitude, evaluate, parse_expression
-from convcost.spec.source import Node
+from convcost.spec.source import DateText, Node
 
 MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
 _SMALL = 10**18
@@ -77,6 +77,9 @@ def number(node: Node, scope: Mapping[str, Number], what: str) -> Number:
         hint = "a missing value: write a number after the ':'" if value is None else None
         raise SpecError(Problem("E204", f"{what} must be a number or an expression, got {_kind_of(value)}"
                                         + ("" if value is None else f" ({_show(value)})"), node.location, hint))
+    if isinstance(value, DateText):  # YAML read it as a date; as arithmetic it would be 2001 - 12 - 14
+        raise SpecError(Problem("E204", f"{what} must be a number or an expression, got the date {value}",
+                                node.location, "quote it if you meant the expression"))
     if isinstance(value, str):
         where = text_location(node)
         try:

@@ -414,7 +414,13 @@ def _scalar(tag: str, text: str, where: Location) -> Any:
             raise SpecError(Problem("E204", f"{clip(text)} is not true or false", where)) from None
     if tag == _YAML + "null":
         return None
+    if tag == _YAML + "timestamp":
+        return DateText(text)
     return text
+
+
+class DateText(str):
+    """An unquoted date (``2001-12-14``): text where text is wanted, never read as arithmetic."""
 
 
 def decimal_fraction(text: str, where: Location) -> Fraction:
