@@ -205,12 +205,6 @@ def test_long_fuzz_campaign(text, sets):
     check_outcome(text, sets)
 
 
-@pytest.fixture(autouse=True)
-def _long_campaign_only_with_slow(request):
-    if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("long fuzzing; run with -m slow")
-
-
 def test_nothing_was_executed():
     import os
 
