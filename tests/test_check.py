@@ -608,9 +608,9 @@ def test_github_workflow_example():
 
 
 def _readme_section() -> str:
-    text = (ROOT / "docs" / "budgets.md").read_text()
-    start = text.index("## README section")
-    return text[start:text.index("\n---\n", start)]
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Budgets in CI")
+    return text[start:text.index("\n## ", start + 1)]
 
 
 def test_readme_section_commands_work_as_written(tmp_path):

@@ -56,7 +56,7 @@ README = (ROOT / "README.md").read_text()
 
 
 def test_readme_spec_example():
-    block = re.findall(r"```yaml\n(.*?)```", README, re.S)[0]
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if b.startswith("name: tiny net"))
     result = convcost.analyze(convcost.loads(block))
     assert result.layer("add_1").output_shape == (16, 16, 32)
 
@@ -76,3 +76,20 @@ def test_readme_quick_start_commands_match_ci():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install '.[test]' && python -m pytest" in README
     assert "\npip install '.[test]' && python -m pytest\n" in ci  # verbatim
+
+
+@pytest.mark.parametrize("command", [line.split("#")[0].split(">")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
+                                     for line in block.splitlines() if line.startswith("convcost ")])
+def test_readme_commands_run(command, tmp_path, monkeypatch):
+    """Every `convcost ...` line of the README's shell examples runs and exits 0."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from convcost.cli import app
+
+    if "--plot" in command:
+        pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, shlex.split(command)[1:])
+    assert result.exit_code == 0, (command, result.output)
