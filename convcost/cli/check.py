@@ -13,15 +13,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, fail, handled, parse_sets, report_problems, write
+from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, report_problems, SET_HELP, write
 
-
-class Dtype(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
 
 
 class CheckFormat(str, Enum):
@@ -75,7 +68,7 @@ def check(
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
-    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Check specs against their budgets: exit 0 if all are met, 1 if one is exceeded, 2 on bad input.

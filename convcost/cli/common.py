@@ -7,11 +7,27 @@ import sys
 import traceback
 from typing import Iterator
 
+from enum import Enum
+
 import typer
 
+from convcost.analysis import DTYPE_BYTES
 from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError
 
 EXIT_INTERNAL = 3
+
+
+class TableFormat(str, Enum):
+    """--format of the commands that print one table of results."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+Dtype = Enum("Dtype", {name: name for name in DTYPE_BYTES}, type=str)  # --dtype: bytes per activation
+DTYPE_HELP = "Element type for activation bytes."
 
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")

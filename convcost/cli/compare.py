@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, fail, handled, parse_sets, write
+from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
 
 
-class CompareFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class Dtype(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
 
 
 @app.command(epilog="Examples:\n\n"
@@ -39,10 +25,10 @@ def compare(
                                               metavar="NAME=VALUE"),
     set_b: Optional[List[str]] = typer.Option(None, "--set-b", help="Override a parameter of B only.",
                                               metavar="NAME=VALUE"),
-    format: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f", help="Output format."),
+    format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
-    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals of A and B side by side (B − A and B / A) and the layers that differ, matched by name.
@@ -63,7 +49,7 @@ def compare(
         b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)
         label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
         result = run(a, b, label_a, label_b)
-        if format is CompareFormat.table:
+        if format is TableFormat.table:
             _print_tables(result, all_layers)
             return
         from convcost.render import compare as render

@@ -3,28 +3,14 @@ breakdown by layer type."""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, handled, parse_sets, write
+from convcost.cli.common import Dtype, DTYPE_HELP, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
 
 
-class ReportFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class Dtype(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
 
 
 @app.command(epilog="Examples:\n\n  convcost report mobilenet\n\n"
@@ -33,9 +19,9 @@ class Dtype(str, Enum):
 def report(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
-    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
+    format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
-    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Per-layer output shape, MACs and parameters, totals and the breakdown by layer type.
@@ -47,7 +33,7 @@ def report(
 
         overrides = parse_sets(set_)
         result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value)
-        if format is ReportFormat.table:
+        if format is TableFormat.table:
             from convcost.cli.tables import print_report
 
             print_report(result)

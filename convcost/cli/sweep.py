@@ -3,29 +3,15 @@ values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SPEC_HELP, fail, handled, parse_sets, write
+from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SPEC_HELP, TableFormat, write
 
 
-class SweepFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class Dtype(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
 
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
@@ -44,7 +30,7 @@ def sweep(
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SWEEP_SET_HELP, metavar="NAME=VALUES"),
     zip_: bool = typer.Option(False, "--zip", help="Pair the i-th values of every --set instead of the "
                                                     "cartesian product."),
-    format: SweepFormat = typer.Option(SweepFormat.table, "--format", "-f", help="Output format."),
+    format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     columns: str = typer.Option("macs,weights,params,peak_activation_bytes", "--columns", "-c",
                                 help="Totals to show, comma-separated: macs, weights (the paper's parameters: "
                                      "conv/FC kernels), params (Keras total), trainable_params, flops, "
@@ -60,7 +46,7 @@ def sweep(
                                        help="Processes to share the grid (POSIX). Default: 2 for sweeps of 200 or "
                                             "more configurations on a machine with 2 or more CPUs, else 1."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
-    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help="Element type for activation bytes."),
+    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals for every configuration of a parameter grid, each as a ratio to the baseline row.
@@ -89,7 +75,7 @@ def sweep(
             from convcost.plot import plot_sweep
 
             plot_sweep(result, plot, x=plot_x)
-        if format is SweepFormat.table:
+        if format is TableFormat.table:
             _print_table(result)
         else:
             from convcost.render import sweep as render
