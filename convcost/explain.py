@@ -16,7 +16,7 @@ import math
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
 from convcost.layers import Attrs, conv_output_size, format_shape, same_padding
-from convcost.layers.conv import _separable_steps
+from convcost.layers.conv import separable_steps
 
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _ACTIVATION_RULES = {
@@ -178,7 +178,7 @@ def _depthwise_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
 
 def _separable_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     in_shape = record.input_shapes[0]
-    steps = _separable_steps(attrs, in_shape)
+    steps = separable_steps(attrs, in_shape)
     lines: list[str] = []
     total_macs = total_weights = 0
     names = ("depthwise", "pointwise") if attrs.order == "depthwise_first" else ("pointwise", "depthwise")

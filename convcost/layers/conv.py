@@ -156,7 +156,7 @@ DEPTHWISE_CONV2D = LayerKind(
 
 # --- separable_conv2d ---------------------------------------------------------------------------
 
-def _separable_steps(attrs: Attrs, in_shape: Shape):
+def separable_steps(attrs: Attrs, in_shape: Shape):
     """The two convolutions as (input, output, kernel, stride, pads, dilation, groups, bias) tuples.
 
     depthwise_first (Keras SeparableConv2D, MobileNet): depthwise k×k with stride and padding on
@@ -184,7 +184,7 @@ def _separable_steps(attrs: Attrs, in_shape: Shape):
 
 
 def _separable_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
-    steps = _separable_steps(attrs, inputs[0])
+    steps = separable_steps(attrs, inputs[0])
     check_dimensions(steps[0][1])
     return check_dimensions(steps[-1][1])
 
@@ -192,7 +192,7 @@ def _separable_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
 def _separable_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     """Depthwise cost + pointwise cost (+ the in-between activation on the intermediate tensor):
     ``M·D_K²·D_G² + M·N·D_G²`` (MobileNet eq. 5)."""
-    steps = _separable_steps(attrs, inputs[0])
+    steps = separable_steps(attrs, inputs[0])
     first, second = (conv_cost(*step) for step in steps)
     between = ACTIVATION_COSTS[attrs.activation](steps[0][1]) if attrs.activation != "none" else Cost()
     return first + between + second
