@@ -37,25 +37,30 @@ def share(fraction: Fraction | None, signed: bool = False) -> str:
 
 def headroom(finding: Finding) -> str:
     """``'31,259,648 left (5.21%)'`` or ``'68,740,352 over (+13.75%)'``."""
-    room = finding.headroom
-    if room is None:
-        return ""
-    metric = finding.budget.metric
-    if room >= 0:
-        return f"{amount(metric, room)} left ({share(finding.headroom_share)})"
-    excess = None if finding.headroom_share is None else -finding.headroom_share
-    return f"{amount(metric, -room)} over ({share(excess, signed=True)})"
+    return _headroom(finding, lambda n: amount(finding.budget.metric, n), " left")
 
 
 def change(finding: Finding) -> str:
-    """Growth since the baseline: ``'+1,024 (+0.02%)'``, ``'0'``, or ``''`` without a baseline."""
+    """Growth since the baseline: ``'+1,024 (+0.02%)'``, ``'0 (unchanged)'``, or ``''`` without a baseline."""
+    return _change(finding, lambda n: amount(finding.budget.metric, n), "0 (unchanged)")
+
+
+def _headroom(finding: Finding, number, left: str) -> str:
+    room = finding.headroom
+    if room is None:
+        return ""
+    if room >= 0:
+        return f"{number(room)}{left} ({share(finding.headroom_share)})"
+    return f"{number(-room)} over ({share(_excess(finding), signed=True)})"
+
+
+def _change(finding: Finding, number, unchanged: str) -> str:
     delta = finding.change
     if delta is None:
         return ""
     if delta == 0:
-        return "0 (unchanged)"
-    sign = "+" if delta > 0 else "-"
-    return f"{sign}{amount(finding.budget.metric, abs(delta))} ({share(finding.change_share, signed=True)})"
+        return unchanged
+    return f"{'+' if delta > 0 else '-'}{number(abs(delta))} ({share(finding.change_share, signed=True)})"
 
 
 def short(metric: str, n: int, binary: bool = True) -> str:
@@ -76,24 +81,13 @@ def binary_units(finding: Finding) -> bool:
 
 def short_headroom(finding: Finding) -> str:
     """``'31.26M (5.21%)'`` left, or ``'+68.74M (+13.75%) over'``."""
-    room = finding.headroom
-    if room is None:
-        return ""
-    metric, binary = finding.budget.metric, binary_units(finding)
-    if room >= 0:
-        return f"{short(metric, room, binary)} ({share(finding.headroom_share)})"
-    return f"{short(metric, -room, binary)} over ({share(_excess(finding), signed=True)})"
+    binary = binary_units(finding)
+    return _headroom(finding, lambda n: short(finding.budget.metric, n, binary), "")
 
 
 def short_change(finding: Finding) -> str:
-    delta = finding.change
-    if delta is None:
-        return ""
-    if delta == 0:
-        return "0"
-    sign = "+" if delta > 0 else "-"
-    return (f"{sign}{short(finding.budget.metric, abs(delta), binary_units(finding))} "
-            f"({share(finding.change_share, signed=True)})")
+    binary = binary_units(finding)
+    return _change(finding, lambda n: short(finding.budget.metric, n, binary), "0")
 
 
 def describe(finding: Finding) -> str:
