@@ -12,7 +12,7 @@ import csv
 import io
 import json
 
-from convcost.render.numbers import shape
+from convcost.render.numbers import scaled, shape
 from convcost.sweep import COLUMN_LABELS, SweepResult, format_value
 
 _COUNT_UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
@@ -35,7 +35,7 @@ def in_unit(value: int, unit: tuple[str, int]) -> str:
     suffix, scale = unit
     if scale == 1:
         return f"{value:,}" + (f" {suffix}" if suffix else "")
-    return f"{value / scale:.2f}" + (f" {suffix}" if suffix.endswith("B") else suffix)
+    return scaled(value, scale) + (f" {suffix}" if suffix.endswith("B") else suffix)
 
 
 def ratio_text(value) -> str:
