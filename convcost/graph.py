@@ -36,12 +36,3 @@ class Graph(NamedTuple):
     nodes: tuple[LayerNode, ...]  # topological: every input of a node comes before it
     path: str = "<text>"
     budget: object = None  # the spec's own `budget:` section as a source Node, if any
-
-    def consumers(self) -> dict[str, list[str]]:
-        """For each node name (and INPUT), the names of the nodes that read it."""
-        readers: dict[str, list[str]] = {INPUT: []}
-        for node in self.nodes:
-            readers.setdefault(node.name, [])
-            for name in node.inputs:
-                readers[name].append(node.name)
-        return readers

@@ -52,9 +52,6 @@ class Attrs:
     def __setattr__(self, name, value):
         raise AttributeError("layer attributes are read-only")
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
     def __eq__(self, other) -> bool:
         return isinstance(other, Attrs) and self.__dict__ == other.__dict__
 
