@@ -170,12 +170,20 @@ def parse_yaml(text: str, path: str = "<text>") -> Node:
         raise SpecError(Problem("E101", f"YAML syntax error: control character U+{ord(bad.group()):04X} is not "
                                         "allowed in YAML text", Location(path, line, column),
                                 "remove it, or write it as an escape inside a double-quoted string"))
+    too_deep = _flow_too_deep(text, path)
+    if too_deep is not None:
+        raise SpecError(too_deep)
     composer = _Composer(text, path)
     try:
         root = composer.compose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _location(path, mark) if mark else Location(path, 1, 1)
+        if any(_LIBYAML_TOO_DEEP in (text or "") for text in (exc.problem, exc.context)):
+            # libyaml 0.2.6 (PyYAML 6.0.4 wheels) stops at 1000 levels while scanning ahead, before
+            # the composer sees the levels it would refuse: the same problem, so the same message.
+            composer.problems.append(_too_deep(where))
+            raise SpecError(finish(composer.problems)) from None
         message = exc.problem or str(exc)
         if exc.context:
             context = exc.context
@@ -197,6 +205,40 @@ def parse_yaml(text: str, path: str = "<text>") -> Node:
         raise SpecError(Problem("E104", "the spec is empty; expected a mapping with 'input' and 'layers'",
                                 Location(path, 1, 1), "start from a shipped spec: convcost report mobilenet"))
     return root
+
+
+_LIBYAML_TOO_DEEP = "nesting depth"  # libyaml: "exceeded maximum nesting depth"
+
+
+def _too_deep(where: Location) -> Problem:
+    return Problem("E103", f"YAML nesting is deeper than {MAX_DEPTH} levels", where, "a spec needs only a few levels")
+
+
+_FLOW_SCAN_DEPTH = 4 * MAX_DEPTH
+_FLOW_BRACKET = re.compile(r"[\[\]{}]|(?:^|(?<=\s))#[^\n]*", re.MULTILINE)
+
+
+def _flow_too_deep(text: str, path: str) -> Problem | None:
+    """The nesting problem of a document whose brackets open more than MAX_DEPTH flow levels.
+
+    Both YAML scanners read a flow collection's tokens ahead of the events the composer bounds,
+    the pure-Python one in time quadratic in the depth: a linear look at the brackets first keeps
+    deep nesting fast to refuse with either. Comments are skipped; a bracket inside a quoted string
+    is counted, which can only matter for hundreds of unbalanced ones. Its bound is looser than the
+    composer's, which sees block levels too and so points at the exact level that is too deep."""
+    if text.count("[") + text.count("{") <= _FLOW_SCAN_DEPTH:
+        return None
+    depth = 0
+    for match in _FLOW_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > _FLOW_SCAN_DEPTH:
+                line, column = _line_column(text, match.start())
+                return _too_deep(Location(path, line, column))
+        elif bracket in "]}":
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _syntax_hint(message: str, at: str) -> str | None:
@@ -254,8 +296,7 @@ class _Composer:
                 elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                     where = _location(self.path, event.start_mark)
                     if len(stack) >= MAX_DEPTH:
-                        self.problems.append(Problem("E103", f"YAML nesting is deeper than {MAX_DEPTH} levels", where,
-                                                     "a spec needs only a few levels"))
+                        self.problems.append(_too_deep(where))
                         raise _Stop
                     self._tag(event, "map" if kind is yaml.MappingStartEvent else "seq", where)
                     node = Node({} if kind is yaml.MappingStartEvent else [], where)
