@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 from convcost.cli import app
-from convcost.errors import CODES
+from convcost.errors import CODES, SpecError
 from convcost.spec.source import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).parent / "data" / "bad_specs"
@@ -26,7 +26,6 @@ FILES = sorted(CORPUS.glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (E\d{3}) (\d+):(\d+)$")
 PROBLEM = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>E\d{3}) (?P<message>.+)$")
 
-runner = CliRunner()
 
 
 def expectations(path: Path) -> list[tuple[str, int, int]]:
@@ -56,6 +55,30 @@ def test_the_corpus_is_large_and_annotated():
     assert {code for path in FILES for code, _, _ in expectations(path)} >= {
         "E101", "E102", "E103", "E104", "E200", "E201", "E202", "E203", "E204", "E205", "E206", "E207",
         "E300", "E301", "E302", "E303", "E400", "E401", "E402", "E403", "E404", "E405", "E406", "E407"}
+
+
+YAML_LEVEL = [p for p in FILES if expectations(p)[0][0].startswith("E10")]
+
+
+@pytest.mark.parametrize("path", YAML_LEVEL, ids=[p.stem for p in YAML_LEVEL])
+def test_yaml_mistakes_are_located_alike_by_libyaml_and_pure_python(path, monkeypatch):
+    """PyYAML parses with libyaml when its wheel has it and in pure Python otherwise: the problems
+    of the YAML-level files (E10x) must not depend on which one a user's install has."""
+    import yaml
+
+    import convcost
+
+    def first_problems():
+        with pytest.raises(SpecError) as caught:
+            convcost.analyze(convcost.load(str(path)))
+        return [(p.code, p.location.line, p.location.column) for p in caught.value.problems]
+
+    monkeypatch.setattr("convcost.spec.source._Loader", yaml.SafeLoader)
+    pure = first_problems()
+    assert pure[0] == expectations(path)[0]
+    if hasattr(yaml, "CSafeLoader"):
+        monkeypatch.setattr("convcost.spec.source._Loader", yaml.CSafeLoader)
+        assert first_problems() == pure
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from cli_runner import runner
 
 from convcost.budget import (LAYER_METRICS, TOTAL_METRICS, matches, parse_bytes, parse_count, parse_increase,
                              parse_limit)
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "budgets"
 MOBILENET = str(ROOT / "specs" / "mobilenet.yaml")
 XCEPTION = str(ROOT / "specs" / "xception.yaml")
-runner = CliRunner()
 
 
 def check(*args):

@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 import convcost
 from convcost.cli import app
@@ -25,7 +25,6 @@ from convcost.compare import compare
 ROOT = Path(__file__).resolve().parent.parent
 MOBILENET = str(ROOT / "specs" / "mobilenet.yaml")
 CONV_MOBILENET = str(ROOT / "specs" / "mobilenet_conv.yaml")
-runner = CliRunner()
 
 # Howard et al. 2017, Table 1: after the 3×3 stride-2 stem (32 channels), the 13 separable layers as
 # (pointwise filters, depthwise stride).

@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.explain import explain, size_formula
 
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
 
 SEED_XCEPTION = """\
 name: seed Xception stem (padding 1 everywhere)

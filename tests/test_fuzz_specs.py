@@ -21,7 +21,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from cli_runner import runner
 
 import convcost
 from convcost.cli import app
@@ -177,7 +177,6 @@ def test_mutated_specs_give_a_report_or_located_errors(text, sets):
     check_outcome(text, sets)
 
 
-runner = CliRunner()
 
 
 @settings(max_examples=50, deadline=timedelta(seconds=TIME_LIMIT),

@@ -16,13 +16,12 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from cli_runner import runner
 
 from convcost.analysis import analyze
 from convcost.calculator import build_layer, depthwise_separable, spatially_separable
 from convcost.cli import app
 
-runner = CliRunner()
 
 
 def layer(*args: str) -> str:

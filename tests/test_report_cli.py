@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 from convcost.cli import app
 
-runner = CliRunner()
 
 
 def run(*args):

@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 import convcost
 from convcost.analysis import analyze, summarize
@@ -29,7 +29,6 @@ from convcost.sweep import configurations, format_value, parse_axis, pareto_fron
 
 ROOT = Path(__file__).resolve().parent.parent
 MOBILENET = str(ROOT / "specs" / "mobilenet.yaml")
-runner = CliRunner()
 
 TABLE_6 = {  # alpha: (million mult-adds, million parameters), Howard et al. 2017, Table 6
     "1": (569, 4.2), "0.75": (325, 2.6), "0.5": (149, 1.3), "0.25": (41, 0.5)}

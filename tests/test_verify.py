@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.layers import KINDS
 
-runner = CliRunner()
 
 
 def run(*args):
