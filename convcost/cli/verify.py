@@ -118,9 +118,11 @@ def _progress(total: int, quiet: bool) -> Iterator:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
+    if quiet or not console.is_terminal:  # no Progress at all: rich 13.0's disabled one still prints a newline
+        yield lambda done, total_layers, name: None
+        return
     progress = Progress(TextColumn("executing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                        TimeElapsedColumn(), console=console, transient=True,
-                        disable=quiet or not console.is_terminal)
+                        TimeElapsedColumn(), console=console, transient=True)
     with progress:
         task = progress.add_task("allocating weights", total=total)
 
