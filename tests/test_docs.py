@@ -72,10 +72,12 @@ def test_readme_python_example(capsys):
             assert eval(match.group(1), namespace) == eval(match.group(2)), line  # test-only check of README text
 
 
-def test_readme_quick_start_commands_match_ci():
+@pytest.mark.parametrize("command", ["pip install '.[test]' && python -m pytest",
+                                     "pip install -c .ci/lowest-constraints.txt '.[test]' && python -m pytest"])
+def test_readme_test_commands_match_ci(command):
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install '.[test]' && python -m pytest" in README
-    assert "\npip install '.[test]' && python -m pytest\n" in ci  # verbatim
+    assert f"\n{command}\n" in README
+    assert f"\n{command}\n" in ci  # verbatim
 
 
 @pytest.mark.parametrize("command", [line.split("#")[0].split(">")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
@@ -84,12 +86,12 @@ def test_readme_commands_run(command, tmp_path, monkeypatch):
     """Every `convcost ...` line of the README's shell examples runs and exits 0."""
     import shlex
 
-    from typer.testing import CliRunner
+    from cli_runner import make_runner
 
     from convcost.cli import app
 
     if "--plot" in command:
         pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, shlex.split(command)[1:])
+    result = make_runner().invoke(app, shlex.split(command)[1:])
     assert result.exit_code == 0, (command, result.output)
