@@ -131,7 +131,9 @@ class Spec:
         unused = self._unused(overrides, values)
         if unused:
             raise SpecError(unused)
-        shown = {k: (float(v) if isinstance(v, Fraction) else v) for k, v in values.items()}
+        # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
+        shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
+                 for k, v in values.items()}
         return Graph(self.name, input_shape, shown, tuple(builder.nodes), self.path, self.budget)
 
     def _unused(self, overrides: Mapping[str, object] | None, values: "_Reads") -> list[Problem]:
