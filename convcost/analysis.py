@@ -89,12 +89,13 @@ class Analysis(NamedTuple):
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
         from convcost import __version__
+        from convcost.spec import display_name
 
         return {
             "convcost_version": __version__,
             "schema_version": 1,
             "name": self.graph.name,
-            "spec": self.graph.path,
+            "spec": display_name(self.graph.path),
             "input_shape": list(self.graph.input_shape),
             "parameters": dict(self.graph.parameters),
             "batch": self.batch,

@@ -93,9 +93,10 @@ class Comparison:
     def to_dict(self, *, all_layers: bool = False) -> dict:
         """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
         from convcost import __version__
+        from convcost.spec import display_name
 
         def side(analysis: Analysis, label: str) -> dict:
-            return {"label": label, "name": analysis.graph.name, "spec": analysis.graph.path,
+            return {"label": label, "name": analysis.graph.name, "spec": display_name(analysis.graph.path),
                     "parameters": dict(analysis.graph.parameters), "input_shape": list(analysis.graph.input_shape),
                     "totals": analysis.totals_dict()}
 

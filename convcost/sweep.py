@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 
 from convcost.analysis import summarize
 from convcost.errors import ConvcostError, Location, Problem, SpecError, did_you_mean
-from convcost.spec import Spec
+from convcost.spec import Spec, display_name
 from convcost.spec.expressions import Number, parse_expression
 
 MAX_CONFIGURATIONS = 100_000
@@ -99,7 +99,7 @@ class SweepResult:
             "convcost_version": __version__,
             "schema_version": 1,
             "name": self.name,
-            "spec": self.path,
+            "spec": display_name(self.path),
             "mode": self.mode,
             "batch": self.batch,
             "dtype": self.dtype,

@@ -2,6 +2,8 @@
 and the contract of docs/json.md held against the real output of the commands it documents."""
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +11,18 @@ from typer.testing import CliRunner
 from convcost.cli import app
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every command with a JSON output, on a spec, and where its output names the spec.
+SPEC_COMMANDS = {
+    "report": (lambda spec: ["report", spec, "--format", "json"], lambda data: [data["spec"]]),
+    "verify": (lambda spec: ["verify", spec, "--format", "json", "--quiet"], lambda data: [data["spec"]]),
+    "compare": (lambda spec: ["compare", spec, "--set-b", "filters=64", "--format", "json"],
+                lambda data: [data["a"]["spec"], data["b"]["spec"]]),
+    "sweep": (lambda spec: ["sweep", spec, "--set", "filters=128,64", "--format", "json"], lambda data: [data["spec"]]),
+    "check": (lambda spec: ["check", spec, "--max-macs", "1M", "--format", "json"],
+              lambda data: [r["spec"] for r in data["results"]]),
+}
 
 
 def run_json(*args) -> tuple[dict, str]:
@@ -48,3 +62,41 @@ def test_a_default_written_with_a_decimal_point_is_still_an_integer():
     result = runner.invoke(app, ["report", "-", "--format", "json"], input=TINY.replace("0.5", "2.0"))
     assert result.exit_code == 0, result.output
     assert '"parameters": {"p": 2},' in result.stdout
+
+
+# --- how outputs name the spec ------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+@pytest.mark.parametrize("typed, shown", [
+    ("seed_standard", "seed_standard"),  # a shipped spec by name: its name, not a site-packages path
+    ("seed_standard.yaml", "seed_standard"),
+    ("nets/net.yaml", "nets/net.yaml"),  # a path: as typed
+    ("./nets/../nets/net.yaml", "./nets/../nets/net.yaml"),
+    ("{tmp}/nets/net.yaml", "{tmp}/nets/net.yaml"),
+])
+def test_the_spec_is_named_as_the_user_typed_it(command, typed, shown, tmp_path, monkeypatch):
+    (tmp_path / "nets").mkdir()
+    shutil.copy(ROOT / "specs" / "seed_standard.yaml", tmp_path / "nets" / "net.yaml")
+    monkeypatch.chdir(tmp_path)
+    args, spec_of = SPEC_COMMANDS[command]
+    data, _ = run_json(*args(typed.format(tmp=tmp_path)))
+    assert set(spec_of(data)) == {shown.format(tmp=tmp_path)}
+
+
+def test_a_path_through_the_specs_folder_is_kept(monkeypatch):
+    monkeypatch.chdir(ROOT)  # specs/ links to the shipped specs: still a path the user typed
+    data, _ = run_json("report", "specs/seed_standard.yaml", "--format", "json")
+    assert data["spec"] == "specs/seed_standard.yaml"
+
+
+def test_a_report_naming_a_shipped_spec_is_still_matched_as_its_baseline(tmp_path):
+    # two saved reports of networks with the same name: the baseline is the one of the same spec
+    ours, other = tmp_path / "ours.json", tmp_path / "other.json"
+    ours.write_text(run_json("report", "seed_standard", "--format", "json")[1])
+    copy = tmp_path / "copy.yaml"
+    shutil.copy(ROOT / "specs" / "seed_standard.yaml", copy)
+    other.write_text(run_json("report", str(copy), "--set", "filters=64", "--format", "json")[1])
+    result = runner.invoke(app, ["check", "seed_standard", "--baseline", str(other), "--baseline", str(ours),
+                                 "--max-increase", "macs=0", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["results"][0]["baseline"] == str(ours)

@@ -253,6 +253,14 @@ def resolve_path(name: str) -> str:
     return name  # read_text reports that it does not exist
 
 
+def display_name(path: str) -> str:
+    """How outputs name the spec read from ``path``: a shipped spec's name for the path
+    :func:`resolve_path` gives it (``…/convcost/specs/mobilenet.yaml`` -> ``mobilenet``), else
+    ``path`` as the user typed it (``specs/mobilenet.yaml`` stays as it is)."""
+    shipped = Path(path)
+    return shipped.stem if shipped.parent == SHIPPED and shipped.suffix == ".yaml" else path
+
+
 def _with_shipped_hint(error: SpecError, path: str) -> SpecError:
     """A missing file whose name is close to a shipped spec's: suggest it."""
     problem = error.problems[0]
