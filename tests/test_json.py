@@ -100,3 +100,39 @@ def test_a_report_naming_a_shipped_spec_is_still_matched_as_its_baseline(tmp_pat
                                  "--max-increase", "macs=0", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["results"][0]["baseline"] == str(ours)
+
+
+# --- the common header ----------------------------------------------------------------------------
+
+# Per command, the objects of its output that describe the analysed spec and the header keys each
+# shares with `report` (same keys, same values, for the same spec and options).
+SPEC_KEYS = ("name", "spec", "input_shape", "parameters")
+RUN_KEYS = ("batch", "dtype")
+HEADERS = {
+    "report": lambda data: [(data, SPEC_KEYS + RUN_KEYS)],
+    "verify": lambda data: [(data, SPEC_KEYS + RUN_KEYS)],
+    "compare": lambda data: [(data, RUN_KEYS), (data["a"], SPEC_KEYS), (data["b"], ("name", "spec"))],  # B: filters=64
+    "sweep": lambda data: [(data, ("name", "spec") + RUN_KEYS)],
+    "check": lambda data: [(result, ("name", "spec")) for result in data["results"]],
+}
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_every_json_output_starts_with_the_same_header(command):
+    import convcost
+
+    report, _ = run_json("report", "seed_standard", "--format", "json")
+    args, _ = SPEC_COMMANDS[command]
+    data, _ = run_json(*args("seed_standard"))
+    assert list(data)[:2] == ["convcost_version", "schema_version"]
+    assert data["convcost_version"] == convcost.__version__ and data["schema_version"] == 1
+    for described, keys in HEADERS[command](data):
+        assert {key: described.get(key, "missing") for key in keys} == {key: report[key] for key in keys}
+
+
+def test_the_layer_calculator_has_the_header_too():
+    import convcost
+
+    data, _ = run_json("layer", "conv2d", "--input", "7x7x3", "--filters", "128", "--kernel", "3", "--format", "json")
+    assert list(data)[:2] == ["convcost_version", "schema_version"]
+    assert data["convcost_version"] == convcost.__version__ and data["schema_version"] == 1

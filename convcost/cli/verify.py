@@ -244,6 +244,7 @@ def _to_dict(graph, run, result) -> dict:
         })
     return {
         "convcost_version": __version__,
+        "schema_version": 1,
         "name": graph.name,
         "spec": display_name(graph.path),
         "input_shape": list(graph.input_shape),
