@@ -2,6 +2,7 @@
 and the contract of docs/json.md held against the real output of the commands it documents."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -136,3 +137,111 @@ def test_the_layer_calculator_has_the_header_too():
     data, _ = run_json("layer", "conv2d", "--input", "7x7x3", "--filters", "128", "--kernel", "3", "--format", "json")
     assert list(data)[:2] == ["convcost_version", "schema_version"]
     assert data["convcost_version"] == convcost.__version__ and data["schema_version"] == 1
+
+
+# --- docs/json.md against the real output ---------------------------------------------------------
+
+JSON_DOC = (ROOT / "docs" / "json.md").read_text()
+# each documented output: the heading of its section in docs/json.md, and the command run for it
+DOCUMENTED = {
+    "report": ("## `convcost report --format json`", ["report", "mobilenet", "--format", "json"]),
+    "verify": ("## `convcost verify --format json`", ["verify", "mobilenet", "--format", "json", "--quiet"]),
+}
+ELLIPSIS = "..."  # in an example: more keys of this object, or more items of this list
+
+
+def doc_section(heading: str) -> str:
+    assert heading + "\n" in JSON_DOC, f"docs/json.md has no section {heading!r}"
+    body = JSON_DOC.split(heading + "\n", 1)[1]
+    return body.split("\n## ", 1)[0]
+
+
+def parse_example(text: str):
+    """The JSON of a docs example, where a bare ``...`` (or ``…``) stands for more keys of the object
+    it is in, or more items of the list: it becomes a key "..." or an item "..."."""
+    out, stack, i, in_string = [], [], 0, False
+    while i < len(text):
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("...", i) or char == "…":
+            out.append('"...": "..."' if stack[-1] == "{" else '"..."')
+            i += 3 if char == "." else 1
+            continue
+        else:
+            if char in "{[":
+                stack.append(char)
+            elif char in "}]":
+                stack.pop()
+            out.append(char)
+        i += 1
+    return json.loads("".join(out))
+
+
+def json_type(value) -> str:
+    return {bool: "boolean", int: "integer", float: "float", str: "string", list: "array", dict: "object",
+            type(None): "null"}[type(value)]
+
+
+def undocumented(example, real, where: str = "") -> list[str]:
+    """What ``real`` lacks or has of another type than ``example`` shows, and the keys it has that an
+    example object shown in full (without "...") does not: one line per difference."""
+    if json_type(example) != json_type(real):
+        return [f"{where or 'the output'}: documented {json_type(example)}, real {json_type(real)} ({real!r:.60})"]
+    problems = []
+    if isinstance(example, dict):
+        documented = {key: value for key, value in example.items() if key != ELLIPSIS}
+        problems += [f"{where}.{key}: documented, missing in the real output" for key in documented if key not in real]
+        if ELLIPSIS not in example:
+            problems += [f"{where}.{key}: in the real output, not documented" for key in real if key not in documented]
+        for key, value in documented.items():
+            if key in real:
+                problems += undocumented(value, real[key], f"{where}.{key}")
+    elif isinstance(example, list):
+        shown = [item for item in example if item != ELLIPSIS]
+        for index, item in enumerate(real):  # every real item against the (first) documented one
+            if shown:
+                problems += undocumented(shown[0], item, f"{where}[{index}]")
+    return problems
+
+
+def table_keys(section: str) -> set[str]:
+    """The keys named in the first column of a section's tables: | `name`, `spec` | ... |"""
+    keys = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            keys |= set(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+    return keys
+
+
+@pytest.mark.parametrize("output", DOCUMENTED)
+def test_docs_json_md_matches_the_real_output(output):
+    heading, args = DOCUMENTED[output]
+    section = doc_section(heading)
+    examples = re.findall(r"```json\n(.*?)```", section, re.S)
+    assert len(examples) == 1, f"{heading}: one JSON example"
+    example = parse_example(examples[0])
+    real, _ = run_json(*args)
+    assert undocumented(example, real) == []
+    keys = table_keys(section)
+    assert keys <= set(real), f"documented in the table, not in the real output: {keys - set(real)}"
+    header = table_keys(doc_section("## The header every output shares"))
+    assert set(real) <= keys | header, f"not in the tables: {set(real) - keys - header}"
+
+
+def test_the_example_parser_reads_ellipses_as_documented():
+    assert parse_example('{"a": [1, ...], "b": {"c": 1, ...}, "d": "x...y", ...}') == {
+        "a": [1, ELLIPSIS], "b": {"c": 1, ELLIPSIS: ELLIPSIS}, "d": "x...y", ELLIPSIS: ELLIPSIS}
+    assert undocumented({"a": 1, "b": [0.5]}, {"a": 1.0, "b": [0.5, 1], "c": None}) == [
+        ".c: in the real output, not documented", ".a: documented integer, real float (1.0)",
+        ".b[1]: documented float, real integer (1)"]
+    assert undocumented({"a": {"b": 1, ELLIPSIS: ELLIPSIS}}, {"a": {"c": 2}}) == [
+        ".a.b: documented, missing in the real output"]
