@@ -7,7 +7,7 @@ The Python API, also used by the command line::
     spec = convcost.load("mobilenet")                 # a path, '-' or a shipped spec's name
     result = convcost.analyze(spec, {"alpha": 0.5})   # parameter overrides, as with --set
     result.totals.macs                                 # 149_497_088
-    result.layer("conv1").output_shape                 # (112, 112, 16)
+    result.layer("conv1").output_shape                 # (112, 112, 16); UnknownNameError (a KeyError) if none
     result.to_dict()                                   # the JSON report
 
 ``convcost.report("mobilenet", alpha=0.5)`` does both steps at once.
@@ -20,7 +20,7 @@ from typing import Mapping
 
 from convcost.analysis import Analysis, LayerRecord
 from convcost.analysis import analyze as analyze_graph
-from convcost.errors import ConvcostError, Location, Problem, SpecError
+from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError
 from convcost.graph import Graph, LayerNode
 from convcost.spec import Spec, load, loads, shipped_specs
 
@@ -42,4 +42,4 @@ def report(source: str | Path, **overrides) -> Analysis:
 
 
 __all__ = ["Analysis", "ConvcostError", "Graph", "LayerNode", "LayerRecord", "Location", "Problem", "Spec",
-           "SpecError", "analyze", "load", "loads", "report", "shipped_specs", "__version__"]
+           "SpecError", "UnknownNameError", "analyze", "load", "loads", "report", "shipped_specs", "__version__"]

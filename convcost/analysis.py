@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import NamedTuple
 
-from convcost.errors import Problem, SpecError, finish
+from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode
 from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
 from convcost.layers.base import elements
@@ -61,10 +61,11 @@ class Analysis(NamedTuple):
         return self.peak_activation_elements * self.dtype_bytes
 
     def layer(self, name: str) -> LayerRecord:
+        """The record of the layer ``name``; UnknownNameError (a KeyError) with a did-you-mean if none."""
         for record in self.layers:
             if record.name == name:
                 return record
-        raise KeyError(name)
+        raise UnknownNameError("layer", name, [r.name for r in self.layers], f" in {self.graph.name}")
 
     def breakdown(self) -> list[dict]:
         """MACs and weights per layer type, with shares of the network's totals (MobileNet Table 2:
@@ -89,12 +90,13 @@ class Analysis(NamedTuple):
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
         from convcost import __version__
+        from convcost.spec import display_name
 
         return {
             "convcost_version": __version__,
             "schema_version": 1,
             "name": self.graph.name,
-            "spec": self.graph.path,
+            "spec": display_name(self.graph.path),
             "input_shape": list(self.graph.input_shape),
             "parameters": dict(self.graph.parameters),
             "batch": self.batch,

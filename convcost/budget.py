@@ -621,11 +621,14 @@ def load_baseline(path: str) -> list[BaselineEntry]:
 
 def match_baseline(entries: Sequence[BaselineEntry], spec_path: str, name: str,
                    only_spec: bool = False) -> BaselineEntry | None:
-    """The baseline of a spec: same file path, else the only entry with the same name, else (when the
-    run checks a single spec against a single saved report) that report."""
+    """The baseline of a spec: same file path (a shipped spec's name, as reports write it, stands for
+    its file), else the only entry with the same name, else (when the run checks a single spec
+    against a single saved report) that report."""
+    from convcost.spec import resolve_path
+
     target = os.path.abspath(spec_path)
     for entry in entries:
-        if entry.spec and os.path.abspath(entry.spec) == target:
+        if entry.spec and os.path.abspath(resolve_path(entry.spec)) == target:
             return entry
     named = [e for e in entries if e.name == name]
     if len(named) == 1:
@@ -728,6 +731,7 @@ class SpecCheck:
 
     path: str  # as shown: relative to the working directory when inside it
     name: str = ""
+    spec: str = ""  # as JSON outputs name it: a shipped spec's name, else the path as given (display_name)
     findings: list[Finding] = field(default_factory=list)
     totals: dict | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -814,14 +818,14 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
     built or analysed gets its problems recorded and the run goes on with the next one.
     """
     from convcost.analysis import analyze
-    from convcost.spec import load
+    from convcost.spec import display_name, load
 
     paths, problems = expand_specs(specs)
     budget_paths = {os.path.abspath(f.path) for f in budget_files}
     paths = [p for p in paths if os.path.abspath(p) not in budget_paths]  # pre-commit passes the budget file too
     run = CheckRun([], strict, problems)
     for path in paths:
-        result = SpecCheck(display_path(path))
+        result = SpecCheck(display_path(path), spec=display_name(path))
         run.results.append(result)
         try:
             spec = load(path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from convcost.analysis import Analysis, LayerRecord
+from convcost.errors import UnknownNameError
 from convcost.layers import format_shape as shape
 
 # The totals compared, in display order, with their labels.
@@ -78,10 +79,11 @@ class Comparison:
     layers: tuple[LayerDiff, ...]  # every layer of A and B, in a merged order
 
     def total(self, key: str) -> TotalDiff:
+        """The comparison of total ``key``; UnknownNameError (a KeyError) with a did-you-mean if none."""
         for diff in self.totals:
             if diff.key == key:
                 return diff
-        raise KeyError(key)
+        raise UnknownNameError("total", key, [d.key for d in self.totals])
 
     def counts(self) -> dict[str, int]:
         """How many layers are same, changed, removed and added."""
@@ -93,9 +95,10 @@ class Comparison:
     def to_dict(self, *, all_layers: bool = False) -> dict:
         """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
         from convcost import __version__
+        from convcost.spec import display_name
 
         def side(analysis: Analysis, label: str) -> dict:
-            return {"label": label, "name": analysis.graph.name, "spec": analysis.graph.path,
+            return {"label": label, "name": analysis.graph.name, "spec": display_name(analysis.graph.path),
                     "parameters": dict(analysis.graph.parameters), "input_shape": list(analysis.graph.input_shape),
                     "totals": analysis.totals_dict()}
 

@@ -55,6 +55,23 @@ class SpecError(ConvcostError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UnknownNameError(ConvcostError, KeyError):
+    """A lookup by name that names nothing, such as ``result.layer("conv_1")``: the message names
+    what was asked for and suggests the nearest name (``no layer named 'conv_1' in MobileNet v1;
+    did you mean 'conv1'?``). Also a KeyError, as the lookups raised before, with the name asked
+    for as ``args[0]``."""
+
+    def __init__(self, what: str, name: object, choices, where: str = ""):
+        choices = [str(c) for c in choices]
+        self.what, self.name = what, name
+        hint = did_you_mean(name, choices) or (f"{what}s: {names(choices)}" if choices else f"there are no {what}s")
+        self.message = f"no {what} named {clip(name)}{where}; {hint}"
+        super().__init__(name)
+
+    def __str__(self) -> str:  # KeyError's would show the repr of args[0]
+        return self.message
+
+
 def did_you_mean(word: str, choices) -> str | None:
     """``did you mean 'conv2d'?`` for a near miss among ``choices``, else None."""
     import difflib

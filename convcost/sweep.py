@@ -22,8 +22,8 @@ from fractions import Fraction
 from typing import Mapping, Sequence
 
 from convcost.analysis import summarize
-from convcost.errors import ConvcostError, Location, Problem, SpecError, did_you_mean
-from convcost.spec import Spec
+from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean
+from convcost.spec import Spec, display_name
 from convcost.spec.expressions import Number, parse_expression
 
 MAX_CONFIGURATIONS = 100_000
@@ -87,7 +87,10 @@ class SweepResult:
         return self.rows[self.baseline_index]
 
     def ratio(self, row: SweepRow, key: str) -> Fraction | None:
-        """``row``'s total ``key`` divided by the baseline row's, exactly (None when that is 0)."""
+        """``row``'s total ``key`` divided by the baseline row's, exactly (None when that is 0);
+        UnknownNameError (a KeyError) with a did-you-mean when there is no such total."""
+        if key not in self.baseline.totals:
+            raise UnknownNameError("total", key, self.baseline.totals)
         base = self.baseline.totals[key]
         return Fraction(row.totals[key], base) if base else None
 
@@ -99,7 +102,7 @@ class SweepResult:
             "convcost_version": __version__,
             "schema_version": 1,
             "name": self.name,
-            "spec": self.path,
+            "spec": display_name(self.path),
             "mode": self.mode,
             "batch": self.batch,
             "dtype": self.dtype,

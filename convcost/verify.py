@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcost.analysis import Analysis
+from convcost.errors import UnknownNameError
 from convcost.reference.executor import Execution, MeasuredLayer
 
 COUNT_FIELDS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults")
@@ -48,6 +49,11 @@ class LayerVerdict:
         return tuple(check for check in self.checks if not check.agree)
 
     def check(self, field: str) -> Check | None:
+        """The check of ``field`` (one of FIELDS, or "layer"), None when this verdict has none (a
+        layer only one side has has only the "layer" check); UnknownNameError (a KeyError) with a
+        did-you-mean for a name that is no quantity at all."""
+        if field not in FIELDS and field != "layer":
+            raise UnknownNameError("quantity", field, FIELDS + ("layer",))
         return next((c for c in self.checks if c.field == field), None)
 
 

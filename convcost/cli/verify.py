@@ -229,6 +229,7 @@ def _print_disagreements(out, result) -> None:
 def _to_dict(graph, run, result) -> dict:
     """The JSON output: per layer the analytic values and, for each disagreement, both values."""
     from convcost import __version__
+    from convcost.spec import display_name
 
     def plain(value):
         return list(value) if isinstance(value, tuple) else value
@@ -245,8 +246,9 @@ def _to_dict(graph, run, result) -> dict:
         })
     return {
         "convcost_version": __version__,
+        "schema_version": 1,
         "name": graph.name,
-        "spec": graph.path,
+        "spec": display_name(graph.path),
         "input_shape": list(graph.input_shape),
         "parameters": dict(graph.parameters),
         "batch": run.batch,

@@ -21,7 +21,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from convcost.errors import Problem, SpecError
+from convcost.errors import Problem, SpecError, UnknownNameError
 from convcost.graph import INPUT, Graph, LayerNode
 from convcost.reference.counter import Counter, Tally
 from convcost.reference.kernels import KERNELS, PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
@@ -62,10 +62,11 @@ class Execution:
     outputs: Mapping[str, np.ndarray] = field(default_factory=dict)  # every layer's output, with keep=True
 
     def layer(self, name: str) -> MeasuredLayer:
+        """What layer ``name`` did; UnknownNameError (a KeyError) with a did-you-mean if no layer ran."""
         for measured in self.layers:
             if measured.name == name:
                 return measured
-        raise KeyError(name)
+        raise UnknownNameError("layer", name, [m.name for m in self.layers], f" in {self.graph.name}")
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ def _percent(fraction: Fraction | None) -> float | None:
 
 
 def result_dict(result: SpecCheck) -> dict:
-    return {"spec": result.path, "name": result.name, "status": result.status, "baseline": result.baseline,
+    return {"spec": result.spec or result.path, "name": result.name, "status": result.status,
+            "baseline": result.baseline,
             "findings": [finding_dict(f) for f in result.findings],
             "problems": [_problem_dict(p) for p in result.problems],
             "totals": result.totals}

@@ -131,7 +131,9 @@ class Spec:
         unused = self._unused(overrides, values)
         if unused:
             raise SpecError(unused)
-        shown = {k: (float(v) if isinstance(v, Fraction) else v) for k, v in values.items()}
+        # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
+        shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
+                 for k, v in values.items()}
         return Graph(self.name, input_shape, shown, tuple(builder.nodes), self.path, self.budget)
 
     def _unused(self, overrides: Mapping[str, object] | None, values: "_Reads") -> list[Problem]:
@@ -249,6 +251,14 @@ def resolve_path(name: str) -> str:
     except (OSError, ValueError):  # a NUL byte or an over-long name: read_text reports it
         pass
     return name  # read_text reports that it does not exist
+
+
+def display_name(path: str) -> str:
+    """How outputs name the spec read from ``path``: a shipped spec's name for the path
+    :func:`resolve_path` gives it (``…/convcost/specs/mobilenet.yaml`` -> ``mobilenet``), else
+    ``path`` as the user typed it (``specs/mobilenet.yaml`` stays as it is)."""
+    shipped = Path(path)
+    return shipped.stem if shipped.parent == SHIPPED and shipped.suffix == ".yaml" else path
 
 
 def _with_shipped_hint(error: SpecError, path: str) -> SpecError:
