@@ -147,7 +147,8 @@ CODES = {
     "E304": "unknown parameter or bad value in --set",
     "E305": "a --set parameter that no layer uses (setting it would change nothing)",
     # graph and shapes
-    "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle)",
+    "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle), or a "
+            "reference to a merge removed by repeat: 0",
     "E401": "duplicate layer name",
     "E402": "shapes do not agree at a merge layer",
     "E403": "kernel larger than the padded input (output size below 1)",

@@ -144,3 +144,64 @@ def test_unknown_set_parameter_suggests_the_name(mobilenet_spec):
         mobilenet_spec.build({"alhpa": "0.5"})
     assert caught.value.problems[0].code == "E304"
     assert "alpha" in caught.value.problems[0].hint
+
+
+RESIDUAL = """
+parameters: {project: 0}
+input: [8, 8, 4]
+layers:
+  - {kind: conv2d, name: a, filters: 4, kernel: 3, padding: same}
+  - {kind: conv2d, name: b, filters: 4, kernel: 3, padding: same}
+  - {kind: conv2d, name: proj, inputs: [input], filters: 4, kernel: 1, repeat: project}
+  - {kind: add, name: sum, inputs: [b, proj]}
+"""
+
+
+def test_a_removed_projection_is_the_identity_shortcut():
+    # repeat: 0 removes 'proj'; its name then stands for what it read (the network input),
+    # not for the layer written before it ('b'): sum = b + input, an identity shortcut.
+    result = convcost.analyze(convcost.loads(RESIDUAL))
+    assert [r.name for r in result.layers] == ["a", "b", "sum"]
+    assert result.layer("sum").inputs == ("b", "input")
+    assert result.totals.macs == 2 * 8 * 8 * 4 * 3 * 3 * 4
+    projected = convcost.analyze(convcost.loads(RESIDUAL).build({"project": 1}))
+    assert projected.layer("sum").inputs == ("b", "proj")
+    assert projected.totals.macs == result.totals.macs + 8 * 8 * 4 * 4
+
+
+def test_a_removed_item_stands_for_its_one_input_implicit_or_explicit():
+    text = """
+input: [4, 4, 2]
+layers:
+  - {kind: relu, name: r}
+  - {kind: sigmoid, name: s, inputs: input, repeat: 0}
+  - {kind: tanh, name: t}
+  - {kind: batch_norm, name: norm, repeat: 0}
+  - {kind: add, name: sum, inputs: [norm, s]}
+"""
+    graph = build(text)
+    assert [(n.name, n.inputs) for n in graph.nodes] == [
+        ("r", ("input",)), ("t", ("input",)), ("sum", ("t", "input"))]
+
+
+@pytest.mark.parametrize("reader, where", [
+    ("  - {kind: relu, name: after, inputs: [merged]}\n", (6, 40)),  # by name
+    ("  - {kind: relu, name: after}\n", (6, 5)),  # as the item before it
+])
+def test_reading_a_removed_merge_is_a_located_error(reader, where):
+    text = ("input: [4, 4, 2]\nlayers:\n  - {kind: relu, name: a}\n  - {kind: sigmoid, name: b, inputs: input}\n"
+            "  - {kind: add, name: merged, inputs: [a, b], repeat: 0}\n" + reader)
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    (problem,) = caught.value.problems
+    assert problem.code == "E400"
+    assert (problem.location.line, problem.location.column) == where
+    assert "'merged'" in problem.message and "repeat: 0" in problem.message and "2 inputs" in problem.message
+    assert "a, b" in problem.hint
+
+
+def test_a_removed_merge_nobody_reads_is_fine():
+    text = ("input: [4, 4, 2]\nlayers:\n  - {kind: relu, name: a}\n"
+            "  - {kind: add, name: merged, inputs: [a, input], repeat: 0}\n"
+            "  - {kind: relu, name: c, inputs: [merged], repeat: 0}\n")
+    assert [n.name for n in build(text).nodes] == ["a"]

@@ -36,6 +36,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "specs"
 
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
+REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -557,6 +558,9 @@ class _Builder:
         self._declared_cache: dict[int, dict[str, int]] = {}
         self._locations: dict[int, dict[str, Location]] = {}
         self._words: dict[int, tuple[str, ...]] = spec.words_memo
+        # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
+        # it read as written): reading it is an error, since it stands for no single layer
+        self.removed: dict[str, tuple[str, Node, list[str]]] = {}
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -630,6 +634,14 @@ class _Builder:
         if kind in KINDS and self.count + repeat > MAX_LAYERS:
             raise self._too_many(fields["repeat"].location if "repeat" in fields else item.location,
                                  f"this layer would be layer {self.count + repeat:,}")
+        reads = inputs if inputs is not None else (previous,)
+        if repeat == 0:  # removed: it stands for what it reads (docs/spec.md, 'repeat')
+            previous = reads[0] if len(reads) == 1 or POISON in reads else self._removed(item, fields, kind,
+                                                                                         base_name, scope)
+            if base_name:
+                scope.names[base_name] = previous
+            return previous
+        self._check_not_removed(reads, fields, item, kind, base_name)
         attrs = None
         for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
@@ -659,6 +671,37 @@ class _Builder:
         if base_name:
             scope.names[base_name] = previous
         return previous
+
+    def _removed(self, item: Node, fields: dict[str, Node], kind: str, name: str | None, scope: _Scope) -> str:
+        """What an item removed by ``repeat: 0`` with several inputs stands for: a marker that
+        :meth:`_check_not_removed` refuses to read."""
+        marker = f"{REMOVED}{len(self.removed)}"
+        label = f"'{scope.prefix}{name}'" if name else f"the {kind}" + (f" in '{scope.prefix[:-1]}'"
+                                                                          if scope.prefix else "")
+        refs = fields["inputs"].value if fields["inputs"].is_sequence else [fields["inputs"]]
+        self.removed[marker] = (label, item, [str(ref.value) for ref in refs])
+        return marker
+
+    def _check_not_removed(self, reads: tuple[str, ...], fields: dict[str, Node], item: Node, kind: str,
+                           name: str | None) -> None:
+        """E400 when a layer reads an item that 'repeat: 0' removed and that had several inputs."""
+        for position, read in enumerate(reads):
+            if not read.startswith(REMOVED):
+                continue
+            label, removed, refs = self.removed[read]
+            what = (f"{label} (line {removed.location.line}) was removed by 'repeat: 0' and had {len(refs)} inputs, "
+                    "so it stands for no single layer")
+            read_list = ", ".join(refs)
+            if "inputs" in fields:
+                node = fields["inputs"]
+                where = (node.value[position] if node.is_sequence else node).location
+                raise SpecError(Problem("E400", f"inputs: {what}", where,
+                                        f"read one of its inputs ({read_list}) instead, or remove this layer "
+                                        "with the same 'repeat'"))
+            reader = f"{kind} '{name}'" if name else kind
+            raise SpecError(Problem("E400", f"{reader} reads the item before it, but {what}", item.location,
+                                    f"say which layer it reads with 'inputs:' (one of {read_list}), or remove it "
+                                    "with the same 'repeat'"))
 
     def _name(self, node: Node | None, scope: _Scope, index: int) -> str | None:
         if node is None:
