@@ -73,6 +73,18 @@ class Spec:
     def __repr__(self) -> str:
         return f"Spec({self.name!r}, {self.path!r})"
 
+    def in_blocks(self, location: Location) -> bool:
+        """Whether ``location`` lies in the ``blocks`` section: a problem there recurs in every
+        instance of its block, and :func:`~convcost.errors.finish` reports it once, with a count."""
+        root = self.root
+        if root is None or not root.is_mapping or "blocks" not in root.value:
+            return False
+        start = root.key_locations["blocks"]
+        after = [where for where in root.key_locations.values() if (where.line, where.column) > (start.line, start.column)]
+        end = min(after, key=lambda where: (where.line, where.column), default=None)
+        return (location.path == start.path and (location.line, location.column) >= (start.line, start.column)
+                and (end is None or (location.line, location.column) < (end.line, end.column)))
+
     @property
     def parameter_names(self) -> list[str]:
         return [name for name, _ in self.parameters]
@@ -115,7 +127,7 @@ class Spec:
         try:
             builder.expand(self.layers, _Scope(prefix="", input_name=INPUT, values=values), block_stack=())
         except _Fatal as fatal:
-            raise SpecError(finish(problems + builder.problems + fatal.problems)) from None
+            raise SpecError(finish(problems + builder.problems + fatal.problems, self.in_blocks)) from None
         problems += builder.problems
         if problems or builder.poisoned:
             if not problems and not self.broken:  # pragma: no cover - would be a bug in this module
@@ -124,7 +136,7 @@ class Spec:
                 from convcost.analysis import shape_problems  # error path only
 
                 problems += shape_problems(builder.nodes, input_shape)
-            raise SpecError(finish(problems))
+            raise SpecError(finish(problems, self.in_blocks))
         if not builder.nodes:
             if self.broken:  # the layers were reported while loading
                 raise SpecError([])
@@ -276,6 +288,7 @@ def _parse(root: Node, path: str) -> Spec:
                                 "write 'input: [224, 224, 3]' and 'layers:' at the start of lines"))
     sections = root.value
     missing = [key for key in ("input", "layers") if key not in sections]
+    unknown = []
     for key in sections:
         if key not in SECTIONS:
             hint = did_you_mean(key, SECTIONS)
@@ -285,11 +298,21 @@ def _parse(root: Node, path: str) -> Spec:
                     missing.remove(wanted)
                     message += f" (and '{wanted}' is missing)"
                     break
-            problems.append(Problem("E200", message, root.key_locations[key],
-                                    hint or "sections: " + ", ".join(SECTIONS)))
-    for key in missing:
-        problems.append(Problem("E203", f"missing section '{key}'", root.location,
-                                "a spec needs 'input: [H, W, C]' and a 'layers:' list"))
+            unknown.append((hint, Problem("E200", message, root.key_locations[key],
+                                          hint or "sections: " + ", ".join(SECTIONS))))
+    needs = "a spec needs 'input: [H, W, C]' and a 'layers:' list"
+    if len(missing) == 2 and all(hint is None for hint, _ in unknown) and not set(sections) & set(SECTIONS):
+        # no section of a spec, nor a misspelled one: another kind of YAML file, one message
+        keys = ("its top-level keys are " + names(clip(key, 20)[1:-1] for key in sections) + "; " if sections
+                else "")
+        problems.append(Problem("E203", "missing sections 'input' and 'layers': this file does not look like a "
+                                        "convcost spec", root.location,
+                                f"{keys}{needs}, like the shipped {SHIPPED / 'seed_standard.yaml'}"))
+    else:
+        problems.extend(problem for _, problem in unknown)
+        if missing:
+            problems.append(Problem("E203", "missing section" + ("s " if len(missing) > 1 else " ")
+                                    + " and ".join(f"'{key}'" for key in missing), root.location, needs))
     if "input" not in sections:
         broken.add(("input",))
     name = _text(sections.get("name"), Path(path).stem if path not in (STDIN, "<text>") else "network",
@@ -317,7 +340,7 @@ def _parse(root: Node, path: str) -> Spec:
             from convcost.analysis import shape_problems  # error path only
 
             problems += shape_problems(graph.nodes, graph.input_shape)
-        raise SpecError(finish(problems))
+        raise SpecError(finish(problems, spec.in_blocks))
     return spec
 
 
