@@ -205,3 +205,78 @@ def test_a_removed_merge_nobody_reads_is_fine():
             "  - {kind: add, name: merged, inputs: [a, input], repeat: 0}\n"
             "  - {kind: relu, name: c, inputs: [merged], repeat: 0}\n")
     assert [n.name for n in build(text).nodes] == ["a"]
+
+
+# --- Keras' fused activation: a layer of its own right after the layer ------------------------------
+
+FUSED = """
+input: [8, 8, 3]
+layers:
+  - {kind: conv2d, name: stem, filters: 8, kernel: 3, padding: same, activation: relu}
+  - {kind: depthwise_conv2d, kernel: 3, activation: relu6}
+  - {kind: conv2d, filters: 4, kernel: 1, activation: linear}
+  - {kind: conv2d, name: plain, filters: 4, kernel: 1, activation: null}
+  - flatten
+  - {kind: dense, name: fc, units: 5, activation: softmax}
+  - {kind: add, inputs: [fc, fc]}
+"""
+
+EXPLICIT = """
+input: [8, 8, 3]
+layers:
+  - {kind: conv2d, name: stem, filters: 8, kernel: 3, padding: same}
+  - {kind: relu, name: stem_relu}
+  - {kind: depthwise_conv2d, kernel: 3}
+  - {kind: relu6, name: depthwise_conv2d_1_relu6}
+  - {kind: conv2d, filters: 4, kernel: 1}
+  - {kind: conv2d, name: plain, filters: 4, kernel: 1}
+  - flatten
+  - {kind: dense, name: fc, units: 5}
+  - {kind: softmax, name: fc_softmax}
+  - {kind: add, inputs: [fc_softmax, fc_softmax]}
+"""
+
+
+def test_a_fused_activation_is_its_own_layer_after_the_layer():
+    fused, explicit = (convcost.analyze(convcost.loads(text)) for text in (FUSED, EXPLICIT))
+    assert fused.totals == explicit.totals
+    assert [(r.name, r.kind, r.inputs) for r in fused.layers] == [
+        (r.name, r.kind, r.inputs) for r in explicit.layers]
+    assert fused.layer("stem_relu").comparisons == 8 * 8 * 8
+    assert not hasattr(fused.layer("stem").attrs, "activation")  # expanded, not an attribute of the conv
+    # the layer's name reads the activation's output, as in Keras
+    assert fused.layer("add_1").inputs == ("fc_softmax", "fc_softmax")
+
+
+def test_a_fused_activation_with_repeat_and_in_a_block():
+    text = """
+input: [4, 4, 2]
+blocks:
+  unit:
+    layers:
+      - {kind: conv2d, name: conv, filters: 2, kernel: 1, activation: tanh}
+layers:
+  - {kind: unit, name: u}
+  - {kind: conv2d, name: c, filters: 2, kernel: 1, activation: sigmoid, repeat: 2}
+"""
+    assert [(n.name, n.inputs) for n in build(text).nodes] == [
+        ("u/conv", ("input",)), ("u/conv_tanh", ("u/conv",)), ("c_1", ("u/conv_tanh",)), ("c_1_sigmoid", ("c_1",)),
+        ("c_2", ("c_1_sigmoid",)), ("c_2_sigmoid", ("c_2",))]
+
+
+@pytest.mark.parametrize("layers, where, words", [
+    ("  - {kind: conv2d, filters: 4, kernel: 1, activation: rellu}\n", (3, 55), ["relu, relu6", "did you mean 'relu'"]),
+    ("  - {kind: dense, units: 4, activation: 3}\n", (3, 41), ["linear"]),
+    # the name the activation layer would have is taken, before or after it
+    ("  - {kind: relu, name: c_relu}\n  - {kind: conv2d, name: c, filters: 4, kernel: 1, activation: relu}\n",
+     (4, 64), ["'c_relu'", "line 3"]),
+    ("  - {kind: conv2d, name: c, filters: 4, kernel: 1, activation: relu}\n  - {kind: relu, name: c_relu}\n",
+     (4, 24), ["'c_relu'", "line 3"]),
+])
+def test_fused_activation_problems_are_located(layers, where, words):
+    with pytest.raises(SpecError) as caught:
+        build("input: [8, 8, 3]\nlayers:\n" + layers)
+    (problem,) = caught.value.problems
+    assert (problem.location.line, problem.location.column) == where, problem
+    for word in words:
+        assert word in str(problem), problem

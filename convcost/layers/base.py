@@ -30,7 +30,9 @@ class Field(NamedTuple):
     or a list of ``rank`` whole numbers >= minimum), ``padding`` (``valid`` | ``same`` | int |
     list of ``rank`` ints | list of ``rank`` [begin, end] pairs), ``pairs`` (int | list of ``rank``
     ints | list of ``rank`` pairs, no keywords), ``bool``, ``choice`` (one of ``choices``),
-    ``number`` (any number within [minimum, maximum), e.g. a dropout rate).
+    ``number`` (any number within [minimum, maximum), e.g. a dropout rate), ``activation`` (an
+    activation kind among ``choices``, ``linear`` or null: not an attribute of the layer, the spec
+    language adds that activation as a layer of its own after it).
     """
 
     type: str

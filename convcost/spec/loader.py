@@ -35,6 +35,7 @@ ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may ha
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "specs"
 
+_NO_ATTRS = Attrs({})  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -584,6 +585,7 @@ class _Builder:
         # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
         # it read as written): reading it is an error, since it stands for no single layer
         self.removed: dict[str, tuple[str, Node, list[str]]] = {}
+        self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -665,13 +667,13 @@ class _Builder:
                 scope.names[base_name] = previous
             return previous
         self._check_not_removed(reads, fields, item, kind, base_name)
-        attrs = None
+        normalized = None
         for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
                 f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
-                previous, attrs = self._layer(kind, item, fields, scope, local, reads, attrs)
+                previous, normalized = self._layer(kind, item, fields, scope, local, reads, normalized)
             else:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
@@ -738,6 +740,10 @@ class _Builder:
             first = self._declared(scope.items).get(name)
             hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
                     if first is not None and first < index else None)
+            made = self.activations.get(scope.prefix + name)
+            if made is not None and hint is None:
+                hint = (f"the 'activation:' at line {made.line} makes a layer of that name; rename this one, "
+                        "or write that activation as a layer of its own")
             raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))
         return name
 
@@ -833,9 +839,11 @@ class _Builder:
         return None
 
     def _layer(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
-               reads: tuple[str, ...], attrs: Attrs | None) -> tuple[str, Attrs]:
-        """Add one layer; ``attrs`` are those of the previous repetition of the same item (the same
-        fields with the same parameter values, so they are normalized once)."""
+               reads: tuple[str, ...], normalized: tuple[Attrs, str | None] | None
+               ) -> tuple[str, tuple[Attrs, str | None]]:
+        """Add one layer (and the activation layer its ``activation:`` field asks for); return its
+        output. ``normalized`` is (attributes, fused activation) of the previous repetition of the
+        same item (the same fields with the same parameter values, so they are normalized once)."""
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self._too_many(item.location, f"this layer would be layer {self.count:,}")
@@ -853,10 +861,10 @@ class _Builder:
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
         memo_key = None
-        if attrs is None:
+        if normalized is None:
             memo_key = self._memo_key(item, fields, scope)
-            attrs = self.spec.attrs_memo.get(memo_key)
-        if attrs is None:
+            normalized = self.spec.attrs_memo.get(memo_key)
+        if normalized is None:
             values, problems, failed = {}, [], False
             for field_name, spec in layer.fields.items():
                 if field_name in fields:
@@ -870,21 +878,47 @@ class _Builder:
                     values[field_name] = _default(spec)
             if failed:
                 raise SpecError(problems)
-            attrs = Attrs(values)
+            fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+            normalized = Attrs(values), (fused[0] if fused else None)
             if len(self.spec.attrs_memo) >= MEMO_LIMIT:
                 self.spec.attrs_memo.clear()
-            self.spec.attrs_memo[memo_key] = attrs
+            self.spec.attrs_memo[memo_key] = normalized
+        attrs, activation = normalized
         self.full_names.add(full)
         if POISON in reads or ("shape", id(item)) in self.broken:
             # an input failed, or a field is unknown (reported): the fields were checked, the shapes
             # cannot be
             self.poisoned = True
-            return POISON, attrs
+            return POISON, normalized
         locations = self._locations.get(id(item))
         if locations is None:  # shared by the repetitions of one item
             locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
         self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
-        return full, attrs
+        if activation is not None:
+            return self._activation(activation, kind, fields, scope, local, full), normalized
+        return full, normalized
+
+    def _activation(self, activation: str, kind: str, fields: dict[str, Node], scope: _Scope, local: str,
+                    reads: str) -> str:
+        """The layer of a fused ``activation: relu`` after layer ``reads``: ``<name>_relu``."""
+        name = f"{local}_{activation}"
+        full = scope.prefix + name
+        where = fields["activation"].location
+        if full in self.full_names or name in scope.names:
+            first = self._declared(scope.items).get(name)
+            raise SpecError(Problem("E401", f"{kind} '{reads}': activation: {activation} makes a layer named "
+                                            f"'{full}', but that name is used"
+                                            + (f" (line {scope.items[first].location.line})" if first is not None
+                                               else ""), where,
+                                    "rename that layer, or write the activation as a layer of its own"))
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._too_many(where, f"this layer would be layer {self.count:,}")
+        self.full_names.add(full)
+        scope.names[name] = full  # so that a later layer of that name is E401
+        self.activations[full] = where
+        self.nodes.append(LayerNode(full, activation, _NO_ATTRS, (reads,), where))
+        return full
 
     def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
         """What a layer item's normalized fields depend on: the item and the values of the words its
