@@ -168,6 +168,8 @@ def test_other_kinds():
     (["conv2d", "--input", "7x7x3", "--filters", "8", "--kernel", "3", "--groups", "2"], "--groups: E405"),
     (["conv2d", "--input", "7by7", "--filters", "8", "--kernel", "3"], "--input: E204"),
     (["conv3d", "--input", "7x7x3", "--filters", "8", "--kernel", "3"], "--input: E404"),
+    (["max_pooling2d", "--input", "8x8x3", "--kernel", "3", "--padding", "2"],
+     "--padding: E205 max_pooling2d 'max_pooling2d': padding must be at most 1 on each side"),
     (["conv2D", "--input", "7x7x3"], "did you mean 'conv2d'"),
     (["add", "--input", "7x7x3"], "two or more inputs"),
     (["conv2d", "--input", "7x7x3", "--filters", "8", "--kernel", "3", "--activation", "relu"],

@@ -16,7 +16,7 @@ import math
 
 from convcost.layers.activation import ACTIVATION_COSTS, FUSED_ACTIVATION
 from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError, check_dimensions,
-                                  require_rank, resolve_padding, spatial_output, taps_inside)
+                                  describe_padding, require_rank, resolve_padding, spatial_output, taps_inside)
 
 
 def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bool,
@@ -114,11 +114,7 @@ def _window_text(attrs: Attrs) -> str:
         text += "/" + ("×".join(map(str, attrs.stride)) if len(set(attrs.stride)) > 1 else str(attrs.stride[0]))
     if any(d != 1 for d in attrs.dilation):
         text += " d" + ",".join(map(str, attrs.dilation))
-    if attrs.padding == "same":
-        text += " same"
-    elif attrs.padding != "valid" and any(p != (0, 0) for p in attrs.padding):
-        text += " pad " + ",".join(f"{b}:{e}" if b != e else str(b) for b, e in attrs.padding)
-    return text
+    return text + describe_padding(attrs.padding)
 
 
 def _describe_conv(attrs: Attrs) -> str:
