@@ -280,3 +280,31 @@ def test_fused_activation_problems_are_located(layers, where, words):
     assert (problem.location.line, problem.location.column) == where, problem
     for word in words:
         assert word in str(problem), problem
+
+
+# --- an unquoted comma in a flow mapping splits an expression --------------------------------------
+
+@pytest.mark.parametrize("item, column, fix", [
+    ("{kind: unit, n: min(t - 1, 1)}", 32, 'n: "min(t - 1, 1)"'),  # a block argument
+    ("{kind: conv2d, filters: max(t, 2, 1), kernel: 1}", 36, 'filters: "max(t, 2, 1)"'),  # a layer field
+    ("{kind: conv2d, filters: max(t, t), kernel: 1}", 36, 'filters: "max(t, t)"'),
+    ("{kind: conv2d, filters: max(t,  (2)), kernel: 1}", 37, 'filters: "max(t, (2))"'),
+])
+def test_a_comma_in_an_unquoted_expression_says_to_quote_it(item, column, fix):
+    # YAML reads {n: min(t - 1, 1)} as n: 'min(t - 1' and a key '1)': one mistake, one message
+    text = ("parameters: {t: 3}\ninput: [8, 8, 4]\nblocks:\n  unit:\n    parameters: {n: 1}\n"
+            f"    layers: [{{kind: conv2d, filters: n, kernel: 1}}]\nlayers:\n  - {item}\n")
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("E202", 8, column), problem
+    assert f"quote the expression: {fix}" in problem.hint
+    fixed = build(text.replace(item[item.index(fix.split(":")[0] + ":"):item.rindex(")") + 1], fix))
+    assert fixed.nodes[0].attrs.filters in (1, 2, 3)
+
+
+def test_a_field_that_only_looks_like_a_fragment_gets_the_usual_hint():
+    with pytest.raises(SpecError) as caught:
+        build("input: [8, 8, 4]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 1, 1): 2}\n")
+    (problem,) = caught.value.problems
+    assert problem.code == "E202" and "quote" not in problem.hint

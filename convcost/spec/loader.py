@@ -517,12 +517,24 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
                    if kind in KINDS else
                    [(p, None) for p, default in blocks[kind].parameters if default is None and p not in fields])
         misspelled = set()  # required fields written with a typo: one problem, not two
+        fragments: set[str] = set()  # keys of an expression that a comma split, already reported
         for key in fields:
-            if key in ITEM_KEYS or key in allowed:
+            if key in ITEM_KEYS or key in allowed or key in fragments:
                 continue
             what = (f"{kind} has no field {clip(key)}" if kind in KINDS
                     else f"block '{kind}' has no parameter {clip(key)}")
             choices = sorted(allowed | set(ITEM_KEYS))
+            split = _split_expression(fields, key)
+            if split is not None:
+                field_name, expression, keys = split
+                fragments.update(keys)
+                broken.add(("item", id(item)))  # the value of field_name is cut short
+                problems.append(Problem("E202", what, item.key_locations[key],
+                                        f"in {{…}} an unquoted comma ends a value, so YAML read {field_name}: "
+                                        f"{clip(fields[field_name].value)} and then {names(map(clip, keys))} as "
+                                        f"{'keys' if len(keys) > 1 else 'a key'}; quote the expression: "
+                                        f'{field_name}: "{expression}"'))
+                continue
             hint = did_you_mean(key, choices)
             if key == "activation" and hint is None and kind in KINDS:
                 hint = "an activation is a layer of its own: add '- relu' (or softmax, …) after this one"
@@ -545,6 +557,33 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
             problems.append(Problem("E203", f"{owner} needs '{field_name}'" + (f" ({doc})" if doc else ""),
                                     item.location,
                                     f"write it as {{kind: {kind}, {field_name}: …}}" if not item.is_mapping else None))
+
+
+def _split_expression(fields: dict[str, Node], key: str) -> tuple[str, str, list[str]] | None:
+    """An expression that an unquoted comma split in a flow mapping, if ``key`` is a piece of one:
+    YAML reads ``{n: min(t - 1, 1)}`` as ``n: 'min(t - 1'`` and a key ``'1)'`` with no value.
+    Returns (the field, the expression as meant, the keys that are its pieces): here
+    ``('n', 'min(t - 1, 1)', ['1)'])``. A piece starts with a digit or ends with ')' or has
+    unbalanced parentheses (a plain word may sit between the field and such a piece)."""
+    keys = list(fields)
+    start = keys.index(key) - 1
+    while start >= 0 and fields[keys[start]].value is None:  # pieces before this one: keys without a value
+        start -= 1
+    opening = fields[keys[start]].value if start >= 0 else None
+    if not isinstance(opening, str) or opening.count("(") <= opening.count(")"):
+        return None
+    expression, pieces = opening, []
+    for piece in keys[start + 1:]:
+        if fields[piece].value is not None:
+            break
+        expression += ", " + piece
+        pieces.append(piece)
+        if expression.count("(") <= expression.count(")"):  # closed
+            break
+    if key not in pieces or expression.count("(") != expression.count(")") or not any(
+            p[:1].isdigit() or p.endswith(")") or p.count("(") != p.count(")") for p in pieces):
+        return None
+    return keys[start], expression, pieces
 
 
 # --- building -----------------------------------------------------------------------------------
