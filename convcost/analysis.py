@@ -155,6 +155,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
     records: list[LayerRecord] = []
     problems: list[Problem] = []
+    in_instances = set()  # where problems of layers inside block instances are ("u1/conv")
     for node in graph.nodes:
         if any(name not in shapes for name in node.inputs):
             continue  # an input already failed and was reported
@@ -163,11 +164,13 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
             record = _record(node, input_shapes, batch)
         except ShapeError as error:
             problems.append(shape_problem(node, error, input_shapes))
+            if "/" in node.name:
+                in_instances.add(problems[-1].location)
             continue
         shapes[node.name] = record.output_shape
         records.append(record)
     if problems:
-        raise SpecError(finish(problems))
+        raise SpecError(finish(problems, in_instances.__contains__))
     return Analysis(
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
         activation_elements=sum(r.activation_elements for r in records),

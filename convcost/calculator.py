@@ -133,6 +133,13 @@ def _attrs(kind: str, options: Mapping[str, object]) -> tuple[Attrs, dict[str, L
                 values[field] = normalize(spec, option_node(field, options[field]), {}, f"{kind} {field}")
             except SpecError as error:
                 problems.extend(error.problems)
+                continue
+            if spec.type == "activation" and values[field] is not None:  # a second layer, not an attribute
+                problems.append(Problem("E202", f"{kind} {option_name(field)} {values[field]} adds a layer of its own, "
+                                                "and the layer calculator counts one layer",
+                                        OptionLocation(option_name(field), 1, 1),
+                                        f"count it with 'convcost layer {values[field]} --input' and this layer's "
+                                        "output shape, or write a spec"))
         elif spec.required:
             problems.append(Problem("E203", f"{kind} needs {option_name(field)} ({spec.doc})",
                                     OptionLocation(option_name(field), 1, 1)))
@@ -143,7 +150,7 @@ def _attrs(kind: str, options: Mapping[str, object]) -> tuple[Attrs, dict[str, L
     if problems:
         raise SpecError(problems)
     locations = {field: OptionLocation(option_name(field), 1, 1) for field in layer.fields}
-    return Attrs(values), locations
+    return Attrs({f: v for f, v in values.items() if layer.fields[f].type != "activation"}), locations
 
 
 def build_layer(kind: str, input_shape: tuple[int, ...] | str, options: Mapping[str, object]) -> Graph:

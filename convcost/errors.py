@@ -11,7 +11,7 @@ from __future__ import annotations
 # Records here and in the report path are NamedTuples, not dataclasses: a frozen dataclass costs
 # about 1 ms to create at import, and `convcost report` has a start-up budget
 # (benchmarks/report_speed.py).
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1  # a budget exceeded, counts that disagree
@@ -112,15 +112,20 @@ def names(items, limit: int = 12) -> str:
     return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
 
 
-def finish(problems: list[Problem]) -> list[Problem]:
+def finish(problems: list[Problem], instanced: Callable[[Location], bool] | None = None) -> list[Problem]:
     """Problems in reading order (by line and column; problems without a location first), each
-    reported once: the same code at the same place (a mistake inside a block used many times)
-    becomes one problem that says how often it occurs."""
+    reported once: the same problem twice is reported once, and where ``instanced`` says that a
+    place is repeated by block instances (a layer inside a block definition), every problem of one
+    code there becomes one problem that says how often it occurs. Other problems of one code at one
+    place are different problems, and each is kept."""
     seen: dict[tuple, int] = {}
     unique: list[Problem] = []
     counts: list[int] = []
     for problem in problems:
-        key = (problem.code, problem.location) if problem.location else (problem.code, problem.message)
+        if problem.location and instanced is not None and instanced(problem.location):
+            key: tuple = (problem.code, problem.location)
+        else:
+            key = (problem.code, problem.location, problem.message)
         if key in seen:
             counts[seen[key]] += 1
             continue
@@ -129,9 +134,9 @@ def finish(problems: list[Problem]) -> list[Problem]:
         counts.append(1)
     result = []
     for problem, count in zip(unique, counts):
-        if count > 1:
+        if count > 1 and instanced is not None and problem.location and instanced(problem.location):
             problem = Problem(problem.code, f"{problem.message} (and {count - 1} more like it from other "
-                                            "instances of the same block or repeat)", problem.location, problem.hint)
+                                            "instances of the same block)", problem.location, problem.hint)
         result.append(problem)
     result.sort(key=lambda p: (0, "", 0, 0) if p.location is None else
                 (1, p.location.path, p.location.line, p.location.column))
@@ -164,7 +169,8 @@ CODES = {
     "E304": "unknown parameter or bad value in --set",
     "E305": "a --set parameter that no layer uses (setting it would change nothing)",
     # graph and shapes
-    "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle)",
+    "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle), or a "
+            "reference to a merge removed by repeat: 0",
     "E401": "duplicate layer name",
     "E402": "shapes do not agree at a merge layer",
     "E403": "kernel larger than the padded input (output size below 1)",

@@ -68,7 +68,7 @@ class _Draw:
             stride = kernel  # pooling's default stride is the window
         if dilated and any(d > 1 for d in dilation):
             fields["dilation"] = dilation
-        cap = [k - 1 if pool else self.max_kernel - 1 for k in kernel]  # pools: no window made only of padding
+        cap = [k // 2 if pool else self.max_kernel - 1 for k in kernel]  # pools: at most half the window (E205)
         if style == "int":
             p = draw(st.integers(0, min(cap)))
             pads = [(p, p)] * rank

@@ -222,3 +222,31 @@ def test_every_code_is_documented():
             assert "E500–E509" in doc
             continue
         assert f"| {code} |" in doc, f"{code} is missing from docs/errors.md"
+
+
+# --- one message per mistake, worded for what happened --------------------------------------------
+
+def test_a_yaml_file_that_is_not_a_spec_says_so_once():
+    result, _ = report(str(CORPUS / "not_a_spec.yaml"))
+    (problem,) = problem_lines(result.stderr)
+    assert problem.group("message") == ("missing sections 'input' and 'layers': this file does not look like a "
+                                        "convcost spec")
+    assert "block" not in result.stderr and "repeat" not in result.stderr
+    assert "version, services" in result.stderr and "seed_standard.yaml" in result.stderr
+
+
+def test_missing_sections_are_one_message():
+    result, _ = report(str(CORPUS / "missing_both_sections.yaml"))
+    (problem,) = problem_lines(result.stderr)
+    assert problem.group("message") == "missing sections 'input' and 'layers'"
+
+
+def test_only_block_instances_are_counted_as_instances():
+    from convcost.errors import Location, Problem, finish
+
+    here = Location("net.yaml", 1, 1)
+    two = [Problem("E203", "first", here), Problem("E203", "second", here)]
+    assert [p.message for p in finish(two)] == ["first", "second"]  # two problems, not one with a count
+    assert [p.message for p in finish([two[0], two[0]])] == ["first"]  # the same problem twice: once
+    merged = finish(two + [two[1]], instanced=lambda location: location == here)
+    assert [p.message for p in merged] == ["first (and 2 more like it from other instances of the same block)"]

@@ -154,6 +154,8 @@ def test_other_kinds():
     # per-axis options: a 3×1 kernel with asymmetric padding pairs
     tall = layer_json("conv2d", "--input", "7x7x1", "--filters", "1", "--kernel", "3x1", "--padding", "1:0,0:0")
     assert tall["layer"]["output_shape"] == [6, 7, 1]
+    # Keras' 'linear' activation is none: the same single layer
+    assert layer_json("dense", "--input", "1024", "--units", "1000", "--activation", "linear")["layer"] == fc
 
 
 @pytest.mark.parametrize("args, message", [
@@ -165,8 +167,12 @@ def test_other_kinds():
     (["conv2d", "--input", "7x7x3", "--filters", "8", "--kernel", "3", "--groups", "2"], "--groups: E405"),
     (["conv2d", "--input", "7by7", "--filters", "8", "--kernel", "3"], "--input: E204"),
     (["conv3d", "--input", "7x7x3", "--filters", "8", "--kernel", "3"], "--input: E404"),
+    (["max_pooling2d", "--input", "8x8x3", "--kernel", "3", "--padding", "2"],
+     "--padding: E205 max_pooling2d 'max_pooling2d': padding must be at most 1 on each side"),
     (["conv2D", "--input", "7x7x3"], "did you mean 'conv2d'"),
     (["add", "--input", "7x7x3"], "two or more inputs"),
+    (["conv2d", "--input", "7x7x3", "--filters", "8", "--kernel", "3", "--activation", "relu"],
+     "--activation: E202 conv2d --activation relu adds a layer of its own"),
     (["dense", "--input", "64", "--units", "8", "--vs", "depthwise-separable"], "--vs: E204"),
     (["conv2d", "--input", "7x7x4", "--filters", "8", "--kernel", "3", "--groups", "2",
       "--vs", "spatially-separable"], "groups 1"),

@@ -149,3 +149,37 @@ def test_docstring_examples():
     import convcost.render.text
 
     assert doctest.testmod(convcost.render.text).failed == 0
+
+
+@pytest.mark.parametrize("layer, shape, axis, got, allowed", [
+    ("{kind: max_pooling2d, kernel: 3, padding: 2}", "[8, 8, 2]", "height", "2 and 2", "1"),
+    ("{kind: average_pooling2d, kernel: [2, 5], padding: [[1, 0], [0, 3]]}", "[8, 8, 2]", "width", "0 and 3", "2"),
+    ("{kind: max_pooling3d, kernel: [1, 2, 2], padding: [[1, 1], [0, 0], [0, 0]]}", "[4, 8, 8, 2]", "depth",
+     "1 and 1", "0"),
+])
+def test_pooling_padding_is_at_most_half_the_window(layer, shape, axis, got, allowed):
+    # PyTorch refuses it too: a window lying wholly in padding has no maximum and no average
+    with pytest.raises(convcost.SpecError) as caught:
+        analyze_one(layer, shape)
+    (problem,) = caught.value.problems
+    assert problem.code == "E205" and problem.location.line == 3 and problem.location.column > 30  # the padding
+    assert f"along the {axis}" in problem.message and got in problem.message
+    assert f"at most {allowed} on each side" in problem.message
+
+
+def test_pooling_padding_of_half_the_window_is_fine():
+    assert analyze_one("{kind: max_pooling2d, kernel: 3, stride: 2, padding: 1}", "[150, 150, 2]").output_shape \
+        == (75, 75, 2)  # the seeds' Xception pool
+    assert analyze_one("{kind: average_pooling2d, kernel: 2, padding: [[1, 1], [0, 1]]}", "[4, 4, 1]").output_shape \
+        == (3, 2, 1)
+
+
+@pytest.mark.parametrize("layer, description", [
+    ("{kind: max_pooling2d, kernel: 3, stride: 2, padding: 1}", "3×3/2 pad 1,1"),
+    ("{kind: average_pooling2d, kernel: 2, padding: [[0, 1], [1, 1]]}", "2×2/2 pad 0:1,1"),
+    ("{kind: max_pooling2d, kernel: 3, stride: 2, padding: same}", "3×3/2 same"),
+    ("{kind: max_pooling2d, kernel: 2}", "2×2/2 valid"),
+    ("{kind: conv2d, filters: 4, kernel: 7, padding: 3}", "4 7×7 pad 3,3"),
+])
+def test_descriptions_show_explicit_padding(layer, description):
+    assert analyze_one(layer, "[16, 16, 2]").description == description

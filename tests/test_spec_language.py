@@ -144,3 +144,167 @@ def test_unknown_set_parameter_suggests_the_name(mobilenet_spec):
         mobilenet_spec.build({"alhpa": "0.5"})
     assert caught.value.problems[0].code == "E304"
     assert "alpha" in caught.value.problems[0].hint
+
+
+RESIDUAL = """
+parameters: {project: 0}
+input: [8, 8, 4]
+layers:
+  - {kind: conv2d, name: a, filters: 4, kernel: 3, padding: same}
+  - {kind: conv2d, name: b, filters: 4, kernel: 3, padding: same}
+  - {kind: conv2d, name: proj, inputs: [input], filters: 4, kernel: 1, repeat: project}
+  - {kind: add, name: sum, inputs: [b, proj]}
+"""
+
+
+def test_a_removed_projection_is_the_identity_shortcut():
+    # repeat: 0 removes 'proj'; its name then stands for what it read (the network input),
+    # not for the layer written before it ('b'): sum = b + input, an identity shortcut.
+    result = convcost.analyze(convcost.loads(RESIDUAL))
+    assert [r.name for r in result.layers] == ["a", "b", "sum"]
+    assert result.layer("sum").inputs == ("b", "input")
+    assert result.totals.macs == 2 * 8 * 8 * 4 * 3 * 3 * 4
+    projected = convcost.analyze(convcost.loads(RESIDUAL).build({"project": 1}))
+    assert projected.layer("sum").inputs == ("b", "proj")
+    assert projected.totals.macs == result.totals.macs + 8 * 8 * 4 * 4
+
+
+def test_a_removed_item_stands_for_its_one_input_implicit_or_explicit():
+    text = """
+input: [4, 4, 2]
+layers:
+  - {kind: relu, name: r}
+  - {kind: sigmoid, name: s, inputs: input, repeat: 0}
+  - {kind: tanh, name: t}
+  - {kind: batch_norm, name: norm, repeat: 0}
+  - {kind: add, name: sum, inputs: [norm, s]}
+"""
+    graph = build(text)
+    assert [(n.name, n.inputs) for n in graph.nodes] == [
+        ("r", ("input",)), ("t", ("input",)), ("sum", ("t", "input"))]
+
+
+@pytest.mark.parametrize("reader, where", [
+    ("  - {kind: relu, name: after, inputs: [merged]}\n", (6, 40)),  # by name
+    ("  - {kind: relu, name: after}\n", (6, 5)),  # as the item before it
+])
+def test_reading_a_removed_merge_is_a_located_error(reader, where):
+    text = ("input: [4, 4, 2]\nlayers:\n  - {kind: relu, name: a}\n  - {kind: sigmoid, name: b, inputs: input}\n"
+            "  - {kind: add, name: merged, inputs: [a, b], repeat: 0}\n" + reader)
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    (problem,) = caught.value.problems
+    assert problem.code == "E400"
+    assert (problem.location.line, problem.location.column) == where
+    assert "'merged'" in problem.message and "repeat: 0" in problem.message and "2 inputs" in problem.message
+    assert "a, b" in problem.hint
+
+
+def test_a_removed_merge_nobody_reads_is_fine():
+    text = ("input: [4, 4, 2]\nlayers:\n  - {kind: relu, name: a}\n"
+            "  - {kind: add, name: merged, inputs: [a, input], repeat: 0}\n"
+            "  - {kind: relu, name: c, inputs: [merged], repeat: 0}\n")
+    assert [n.name for n in build(text).nodes] == ["a"]
+
+
+# --- Keras' fused activation: a layer of its own right after the layer ------------------------------
+
+FUSED = """
+input: [8, 8, 3]
+layers:
+  - {kind: conv2d, name: stem, filters: 8, kernel: 3, padding: same, activation: relu}
+  - {kind: depthwise_conv2d, kernel: 3, activation: relu6}
+  - {kind: conv2d, filters: 4, kernel: 1, activation: linear}
+  - {kind: conv2d, name: plain, filters: 4, kernel: 1, activation: null}
+  - flatten
+  - {kind: dense, name: fc, units: 5, activation: softmax}
+  - {kind: add, inputs: [fc, fc]}
+"""
+
+EXPLICIT = """
+input: [8, 8, 3]
+layers:
+  - {kind: conv2d, name: stem, filters: 8, kernel: 3, padding: same}
+  - {kind: relu, name: stem_relu}
+  - {kind: depthwise_conv2d, kernel: 3}
+  - {kind: relu6, name: depthwise_conv2d_1_relu6}
+  - {kind: conv2d, filters: 4, kernel: 1}
+  - {kind: conv2d, name: plain, filters: 4, kernel: 1}
+  - flatten
+  - {kind: dense, name: fc, units: 5}
+  - {kind: softmax, name: fc_softmax}
+  - {kind: add, inputs: [fc_softmax, fc_softmax]}
+"""
+
+
+def test_a_fused_activation_is_its_own_layer_after_the_layer():
+    fused, explicit = (convcost.analyze(convcost.loads(text)) for text in (FUSED, EXPLICIT))
+    assert fused.totals == explicit.totals
+    assert [(r.name, r.kind, r.inputs) for r in fused.layers] == [
+        (r.name, r.kind, r.inputs) for r in explicit.layers]
+    assert fused.layer("stem_relu").comparisons == 8 * 8 * 8
+    assert not hasattr(fused.layer("stem").attrs, "activation")  # expanded, not an attribute of the conv
+    # the layer's name reads the activation's output, as in Keras
+    assert fused.layer("add_1").inputs == ("fc_softmax", "fc_softmax")
+
+
+def test_a_fused_activation_with_repeat_and_in_a_block():
+    text = """
+input: [4, 4, 2]
+blocks:
+  unit:
+    layers:
+      - {kind: conv2d, name: conv, filters: 2, kernel: 1, activation: tanh}
+layers:
+  - {kind: unit, name: u}
+  - {kind: conv2d, name: c, filters: 2, kernel: 1, activation: sigmoid, repeat: 2}
+"""
+    assert [(n.name, n.inputs) for n in build(text).nodes] == [
+        ("u/conv", ("input",)), ("u/conv_tanh", ("u/conv",)), ("c_1", ("u/conv_tanh",)), ("c_1_sigmoid", ("c_1",)),
+        ("c_2", ("c_1_sigmoid",)), ("c_2_sigmoid", ("c_2",))]
+
+
+@pytest.mark.parametrize("layers, where, words", [
+    ("  - {kind: conv2d, filters: 4, kernel: 1, activation: rellu}\n", (3, 55), ["relu, relu6", "did you mean 'relu'"]),
+    ("  - {kind: dense, units: 4, activation: 3}\n", (3, 41), ["linear"]),
+    # the name the activation layer would have is taken, before or after it
+    ("  - {kind: relu, name: c_relu}\n  - {kind: conv2d, name: c, filters: 4, kernel: 1, activation: relu}\n",
+     (4, 64), ["'c_relu'", "line 3"]),
+    ("  - {kind: conv2d, name: c, filters: 4, kernel: 1, activation: relu}\n  - {kind: relu, name: c_relu}\n",
+     (4, 24), ["'c_relu'", "line 3"]),
+])
+def test_fused_activation_problems_are_located(layers, where, words):
+    with pytest.raises(SpecError) as caught:
+        build("input: [8, 8, 3]\nlayers:\n" + layers)
+    (problem,) = caught.value.problems
+    assert (problem.location.line, problem.location.column) == where, problem
+    for word in words:
+        assert word in str(problem), problem
+
+
+# --- an unquoted comma in a flow mapping splits an expression --------------------------------------
+
+@pytest.mark.parametrize("item, column, fix", [
+    ("{kind: unit, n: min(t - 1, 1)}", 32, 'n: "min(t - 1, 1)"'),  # a block argument
+    ("{kind: conv2d, filters: max(t, 2, 1), kernel: 1}", 36, 'filters: "max(t, 2, 1)"'),  # a layer field
+    ("{kind: conv2d, filters: max(t, t), kernel: 1}", 36, 'filters: "max(t, t)"'),
+    ("{kind: conv2d, filters: max(t,  (2)), kernel: 1}", 37, 'filters: "max(t, (2))"'),
+])
+def test_a_comma_in_an_unquoted_expression_says_to_quote_it(item, column, fix):
+    # YAML reads {n: min(t - 1, 1)} as n: 'min(t - 1' and a key '1)': one mistake, one message
+    text = ("parameters: {t: 3}\ninput: [8, 8, 4]\nblocks:\n  unit:\n    parameters: {n: 1}\n"
+            f"    layers: [{{kind: conv2d, filters: n, kernel: 1}}]\nlayers:\n  - {item}\n")
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("E202", 8, column), problem
+    assert f"quote the expression: {fix}" in problem.hint
+    fixed = build(text.replace(item[item.index(fix.split(":")[0] + ":"):item.rindex(")") + 1], fix))
+    assert fixed.nodes[0].attrs.filters in (1, 2, 3)
+
+
+def test_a_field_that_only_looks_like_a_fragment_gets_the_usual_hint():
+    with pytest.raises(SpecError) as caught:
+        build("input: [8, 8, 4]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 1, 1): 2}\n")
+    (problem,) = caught.value.problems
+    assert problem.code == "E202" and "quote" not in problem.hint

@@ -244,3 +244,22 @@ def test_the_python_example_in_docs_verify_md_runs():
     namespace: dict = {}
     exec(compile(block, "docs/verify.md", "exec"), namespace)  # the doc's own example code, nothing else
     assert namespace["result"].agree and namespace["run"].layer("conv1").output_shape == (112, 112, 16)
+
+
+def test_fused_activations_agree(tmp_path):
+    """`activation:` on a layer is a layer of its own: the executor runs it as one, and agrees."""
+    image = tmp_path / "fused.yaml"
+    image.write_text("input: [6, 6, 3]\nlayers:\n"
+                     "  - {kind: conv2d, name: c, filters: 4, kernel: 3, padding: same, activation: relu6}\n"
+                     "  - {kind: depthwise_conv2d, name: dw, kernel: 3, activation: sigmoid}\n"
+                     "  - {kind: conv2d, name: pw, filters: 2, kernel: 1, activation: tanh}\n"
+                     "  - flatten\n  - {kind: dense, name: fc, units: 3, activation: softmax}\n")
+    volume = tmp_path / "volume.yaml"
+    volume.write_text("input: [3, 4, 4, 2]\nlayers:\n"
+                      "  - {kind: conv3d, name: c, filters: 2, kernel: 2, activation: relu}\n")
+    for spec, names in ((image, ["c", "c_relu6", "dw", "dw_sigmoid", "pw", "pw_tanh", "flatten_1", "fc",
+                                 "fc_softmax"]),
+                        (volume, ["c", "c_relu"])):
+        data = verify_json(str(spec))
+        assert data["agree"] is True
+        assert [layer["name"] for layer in data["layers"]] == names

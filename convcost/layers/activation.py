@@ -12,7 +12,7 @@ Per element (E = elements of the tensor), as written in docs/conventions.md:
 
 from __future__ import annotations
 
-from convcost.layers.base import Attrs, Cost, LayerKind, Shape, elements
+from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, elements
 
 
 def _relu(shape: Shape) -> Cost:
@@ -40,6 +40,12 @@ def _softmax(shape: Shape) -> Cost:
 
 
 ACTIVATION_COSTS = {"relu": _relu, "relu6": _relu6, "sigmoid": _sigmoid, "tanh": _tanh, "softmax": _softmax}
+
+# Keras' fused ``activation=`` argument of Conv2D, Conv3D, DepthwiseConv2D and Dense: the spec
+# language expands it into an activation layer of its own right after the layer.
+FUSED_ACTIVATION = Field("activation", default=None, choices=tuple(ACTIVATION_COSTS) + ("linear",),
+                         doc="Keras' fused activation: a layer of its own right after this one, "
+                             "named <name>_<activation>; linear for none")
 
 
 def _kind(name: str, summary: str) -> LayerKind:

@@ -30,7 +30,9 @@ class Field(NamedTuple):
     or a list of ``rank`` whole numbers >= minimum), ``padding`` (``valid`` | ``same`` | int |
     list of ``rank`` ints | list of ``rank`` [begin, end] pairs), ``pairs`` (int | list of ``rank``
     ints | list of ``rank`` pairs, no keywords), ``bool``, ``choice`` (one of ``choices``),
-    ``number`` (any number within [minimum, maximum), e.g. a dropout rate).
+    ``number`` (any number within [minimum, maximum), e.g. a dropout rate), ``activation`` (an
+    activation kind among ``choices``, ``linear`` or null: not an attribute of the layer, the spec
+    language adds that activation as a layer of its own after it).
     """
 
     type: str
@@ -196,11 +198,10 @@ def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads, dilation: S
         size = conv_output_size(n, k, s, p, d)
         if size < 1:
             span = d * (k - 1) + 1
-            axis_name = _AXIS_NAMES.get(len(sizes), ())[axis:axis + 1] or (f"axis {axis}",)
             spans = f"{k}" if d == 1 else f"{span} ({k} taps, dilation {d})"
             raise ShapeError(
                 "E403",
-                f"the kernel does not fit the input along the {axis_name[0]}: it spans {spans} but the "
+                f"the kernel does not fit the input along the {axis_name(axis, len(sizes))}: it spans {spans} but the "
                 f"padded input is only {n + p[0] + p[1]} ({n} + padding {p[0]}+{p[1]}); the output size "
                 f"would be {size}, below 1",
                 field="kernel",
@@ -211,6 +212,22 @@ def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads, dilation: S
 
 
 _AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def axis_name(axis: int, rank: int) -> str:
+    """``axis_name(0, 2) == 'height'``; ``axis_name(0, 3) == 'depth'``."""
+    names = _AXIS_NAMES.get(rank, ())
+    return names[axis] if axis < len(names) else f"axis {axis}"
+
+
+def describe_padding(padding) -> str:
+    """The padding part of a windowed layer's description: ``' same'``, ``' pad 3,3'``,
+    ``' pad 0:1,1'`` (begin:end where they differ), ``''`` for none."""
+    if padding == "same":
+        return " same"
+    if padding == "valid" or all(p == (0, 0) for p in padding):
+        return ""
+    return " pad " + ",".join(f"{b}:{e}" if b != e else str(b) for b, e in padding)
 
 
 def taps_inside(n: int, n_out: int, kernel: int, stride: int, dilation: int, pad_begin: int) -> int:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 
-from convcost.layers.activation import ACTIVATION_COSTS
+from convcost.layers.activation import ACTIVATION_COSTS, FUSED_ACTIVATION
 from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError, check_dimensions,
-                                  require_rank, resolve_padding, spatial_output, taps_inside)
+                                  describe_padding, require_rank, resolve_padding, spatial_output, taps_inside)
 
 
-def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bool) -> dict[str, Field]:
+def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bool,
+                 fused_activation: bool = True) -> dict[str, Field]:
     spec: dict[str, Field] = {}
     if filters:
         spec["filters"] = Field("int", required=True, minimum=1, doc="number of output channels")
@@ -34,6 +35,8 @@ def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bo
     if depth_multiplier:
         spec["depth_multiplier"] = Field("int", default=1, minimum=1, doc="output channels per input channel")
     spec["bias"] = Field("bool", default=True, doc="add a learned bias per output channel")
+    if fused_activation:
+        spec["activation"] = FUSED_ACTIVATION
     return spec
 
 
@@ -111,11 +114,7 @@ def _window_text(attrs: Attrs) -> str:
         text += "/" + ("×".join(map(str, attrs.stride)) if len(set(attrs.stride)) > 1 else str(attrs.stride[0]))
     if any(d != 1 for d in attrs.dilation):
         text += " d" + ",".join(map(str, attrs.dilation))
-    if attrs.padding == "same":
-        text += " same"
-    elif attrs.padding != "valid" and any(p != (0, 0) for p in attrs.padding):
-        text += " pad " + ",".join(f"{b}:{e}" if b != e else str(b) for b, e in attrs.padding)
-    return text
+    return text + describe_padding(attrs.padding)
 
 
 def _describe_conv(attrs: Attrs) -> str:
@@ -209,11 +208,13 @@ def _describe_separable(attrs: Attrs) -> str:
 
 SEPARABLE_CONV2D = LayerKind(
     "separable_conv2d", "depthwise separable 2-D convolution (depthwise then pointwise, or pointwise first)",
-    {**_conv_fields(2, filters=True, groups=False, depth_multiplier=True),
+    # 'activation' here is the one between the two steps (Inception-style), not Keras' fused one
+    {**_conv_fields(2, filters=True, groups=False, depth_multiplier=True, fused_activation=False),
      "order": Field("choice", default="depthwise_first", choices=("depthwise_first", "pointwise_first"),
                     doc="which step runs first"),
      "activation": Field("choice", default="none", choices=("none", "relu", "relu6", "sigmoid", "tanh"),
-                         doc="activation applied between the two steps")},
+                         doc="activation applied between the two steps (one after the layer is a layer "
+                             "of its own)")},
     _separable_shape, _separable_cost, _describe_separable)
 
 KINDS = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D]

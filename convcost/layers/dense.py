@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from convcost.layers.activation import FUSED_ACTIVATION
 from convcost.layers.base import Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError
 
 
@@ -36,6 +37,7 @@ def _cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
 KINDS = [
     LayerKind("dense", "fully connected layer on the last axis",
               {"units": Field("int", required=True, minimum=1, doc="number of outputs"),
-               "bias": Field("bool", default=True, doc="add a learned bias per output")},
+               "bias": Field("bool", default=True, doc="add a learned bias per output"),
+               "activation": FUSED_ACTIVATION},
               _shape, _cost, lambda a: str(a.units)),
 ]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, elements, format_shape,
-                                  require_rank, resolve_padding, spatial_output)
+from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, axis_name, describe_padding,
+                                  elements, format_shape, require_rank, resolve_padding, spatial_output)
 
 
 def _fields(rank: int) -> dict[str, Field]:
@@ -31,10 +31,27 @@ def _stride(attrs: Attrs) -> Shape:
     return attrs.stride if attrs.stride is not None else attrs.kernel
 
 
+def check_padding(attrs: Attrs) -> None:
+    """Explicit padding of at most ``kernel // 2`` on each side of each axis, as PyTorch requires:
+    wider padding makes windows that lie mostly or wholly in padding, where a maximum or an
+    average has no meaning. ``same`` never pads more than that."""
+    if isinstance(attrs.padding, str):
+        return
+    rank = len(attrs.kernel)
+    for axis, ((begin, end), k) in enumerate(zip(attrs.padding, attrs.kernel)):
+        if max(begin, end) > k // 2:
+            raise ShapeError("E205", f"padding must be at most {k // 2} on each side along the "
+                                     f"{axis_name(axis, rank)}, half the window of {k} (kernel // 2); got {begin} "
+                                     f"and {end}", field="padding",
+                             hint="a window lying in padding has no meaning (PyTorch refuses it too); use less "
+                                  "padding, padding: same, or a larger kernel")
+
+
 def _pool_shape(kind: str):
     def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
         rank = len(attrs.kernel)
         require_rank(inputs[0], rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
+        check_padding(attrs)
         spatial = inputs[0][:-1]
         ones = (1,) * rank
         pads = resolve_padding(attrs.padding, spatial, attrs.kernel, _stride(attrs), ones)
@@ -55,9 +72,7 @@ def _describe(attrs: Attrs) -> str:
     stride = _stride(attrs)
     if any(s != 1 for s in stride):
         text += "/" + ("×".join(map(str, stride)) if len(set(stride)) > 1 else str(stride[0]))
-    if isinstance(attrs.padding, str):
-        text += f" {attrs.padding}"
-    return text
+    return text + (" valid" if attrs.padding == "valid" else describe_padding(attrs.padding))
 
 
 def _global_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:

@@ -185,10 +185,14 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -
             if result in (0, 1):
                 return bool(result)
         raise SpecError(Problem("E204", f"{what} must be true or false, got {_show(value)}", node.location))
-    if spec.type == "choice":
+    if spec.type in ("choice", "activation"):
+        if spec.type == "activation" and (value is None or value == "linear"):
+            return None  # no activation
         if isinstance(value, str) and value in spec.choices:
             return value
         hint = did_you_mean(value, spec.choices) if isinstance(value, str) else None
+        if spec.type == "activation" and isinstance(value, str) and value.strip().lower() in ("none", "identity"):
+            hint = "write linear, or leave the field out, for no activation"
         raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {_show(value)}",
                                 node.location, hint))
     if spec.type == "number":

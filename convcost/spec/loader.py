@@ -35,7 +35,9 @@ ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may ha
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "specs"
 
+_NO_ATTRS = Attrs({})  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
+REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -71,6 +73,18 @@ class Spec:
 
     def __repr__(self) -> str:
         return f"Spec({self.name!r}, {self.path!r})"
+
+    def in_blocks(self, location: Location) -> bool:
+        """Whether ``location`` lies in the ``blocks`` section: a problem there recurs in every
+        instance of its block, and :func:`~convcost.errors.finish` reports it once, with a count."""
+        root = self.root
+        if root is None or not root.is_mapping or "blocks" not in root.value:
+            return False
+        start = root.key_locations["blocks"]
+        after = [where for where in root.key_locations.values() if (where.line, where.column) > (start.line, start.column)]
+        end = min(after, key=lambda where: (where.line, where.column), default=None)
+        return (location.path == start.path and (location.line, location.column) >= (start.line, start.column)
+                and (end is None or (location.line, location.column) < (end.line, end.column)))
 
     @property
     def parameter_names(self) -> list[str]:
@@ -114,7 +128,7 @@ class Spec:
         try:
             builder.expand(self.layers, _Scope(prefix="", input_name=INPUT, values=values), block_stack=())
         except _Fatal as fatal:
-            raise SpecError(finish(problems + builder.problems + fatal.problems)) from None
+            raise SpecError(finish(problems + builder.problems + fatal.problems, self.in_blocks)) from None
         problems += builder.problems
         if problems or builder.poisoned:
             if not problems and not self.broken:  # pragma: no cover - would be a bug in this module
@@ -123,7 +137,7 @@ class Spec:
                 from convcost.analysis import shape_problems  # error path only
 
                 problems += shape_problems(builder.nodes, input_shape)
-            raise SpecError(finish(problems))
+            raise SpecError(finish(problems, self.in_blocks))
         if not builder.nodes:
             if self.broken:  # the layers were reported while loading
                 raise SpecError([])
@@ -285,6 +299,7 @@ def _parse(root: Node, path: str) -> Spec:
                                 "write 'input: [224, 224, 3]' and 'layers:' at the start of lines"))
     sections = root.value
     missing = [key for key in ("input", "layers") if key not in sections]
+    unknown = []
     for key in sections:
         if key not in SECTIONS:
             hint = did_you_mean(key, SECTIONS)
@@ -294,11 +309,21 @@ def _parse(root: Node, path: str) -> Spec:
                     missing.remove(wanted)
                     message += f" (and '{wanted}' is missing)"
                     break
-            problems.append(Problem("E200", message, root.key_locations[key],
-                                    hint or "sections: " + ", ".join(SECTIONS)))
-    for key in missing:
-        problems.append(Problem("E203", f"missing section '{key}'", root.location,
-                                "a spec needs 'input: [H, W, C]' and a 'layers:' list"))
+            unknown.append((hint, Problem("E200", message, root.key_locations[key],
+                                          hint or "sections: " + ", ".join(SECTIONS))))
+    needs = "a spec needs 'input: [H, W, C]' and a 'layers:' list"
+    if len(missing) == 2 and all(hint is None for hint, _ in unknown) and not set(sections) & set(SECTIONS):
+        # no section of a spec, nor a misspelled one: another kind of YAML file, one message
+        keys = ("its top-level keys are " + names(clip(key, 20)[1:-1] for key in sections) + "; " if sections
+                else "")
+        problems.append(Problem("E203", "missing sections 'input' and 'layers': this file does not look like a "
+                                        "convcost spec", root.location,
+                                f"{keys}{needs}, like the shipped {SHIPPED / 'seed_standard.yaml'}"))
+    else:
+        problems.extend(problem for _, problem in unknown)
+        if missing:
+            problems.append(Problem("E203", "missing section" + ("s " if len(missing) > 1 else " ")
+                                    + " and ".join(f"'{key}'" for key in missing), root.location, needs))
     if "input" not in sections:
         broken.add(("input",))
     name = _text(sections.get("name"), Path(path).stem if path not in (STDIN, "<text>") else "network",
@@ -326,7 +351,7 @@ def _parse(root: Node, path: str) -> Spec:
             from convcost.analysis import shape_problems  # error path only
 
             problems += shape_problems(graph.nodes, graph.input_shape)
-        raise SpecError(finish(problems))
+        raise SpecError(finish(problems, spec.in_blocks))
     return spec
 
 
@@ -502,12 +527,24 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
                    if kind in KINDS else
                    [(p, None) for p, default in blocks[kind].parameters if default is None and p not in fields])
         misspelled = set()  # required fields written with a typo: one problem, not two
+        fragments: set[str] = set()  # keys of an expression that a comma split, already reported
         for key in fields:
-            if key in ITEM_KEYS or key in allowed:
+            if key in ITEM_KEYS or key in allowed or key in fragments:
                 continue
             what = (f"{kind} has no field {clip(key)}" if kind in KINDS
                     else f"block '{kind}' has no parameter {clip(key)}")
             choices = sorted(allowed | set(ITEM_KEYS))
+            split = _split_expression(fields, key)
+            if split is not None:
+                field_name, expression, keys = split
+                fragments.update(keys)
+                broken.add(("item", id(item)))  # the value of field_name is cut short
+                problems.append(Problem("E202", what, item.key_locations[key],
+                                        f"in {{…}} an unquoted comma ends a value, so YAML read {field_name}: "
+                                        f"{clip(fields[field_name].value)} and then {names(map(clip, keys))} as "
+                                        f"{'keys' if len(keys) > 1 else 'a key'}; quote the expression: "
+                                        f'{field_name}: "{expression}"'))
+                continue
             hint = did_you_mean(key, choices)
             if key == "activation" and hint is None and kind in KINDS:
                 hint = "an activation is a layer of its own: add '- relu' (or softmax, …) after this one"
@@ -530,6 +567,33 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
             problems.append(Problem("E203", f"{owner} needs '{field_name}'" + (f" ({doc})" if doc else ""),
                                     item.location,
                                     f"write it as {{kind: {kind}, {field_name}: …}}" if not item.is_mapping else None))
+
+
+def _split_expression(fields: dict[str, Node], key: str) -> tuple[str, str, list[str]] | None:
+    """An expression that an unquoted comma split in a flow mapping, if ``key`` is a piece of one:
+    YAML reads ``{n: min(t - 1, 1)}`` as ``n: 'min(t - 1'`` and a key ``'1)'`` with no value.
+    Returns (the field, the expression as meant, the keys that are its pieces): here
+    ``('n', 'min(t - 1, 1)', ['1)'])``. A piece starts with a digit or ends with ')' or has
+    unbalanced parentheses (a plain word may sit between the field and such a piece)."""
+    keys = list(fields)
+    start = keys.index(key) - 1
+    while start >= 0 and fields[keys[start]].value is None:  # pieces before this one: keys without a value
+        start -= 1
+    opening = fields[keys[start]].value if start >= 0 else None
+    if not isinstance(opening, str) or opening.count("(") <= opening.count(")"):
+        return None
+    expression, pieces = opening, []
+    for piece in keys[start + 1:]:
+        if fields[piece].value is not None:
+            break
+        expression += ", " + piece
+        pieces.append(piece)
+        if expression.count("(") <= expression.count(")"):  # closed
+            break
+    if key not in pieces or expression.count("(") != expression.count(")") or not any(
+            p[:1].isdigit() or p.endswith(")") or p.count("(") != p.count(")") for p in pieces):
+        return None
+    return keys[start], expression, pieces
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -567,6 +631,10 @@ class _Builder:
         self._declared_cache: dict[int, dict[str, int]] = {}
         self._locations: dict[int, dict[str, Location]] = {}
         self._words: dict[int, tuple[str, ...]] = spec.words_memo
+        # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
+        # it read as written): reading it is an error, since it stands for no single layer
+        self.removed: dict[str, tuple[str, Node, list[str]]] = {}
+        self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -640,13 +708,21 @@ class _Builder:
         if kind in KINDS and self.count + repeat > MAX_LAYERS:
             raise self._too_many(fields["repeat"].location if "repeat" in fields else item.location,
                                  f"this layer would be layer {self.count + repeat:,}")
-        attrs = None
+        reads = inputs if inputs is not None else (previous,)
+        if repeat == 0:  # removed: it stands for what it reads (docs/spec.md, 'repeat')
+            previous = reads[0] if len(reads) == 1 or POISON in reads else self._removed(item, fields, kind,
+                                                                                         base_name, scope)
+            if base_name:
+                scope.names[base_name] = previous
+            return previous
+        self._check_not_removed(reads, fields, item, kind, base_name)
+        normalized = None
         for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
                 f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
-                previous, attrs = self._layer(kind, item, fields, scope, local, reads, attrs)
+                previous, normalized = self._layer(kind, item, fields, scope, local, reads, normalized)
             else:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
@@ -670,6 +746,37 @@ class _Builder:
             scope.names[base_name] = previous
         return previous
 
+    def _removed(self, item: Node, fields: dict[str, Node], kind: str, name: str | None, scope: _Scope) -> str:
+        """What an item removed by ``repeat: 0`` with several inputs stands for: a marker that
+        :meth:`_check_not_removed` refuses to read."""
+        marker = f"{REMOVED}{len(self.removed)}"
+        label = f"'{scope.prefix}{name}'" if name else f"the {kind}" + (f" in '{scope.prefix[:-1]}'"
+                                                                          if scope.prefix else "")
+        refs = fields["inputs"].value if fields["inputs"].is_sequence else [fields["inputs"]]
+        self.removed[marker] = (label, item, [str(ref.value) for ref in refs])
+        return marker
+
+    def _check_not_removed(self, reads: tuple[str, ...], fields: dict[str, Node], item: Node, kind: str,
+                           name: str | None) -> None:
+        """E400 when a layer reads an item that 'repeat: 0' removed and that had several inputs."""
+        for position, read in enumerate(reads):
+            if not read.startswith(REMOVED):
+                continue
+            label, removed, refs = self.removed[read]
+            what = (f"{label} (line {removed.location.line}) was removed by 'repeat: 0' and had {len(refs)} inputs, "
+                    "so it stands for no single layer")
+            read_list = ", ".join(refs)
+            if "inputs" in fields:
+                node = fields["inputs"]
+                where = (node.value[position] if node.is_sequence else node).location
+                raise SpecError(Problem("E400", f"inputs: {what}", where,
+                                        f"read one of its inputs ({read_list}) instead, or remove this layer "
+                                        "with the same 'repeat'"))
+            reader = f"{kind} '{name}'" if name else kind
+            raise SpecError(Problem("E400", f"{reader} reads the item before it, but {what}", item.location,
+                                    f"say which layer it reads with 'inputs:' (one of {read_list}), or remove it "
+                                    "with the same 'repeat'"))
+
     def _name(self, node: Node | None, scope: _Scope, index: int) -> str | None:
         if node is None:
             return None
@@ -682,6 +789,10 @@ class _Builder:
             first = self._declared(scope.items).get(name)
             hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
                     if first is not None and first < index else None)
+            made = self.activations.get(scope.prefix + name)
+            if made is not None and hint is None:
+                hint = (f"the 'activation:' at line {made.line} makes a layer of that name; rename this one, "
+                        "or write that activation as a layer of its own")
             raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))
         return name
 
@@ -777,9 +888,11 @@ class _Builder:
         return None
 
     def _layer(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
-               reads: tuple[str, ...], attrs: Attrs | None) -> tuple[str, Attrs]:
-        """Add one layer; ``attrs`` are those of the previous repetition of the same item (the same
-        fields with the same parameter values, so they are normalized once)."""
+               reads: tuple[str, ...], normalized: tuple[Attrs, str | None] | None
+               ) -> tuple[str, tuple[Attrs, str | None]]:
+        """Add one layer (and the activation layer its ``activation:`` field asks for); return its
+        output. ``normalized`` is (attributes, fused activation) of the previous repetition of the
+        same item (the same fields with the same parameter values, so they are normalized once)."""
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self._too_many(item.location, f"this layer would be layer {self.count:,}")
@@ -797,10 +910,10 @@ class _Builder:
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
         memo_key = None
-        if attrs is None:
+        if normalized is None:
             memo_key = self._memo_key(item, fields, scope)
-            attrs = self.spec.attrs_memo.get(memo_key)
-        if attrs is None:
+            normalized = self.spec.attrs_memo.get(memo_key)
+        if normalized is None:
             values, problems, failed = {}, [], False
             for field_name, spec in layer.fields.items():
                 if field_name in fields:
@@ -814,21 +927,47 @@ class _Builder:
                     values[field_name] = _default(spec)
             if failed:
                 raise SpecError(problems)
-            attrs = Attrs(values)
+            fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+            normalized = Attrs(values), (fused[0] if fused else None)
             if len(self.spec.attrs_memo) >= MEMO_LIMIT:
                 self.spec.attrs_memo.clear()
-            self.spec.attrs_memo[memo_key] = attrs
+            self.spec.attrs_memo[memo_key] = normalized
+        attrs, activation = normalized
         self.full_names.add(full)
         if POISON in reads or ("shape", id(item)) in self.broken:
             # an input failed, or a field is unknown (reported): the fields were checked, the shapes
             # cannot be
             self.poisoned = True
-            return POISON, attrs
+            return POISON, normalized
         locations = self._locations.get(id(item))
         if locations is None:  # shared by the repetitions of one item
             locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
         self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
-        return full, attrs
+        if activation is not None:
+            return self._activation(activation, kind, fields, scope, local, full), normalized
+        return full, normalized
+
+    def _activation(self, activation: str, kind: str, fields: dict[str, Node], scope: _Scope, local: str,
+                    reads: str) -> str:
+        """The layer of a fused ``activation: relu`` after layer ``reads``: ``<name>_relu``."""
+        name = f"{local}_{activation}"
+        full = scope.prefix + name
+        where = fields["activation"].location
+        if full in self.full_names or name in scope.names:
+            first = self._declared(scope.items).get(name)
+            raise SpecError(Problem("E401", f"{kind} '{reads}': activation: {activation} makes a layer named "
+                                            f"'{full}', but that name is used"
+                                            + (f" (line {scope.items[first].location.line})" if first is not None
+                                               else ""), where,
+                                    "rename that layer, or write the activation as a layer of its own"))
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._too_many(where, f"this layer would be layer {self.count:,}")
+        self.full_names.add(full)
+        scope.names[name] = full  # so that a later layer of that name is E401
+        self.activations[full] = where
+        self.nodes.append(LayerNode(full, activation, _NO_ATTRS, (reads,), where))
+        return full
 
     def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
         """What a layer item's normalized fields depend on: the item and the values of the words its
