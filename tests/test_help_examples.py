@@ -1,4 +1,4 @@
-"""Every command's --help shows its text as written."""
+"""Every command's --help: its examples run as written, and its text is shown as written."""
 
 from __future__ import annotations
 
@@ -9,8 +9,28 @@ import typer.main
 from typer.testing import CliRunner
 
 from convcost.cli import app
+from test_docs import ROOT, run_documented
 
 COMMANDS = typer.main.get_command(app).commands  # name -> click command, every registered command
+
+
+def examples(command) -> list[str]:
+    """The ``convcost ...`` lines of a command's epilog ("Examples: ...")."""
+    return [line.strip() for line in (command.epilog or "").splitlines() if line.strip().startswith("convcost ")]
+
+
+@pytest.mark.parametrize("name", [name for name, command in COMMANDS.items() if examples(command)])
+def test_every_help_example_runs(name, tmp_path):
+    """From the repository root, in order (an example may read the file an earlier one wrote, which
+    goes to a temporary directory, as do plots), each exits 0."""
+    for line in examples(COMMANDS[name]):
+        assert line.split()[1] in COMMANDS, line
+        result = run_documented(line, cwd=ROOT, out_dir=tmp_path)
+        assert result.exit_code == 0, (line, result.output)
+
+
+def test_the_examples_cover_the_commands():
+    assert {name for name, command in COMMANDS.items() if not examples(command)} <= {"kinds"}
 
 
 def _texts(command) -> list[str]:

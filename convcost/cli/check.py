@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, report_problems, SET_HELP, write
+from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, report_problems, SET_HELP, write
 
 
 
@@ -32,11 +32,12 @@ SHORTCUTS = (("--max-macs", "macs"), ("--max-flops", "flops"), ("--max-params", 
              ("--max-activation-bytes", "peak_activation_bytes"))
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost check specs/mobilenet.yaml --max-macs 600M --max-params 4.5M\n\n"
-                    "  convcost check specs/*.yaml --budget budgets.yaml --format github\n\n"
-                    "  convcost check specs/mobilenet.yaml --budget budgets.yaml --baseline main.json --strict\n\n"
-                    "Reference: docs/budgets.md")
+@app.command(epilog=examples(
+    "convcost check specs/mobilenet.yaml --max-macs 600M --max-params 4.5M",
+    "convcost check specs/*.yaml --budget docs/examples/budgets.yaml --format github",
+    "convcost report specs/mobilenet.yaml --format json > main.json      (a baseline, saved on main)",
+    "convcost check specs/mobilenet.yaml --budget docs/examples/budgets.yaml --baseline main.json --strict",
+    after="Reference: docs/budgets.md"))
 def check(
     specs: Optional[List[str]] = typer.Argument(
         None, metavar="SPEC...", help="Spec files (globs are expanded), or names of shipped specs."),

@@ -34,6 +34,13 @@ SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression ov
 SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
 
 
+def examples(*lines: str, after: str = "") -> str:
+    """The epilog of a command's --help: its example lines, one a line and never rewrapped (click
+    keeps a paragraph that starts with \\b as written), then an optional closing paragraph. Every
+    example runs as written from the repository root (tests/test_help_examples.py)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines) + (f"\n\n{after}" if after else "")
+
+
 def parse_sets(items: list[str] | None) -> dict[str, str]:
     """``["alpha=0.75", "rho=1"]`` -> ``{"alpha": "0.75", "rho": "1"}``; bad usage exits 2."""
     overrides: dict[str, str] = {}

@@ -7,15 +7,15 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
 
 
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost compare mobilenet_conv mobilenet              (the MobileNet paper's Table 4)\n\n"
-                    "  convcost compare mobilenet --set-b alpha=0.75          (one spec, two parameter sets)\n\n"
-                    "  convcost compare mobilenet mobilenet_shallow --format markdown")
+@app.command(epilog=examples(
+    "convcost compare mobilenet_conv mobilenet              (the MobileNet paper's Table 4)",
+    "convcost compare mobilenet --set-b alpha=0.75          (one spec, two parameter sets)",
+    "convcost compare mobilenet mobilenet_shallow --format markdown"))
 def compare(
     spec_a: str = typer.Argument(..., help="Spec A. " + SPEC_HELP, metavar="A"),
     spec_b: Optional[str] = typer.Argument(None, help="Spec B (default: A again, with --set-b).", metavar="[B]"),

@@ -8,13 +8,13 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, handled, parse_sets, write
+from convcost.cli.common import SET_HELP, SPEC_HELP, examples, handled, parse_sets, write
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost explain mobilenet conv1\n\n"
-                    "  convcost explain mobilenet ds2/dw --set alpha=0.5\n\n"
-                    "  convcost explain xception block1/sep1")
+@app.command(epilog=examples(
+    "convcost explain mobilenet conv1",
+    "convcost explain mobilenet ds2/dw --set alpha=0.5",
+    "convcost explain xception block2/sep1"))
 def explain(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     layer: str = typer.Argument(..., help="The layer's full name, as 'convcost report' lists it (e.g. ds2/dw).",

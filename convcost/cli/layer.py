@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import handled, write
+from convcost.cli.common import examples, handled, write
 
 
 class LayerFormat(str, Enum):
@@ -25,11 +25,11 @@ class Versus(str, Enum):
 SIZE = "an int, or one per spatial axis: 3x1 or 3,1"
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable\n\n"
-                    "  convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable\n\n"
-                    "  convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1\n\n"
-                    "  convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same")
+@app.command(epilog=examples(
+    "convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable",
+    "convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable",
+    "convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1",
+    "convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same"))
 def layer(
     kind: str = typer.Argument(..., help="The layer kind (see 'convcost kinds')."),
     input: str = typer.Option(..., "--input", "-i", help="Input shape without batch: 7x7x3 (H×W×C), "

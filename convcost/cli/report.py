@@ -8,14 +8,15 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import Dtype, DTYPE_HELP, examples, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
 
 
 
 
-@app.command(epilog="Examples:\n\n  convcost report mobilenet\n\n"
-                    "  convcost report mobilenet --set alpha=0.5 --set rho=0.714 --format json\n\n"
-                    "  convcost report specs/xception.yaml --format markdown > xception.md")
+@app.command(epilog=examples(
+    "convcost report mobilenet",
+    "convcost report mobilenet --set alpha=0.5 --set rho=0.714 --format json",
+    "convcost report specs/xception.yaml --format markdown > xception.md"))
 def report(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),

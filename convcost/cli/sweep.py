@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SPEC_HELP, TableFormat, write
+from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, SPEC_HELP, TableFormat, write
 
 
 
@@ -19,12 +19,11 @@ SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers
                   "cartesian product (the first varies slowest) unless --zip.")
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost sweep mobilenet --set alpha=1,0.75,0.5,0.25          (Table 6)\n\n"
-                    "  convcost sweep mobilenet --set rho=1,0.857,0.714,0.571        (Table 7)\n\n"
-                    "  convcost sweep mobilenet --set alpha=1,0.5 --set rho=1,0.714 --zip\n\n"
-                    "  convcost sweep mobilenet --set alpha=0.25:1.0:0.25 --set rho=0.571:1:0.143 "
-                    "--plot pareto.svg")
+@app.command(epilog=examples(
+    "convcost sweep mobilenet --set alpha=1,0.75,0.5,0.25          (Table 6)",
+    "convcost sweep mobilenet --set rho=1,0.857,0.714,0.571        (Table 7)",
+    "convcost sweep mobilenet --set alpha=1,0.5 --set rho=1,0.714 --zip",
+    "convcost sweep mobilenet --set alpha=0.25:1.0:0.25 --set rho=0.571:1:0.143 --plot pareto.svg"))
 def sweep(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SWEEP_SET_HELP, metavar="NAME=VALUES"),

@@ -14,7 +14,7 @@ from typing import Iterator, List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, fail, handled, parse_sets, write
+from convcost.cli.common import SET_HELP, SPEC_HELP, examples, fail, handled, parse_sets, write
 from convcost.errors import EXIT_CHECK_FAILED
 
 
@@ -40,10 +40,11 @@ _TOTAL_LABELS = {"macs": "MACs", "mults": "mults", "adds": "adds", "comparisons"
                  **{k: f"params: {v}" for k, v in _PARAM_LABELS.items()}}
 
 
-@app.command(epilog="Examples:\n\n  convcost verify mobilenet\n\n"
-                    "  convcost verify specs/xception.yaml --format json\n\n"
-                    "  convcost verify mobilenet --set alpha=0.5 --set rho=0.714 --batch 2 --dtype float64\n\n"
-                    "  convcost verify xception --set size=71      (a quick check at reduced resolution)")
+@app.command(epilog=examples(
+    "convcost verify mobilenet",
+    "convcost verify specs/xception.yaml --format json",
+    "convcost verify mobilenet --set alpha=0.5 --set rho=0.714 --batch 2 --dtype float64",
+    "convcost verify xception --set size=71      (a quick check at reduced resolution)"))
 def verify(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
