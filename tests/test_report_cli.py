@@ -117,3 +117,12 @@ def test_kinds_lists_every_layer_kind():
     assert all(name in result.stdout for name in KINDS)
     assert "depth_multiplier" in run("kinds", "separable_conv2d").stdout
     assert run("kinds", "conv2dd").exit_code == 2
+
+
+def test_kinds_shows_defaults_as_a_spec_writes_them():
+    conv = run("kinds", "conv2d").stdout
+    assert "(default true)" in conv and "True" not in conv
+    pooling = run("kinds", "global_average_pooling").stdout
+    assert "(default false)" in pooling and "False" not in pooling
+    # a default the field's own text already states is not shown twice (nor as None, none or null)
+    assert "  stride: step between windows (default: kernel)\n" in run("kinds", "max_pooling2d").stdout

@@ -52,7 +52,7 @@ def layer(
     activation: Optional[str] = typer.Option(None, "--activation", help="separable_conv2d: activation "
                                                                         "between the steps."),
     keepdims: Optional[bool] = typer.Option(None, "--keepdims/--no-keepdims", help="Global pooling: keep the "
-                                                                                  "spatial axes."),
+                                                                                  "spatial axes (default: false)."),
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
