@@ -55,9 +55,17 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"error: {message}", err=True)
+def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> None:
+    typer.echo(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), err=True)
     raise typer.Exit(code)
+
+
+def parameter_names(spec) -> str:
+    """``parameters of MobileNet v1: alpha, rho, resolution, classes``, for a hint."""
+    from convcost.errors import names
+
+    known = spec.parameter_names
+    return f"parameters of {spec.name}: {names(known)}" if known else f"{spec.name} declares no parameters"
 
 
 MAX_SHOWN = 50  # problems printed; the rest are counted

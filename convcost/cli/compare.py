@@ -7,7 +7,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, parameter_names, parse_sets,
+                                SET_HELP, SPEC_HELP, TableFormat, write)
 
 
 
@@ -44,6 +45,11 @@ def compare(
         for name in set(both) & (set(only_a) | set(only_b)):
             fail(f"--set {name} and --set-a/--set-b {name} are both given")
         spec_a_parsed = convcost.load(spec_a)
+        if spec_b is None and not only_a and not only_b:
+            known = spec_a_parsed.parameter_names
+            fail("compare needs two sides: without B, --set-a or --set-b, A would be compared with itself",
+                 hint=f"give a second spec B, or --set-b {known[0] if known else 'NAME'}=VALUE to compare A with "
+                      f"other parameter values ({parameter_names(spec_a_parsed)})")
         spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
         a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value)
         b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)

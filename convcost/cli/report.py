@@ -8,7 +8,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, examples, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, parse_sets, SET_HELP, SPEC_HELP,
+                                TableFormat, write)
 
 
 

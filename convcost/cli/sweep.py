@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, parameter_names, parse_sets,
+                                SPEC_HELP, TableFormat, write)
 
 
 
@@ -68,7 +69,12 @@ def sweep(
             require_matplotlib()
         axes = core.parse_axes(parse_sets(set_))
         wanted = tuple(c.strip() for c in columns.split(",") if c.strip())
-        result = core.sweep(convcost.load(spec), axes, mode="zip" if zip_ else "cartesian", batch=batch,
+        parsed = convcost.load(spec)
+        if not axes:
+            known = parsed.parameter_names
+            fail("sweep needs at least one --set NAME=V1,V2,... (without one, the grid has no parameters)",
+                 hint=f"e.g. --set {known[0] if known else 'NAME'}=V1,V2,... ({parameter_names(parsed)})")
+        result = core.sweep(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
                             dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs)
         if plot is not None:
             from convcost.plot import plot_sweep
