@@ -13,7 +13,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, examples, fail, handled, parse_sets, report_problems, SET_HELP, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parse_sets, report_problems,
+                                report_warnings, SET_HELP, write)
 
 
 
@@ -65,11 +66,13 @@ def check(
     baseline: Optional[List[str]] = typer.Option(
         None, "--baseline", metavar="FILE",
         help="A saved 'convcost report --format json' (or 'check --format json') to compare with. Repeatable."),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 1)."),
+    strict: bool = typer.Option(False, "--strict", help="Treat budget warnings (level warn, growth within "
+                                                         "max_increase) as errors (exit 1)."),
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Check specs against their budgets: exit 0 if all are met, 1 if one is exceeded, 2 on bad input.
@@ -109,6 +112,7 @@ def check(
             run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
                              overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
         _errors_to_stderr(run)
+        report_warnings([w for r in run.results for w in r.warnings], no_warn)
         if format is CheckFormat.text:
             print_check(run)
         else:

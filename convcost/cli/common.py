@@ -1,4 +1,4 @@
-"""What every command shares: spec loading with --set, error reporting and exit codes."""
+"""What every command shares: spec loading with --set, error and warning reporting, exit codes."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ DTYPE_HELP = "Element type for activation bytes."
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")
 SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
+NO_WARN_HELP = ("Do not print warnings: valid input that is probably not what was meant, such as an input that "
+                "looks channels-first (W101). Warnings never change the exit status.")
 
 
 def examples(*lines: str, after: str = "") -> str:
@@ -81,6 +83,17 @@ def report_problems(error: SpecError) -> None:
         typer.echo(f"… and {count - MAX_SHOWN:,} more", err=True)
     if count > 1:
         typer.echo(f"{count:,} problems found", err=True)
+
+
+def report_warnings(warnings, no_warn: bool = False) -> None:
+    """Each warning (a W-code problem) as ``path:line:col: W101 message`` and its hint on standard
+    error, once for each place (errors.once); nothing with --no-warn. They leave the exit status alone."""
+    if no_warn:
+        return
+    from convcost.errors import once
+
+    for warning in once(warnings):
+        typer.echo(str(warning), err=True)
 
 
 @contextlib.contextmanager

@@ -7,8 +7,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, parameter_names, parse_sets,
-                                SET_HELP, SPEC_HELP, TableFormat, write)
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
+                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, write)
 
 
 
@@ -30,6 +30,7 @@ def compare(
     all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals of A and B side by side (B − A and B / A) and the layers that differ, matched by name.
@@ -53,6 +54,7 @@ def compare(
         spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
         a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value)
         b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)
+        report_warnings(a.warnings + b.warnings, no_warn)
         label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
         result = run(a, b, label_a, label_b)
         if format is TableFormat.table:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import examples, handled, write
+from convcost.cli.common import NO_WARN_HELP, examples, handled, report_warnings, write
 
 
 class LayerFormat(str, Enum):
@@ -56,6 +56,7 @@ def layer(
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """One layer's output shape, mults, adds and parameters (batch 1), with no spec file.
@@ -73,5 +74,6 @@ def layer(
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
                    "units": units, "order": order, "activation": activation, "keepdims": keepdims}
         result = analyze(build_layer(kind, input, options))
+        report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None
         write(render.to_json(result, alt) if format is LayerFormat.json else render.to_text(result, alt))

@@ -8,8 +8,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, parse_sets, SET_HELP, SPEC_HELP,
-                                TableFormat, write)
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, NO_WARN_HELP, parse_sets, report_warnings,
+                                SET_HELP, SPEC_HELP, TableFormat, write)
 
 
 
@@ -24,6 +24,7 @@ def report(
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Per-layer output shape, MACs and parameters, totals and the breakdown by layer type.
@@ -35,6 +36,7 @@ def report(
 
         overrides = parse_sets(set_)
         result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value)
+        report_warnings(result.warnings, no_warn)
         if format is TableFormat.table:
             from convcost.cli.tables import print_report
 

@@ -9,8 +9,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, parameter_names, parse_sets,
-                                SPEC_HELP, TableFormat, write)
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
+                                parse_sets, report_warnings, SPEC_HELP, TableFormat, write)
 
 
 
@@ -47,6 +47,7 @@ def sweep(
                                             "more configurations on a machine with 2 or more CPUs, else 1."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals for every configuration of a parameter grid, each as a ratio to the baseline row.
@@ -76,6 +77,7 @@ def sweep(
                  hint=f"e.g. --set {known[0] if known else 'NAME'}=V1,V2,... ({parameter_names(parsed)})")
         result = core.sweep(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
                             dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs)
+        report_warnings(result.warnings, no_warn)
         if plot is not None:
             from convcost.plot import plot_sweep
 

@@ -14,7 +14,8 @@ from typing import Iterator, List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, examples, fail, handled, parse_sets, write
+from convcost.cli.common import (NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, fail, handled, parse_sets,
+                                report_warnings, write)
 from convcost.errors import EXIT_CHECK_FAILED
 
 
@@ -56,6 +57,7 @@ def verify(
                                    help="Refuse a run whose estimated peak memory exceeds SIZE "
                                         "(4GiB, 512MiB, 2GB ...; 'none' for no limit)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Run the network with NumPy and check every layer's counts against the analytic engine.
@@ -76,6 +78,7 @@ def verify(
         overrides = parse_sets(set_)
         limit = _memory_limit(max_memory)
         graph = convcost.load(spec).build(overrides)
+        report_warnings(graph.warnings, no_warn)
         analysis = analyze(graph, batch=batch, dtype=dtype.value)
         with _progress(len(graph.nodes), quiet) as on_layer:
             net = ReferenceNetwork(graph, batch=batch, dtype=dtype.value, seed=seed, max_memory=limit)
