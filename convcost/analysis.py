@@ -60,6 +60,11 @@ class Analysis(NamedTuple):
     def peak_activation_bytes(self) -> int:
         return self.peak_activation_elements * self.dtype_bytes
 
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The graph's warnings (W codes): valid input that is probably not what was meant."""
+        return self.graph.warnings
+
     def layer(self, name: str) -> LayerRecord:
         """The record of the layer ``name``; UnknownNameError (a KeyError) with a did-you-mean if none."""
         for record in self.layers:

@@ -736,6 +736,7 @@ class SpecCheck:
     totals: dict | None = None
     problems: list[Problem] = field(default_factory=list)
     baseline: str | None = None  # the baseline file compared with
+    warnings: list[Problem] = field(default_factory=list)  # the spec's (W codes), whatever its status
 
     @property
     def status(self) -> str:
@@ -835,6 +836,7 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
             where = Location(result.path, 1, 1)
             budgets += [replace(b, location=where) for b in cli]
             analysis = analyze(spec.build(overrides), batch=batch, dtype=dtype)
+            result.warnings = list(analysis.warnings)
             result.totals = analysis.totals_dict()
             saved = match_baseline(baselines, path, spec.name, only_spec=len(paths) == 1) if baselines else None
             result.baseline = saved.source if saved else None

@@ -30,7 +30,7 @@ from typing import Mapping
 
 from convcost.analysis import Analysis, analyze
 from convcost.errors import Location, Problem, SpecError, did_you_mean
-from convcost.graph import INPUT, Graph, LayerNode
+from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
 from convcost.layers import KINDS, Attrs
 from convcost.layers.base import resolve_padding
 from convcost.spec.fields import normalize
@@ -157,7 +157,8 @@ def build_layer(kind: str, input_shape: tuple[int, ...] | str, options: Mapping[
     """A one-layer graph: ``build_layer("conv2d", "7x7x3", {"filters": 128, "kernel": 3})``.
 
     ``options`` maps field names to values as a spec would write them (or as option text:
-    ``"3x1"``, ``"same"``, ``"0:1,0:1"``); options given as None are left out.
+    ``"3x1"``, ``"same"``, ``"0:1,0:1"``); options given as None are left out. An input that looks
+    channels-first (``3x224x224``) gives the graph a W101 warning, located at ``--input``.
     """
     if kind not in KINDS:
         raise SpecError(Problem("E201", f"unknown layer kind '{kind}'", OptionLocation("KIND", 1, 1),
@@ -169,8 +170,12 @@ def build_layer(kind: str, input_shape: tuple[int, ...] | str, options: Mapping[
                                 "write a small spec and use 'convcost report'"))
     shape = parse_input_shape(input_shape) if isinstance(input_shape, str) else tuple(input_shape)
     attrs, locations = _attrs(kind, {k: v for k, v in options.items() if v is not None})
-    node = LayerNode(kind, kind, attrs, (INPUT,), OptionLocation("--input", 1, 1), locations)
-    return Graph(kind, shape, {}, (node,), SOURCE)
+    where = OptionLocation("--input", 1, 1)
+    node = LayerNode(kind, kind, attrs, (INPUT,), where, locations)
+    warnings = ()
+    if looks_channels_first(shape):  # "3x224x224": --input 224x224x3 was probably meant
+        warnings = (channels_first_warning(shape, where, "--input " + "x".join(map(str, shape[1:] + shape[:1]))),)
+    return Graph(kind, shape, {}, (node,), SOURCE, warnings=warnings)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,12 @@ Every problem found in a spec is a :class:`Problem`: a stable code, a message th
 wrong and what was expected, the place in the file (``path:line:col``) and an optional hint.
 Problems travel in a :class:`SpecError`, which can hold many of them so that one run reports
 every independent mistake in a file. The core raises; only ``convcost.cli`` prints and exits.
+
+A problem whose code starts with ``W`` is a *warning*: the input is valid but probably not what was
+meant (an input that looks channels-first). Warnings are not raised: the core attaches them to what
+it returns (``Graph.warnings``, and through it ``Analysis.warnings``), and the command line prints
+them on standard error, in the same ``path:line:col: CODE message`` form, without changing the exit
+status (``--no-warn`` silences them).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ class Location(NamedTuple):
 
 
 class Problem(NamedTuple):
+    """An error (code ``E…``) or a warning (code ``W…``), where it is and how to fix it."""
+
     code: str
     message: str
     location: Location | None = None
@@ -112,6 +120,17 @@ def names(items, limit: int = 12) -> str:
     return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
 
 
+def once(problems) -> list[Problem]:
+    """Each problem once, in order: the first of those with the same code at the same place (or, without
+    a place, the same message). The warnings of a sweep's configurations, or of the two sides of a
+    comparison, say the same thing about the same line."""
+    first: dict[tuple, Problem] = {}
+    for problem in problems:
+        key = (problem.code, problem.location) if problem.location else (problem.code, problem.message)
+        first.setdefault(key, problem)
+    return list(first.values())
+
+
 def finish(problems: list[Problem], instanced: Callable[[Location], bool] | None = None) -> list[Problem]:
     """Problems in reading order (by line and column; problems without a location first), each
     reported once: the same problem twice is reported once, and where ``instanced`` says that a
@@ -189,4 +208,6 @@ CODES = {
     "E507": "a layer budget selects no layer of the spec",
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
+    # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
+    "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

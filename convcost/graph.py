@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping, NamedTuple
 
-from convcost.errors import Location
+from convcost.errors import Location, Problem
 from convcost.layers import Attrs, Shape
 
 INPUT = "input"  # the name by which layers refer to the network's input
@@ -36,3 +36,20 @@ class Graph(NamedTuple):
     nodes: tuple[LayerNode, ...]  # topological: every input of a node comes before it
     path: str = "<text>"
     budget: object = None  # the spec's own `budget:` section as a source Node, if any
+    warnings: tuple[Problem, ...] = ()  # W-code problems: valid, but probably not what was meant
+
+
+def looks_channels_first(shape: Shape) -> bool:
+    """An image (H, W, C) or volume (D, H, W, C) input whose first axis looks like the channels: at
+    most 4 and smaller than every other axis. ``(3, 224, 224) -> True``; ``(224, 224, 3)``,
+    ``(4, 4, 3)``, ``(1024,) -> False``."""
+    return len(shape) in (3, 4) and shape[0] <= 4 and all(shape[0] < n for n in shape[1:])
+
+
+def channels_first_warning(shape: Shape, where: Location, fix: str) -> Problem:
+    """W101 for an input that :func:`looks_channels_first`; ``fix`` is the same input channels-last,
+    as the user writes it (``input: [224, 224, 3]``, ``--input 224x224x3``)."""
+    layout, what = ("H×W×C", "image") if len(shape) == 3 else ("D×H×W×C", "volume")
+    return Problem("W101", f"input {'×'.join(map(str, shape))} looks channels-first: convcost reads it as "
+                           f"{layout}, a {'×'.join(map(str, shape[:-1]))} {what} with {shape[-1]} channels",
+                   where, f"if {shape[0]} is the number of channels, put it last: {fix}")

@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Mapping, Sequence
 
 from convcost.analysis import summarize
-from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean
+from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean, once
 from convcost.spec import Spec, display_name
 from convcost.spec.expressions import Number, parse_expression
 
@@ -63,6 +63,7 @@ class SweepRow:
     parameters: dict[str, int | float]  # every spec parameter as resolved (e.g. resolution)
     input_shape: tuple[int, ...]
     totals: dict[str, int]
+    warnings: tuple[Problem, ...] = ()  # the configuration's graph's (W codes)
 
     @property
     def label(self) -> str:
@@ -85,6 +86,11 @@ class SweepResult:
     @property
     def baseline(self) -> SweepRow:
         return self.rows[self.baseline_index]
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The configurations' warnings, each code at each place once (as the first row has it)."""
+        return tuple(once(w for row in self.rows for w in row.warnings))
 
     def ratio(self, row: SweepRow, key: str) -> Fraction | None:
         """``row``'s total ``key`` divided by the baseline row's, exactly (None when that is 0);
@@ -351,7 +357,8 @@ def _run(spec: Spec, configs: Sequence[dict], start: int, fixed: dict, batch: in
                 label = ", ".join(f"{k}={format_value(v)}" for k, v in config.items())
                 raise SpecError([Problem(p.code, f"configuration {index + 1} ({label}): {p.message}", p.location,
                                          p.hint) for p in error.problems]) from None
-            rows.append(SweepRow(index, config, dict(graph.parameters), graph.input_shape, summary.totals_dict()))
+            rows.append(SweepRow(index, config, dict(graph.parameters), graph.input_shape, summary.totals_dict(),
+                                 graph.warnings))
     finally:
         if collecting:
             gc.enable()

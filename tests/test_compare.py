@@ -134,6 +134,17 @@ def test_identical_sides():
     assert "84 same, 0 changed, 0 removed, 0 added" in result.stdout
 
 
+@pytest.mark.parametrize("args", [[MOBILENET], [MOBILENET, "--set", "alpha=0.5"]])
+def test_one_spec_without_a_second_parameter_set_is_a_usage_error(args):
+    """Without B, --set-a or --set-b, A would be compared with itself."""
+    result = runner.invoke(app, ["compare", *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "compared with itself" in result.stderr
+    assert "hint: give a second spec B, or --set-b alpha=VALUE" in result.stderr
+    assert "parameters of MobileNet v1: alpha, rho, resolution, classes" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_csv_and_markdown():
     result = runner.invoke(app, ["compare", CONV_MOBILENET, MOBILENET, "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

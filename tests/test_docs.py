@@ -80,18 +80,56 @@ def test_readme_test_commands_match_ci(command):
     assert f"\n{command}\n" in ci  # verbatim
 
 
-@pytest.mark.parametrize("command", [line.split("#")[0].split(">")[0].strip() for block in re.findall(r"```sh\n(.*?)```", README, re.S)
-                                     for line in block.splitlines() if line.startswith("convcost ")])
-def test_readme_commands_run(command, tmp_path, monkeypatch):
-    """Every `convcost ...` line of the README's shell examples runs and exits 0."""
+def documented_command(line: str) -> tuple[list[str], str | None]:
+    """A ``convcost ...`` line as the docs or a --help epilog write it -> (the arguments after
+    ``convcost``, the file its standard output is redirected to or None). Comments are dropped:
+    ``# ...`` (the README) and ``(...)`` after two or more spaces (the --help examples).
+
+    ``documented_command("convcost report x --format markdown > x.md   # note")
+    == (["report", "x", "--format", "markdown"], "x.md")``
+    """
     import shlex
+
+    line = re.sub(r"\s{2,}\(.*\)\s*$", "", line.split("#")[0]).strip()
+    words = shlex.split(line)
+    assert words[0] == "convcost", line
+    if ">" in words:
+        at = words.index(">")
+        return words[1:at], words[at + 1]
+    return words[1:], None
+
+
+OUTPUT_OPTIONS = ("--plot",)  # options whose value is a file the command writes
+
+
+def run_documented(line: str, *, cwd: Path, out_dir: Path):
+    """Run a documented ``convcost ...`` line in-process, from ``cwd``; return click's result.
+
+    What it writes goes to ``out_dir``: its redirected standard output and the FILE of --plot. A
+    later command that names one of those files reads it from there, so a sequence of examples
+    (save a baseline, then check against it) runs as written."""
+    import contextlib
 
     from cli_runner import make_runner
 
     from convcost.cli import app
 
-    if "--plot" in command:
+    args, target = documented_command(line)
+    if any(option in args for option in OUTPUT_OPTIONS):
         pytest.importorskip("matplotlib")
-    monkeypatch.chdir(tmp_path)
-    result = make_runner().invoke(app, shlex.split(command)[1:])
-    assert result.exit_code == 0, (command, result.output)
+    for i, word in enumerate(args):
+        if (i and args[i - 1] in OUTPUT_OPTIONS) or (out_dir / word).is_file():
+            args[i] = str(out_dir / word)
+    with contextlib.chdir(cwd):
+        result = make_runner().invoke(app, args)
+    if target is not None:
+        (out_dir / target).write_text(result.stdout)
+    return result
+
+
+@pytest.mark.parametrize("line", [line for block in re.findall(r"```sh\n(.*?)```", README, re.S)
+                                  for line in block.splitlines() if line.startswith("convcost ")])
+def test_readme_commands_run(line, tmp_path):
+    """Every `convcost ...` line of the README's shell examples runs and exits 0."""
+    result = run_documented(line, cwd=tmp_path, out_dir=tmp_path)
+    assert result.exit_code == 0, (line, result.output)

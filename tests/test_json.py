@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import runner
 
 from convcost.cli import app
 
-runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every command with a JSON output, on a spec, and where its output names the spec.

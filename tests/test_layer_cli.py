@@ -181,3 +181,34 @@ def test_bad_options_exit_2_naming_the_option(args, message):
     result = runner.invoke(app, ["layer", *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+# --- warnings ----------------------------------------------------------------------------------------
+
+CHANNELS_FIRST = ["conv2d", "--input", "3x224x224", "--filters", "64", "--kernel", "7", "--stride", "2",
+                  "--padding", "3"]
+
+
+def test_a_channels_first_input_is_computed_as_given_with_a_warning():
+    result = runner.invoke(app, ["layer", *CHANNELS_FIRST])
+    assert result.exit_code == 0
+    assert "output shape     2×112×64" in result.stdout  # what was asked: 3 rows of 224 pixels, 224 channels
+    assert result.stderr.splitlines() == [
+        "--input: W101 input 3×224×224 looks channels-first: convcost reads it as H×W×C, a 3×224 image with "
+        "224 channels",
+        "    hint: if 3 is the number of channels, put it last: --input 224x224x3"]
+    assert "W101" not in result.stdout
+    data = json.loads(runner.invoke(app, ["layer", *CHANNELS_FIRST, "--format", "json"]).stdout)  # stdout stays JSON
+    assert data["layer"]["output_shape"] == [2, 112, 64]
+    silent = runner.invoke(app, ["layer", *CHANNELS_FIRST, "--no-warn"])
+    assert silent.exit_code == 0 and silent.stderr == "" and silent.stdout == result.stdout
+    volume = runner.invoke(app, ["layer", "conv3d", "--input", "3x16x112x112", "--filters", "8", "--kernel", "3"])
+    assert "hint: if 3 is the number of channels, put it last: --input 16x112x112x3" in volume.stderr
+
+
+def test_channels_last_inputs_give_no_warning():
+    for shape in ("224x224x3", "7x7x3", "4x4x3", "3x3x64", "1x1x1024"):
+        result = runner.invoke(app, ["layer", "conv2d", "--input", shape, "--filters", "8", "--kernel", "1"])
+        assert result.exit_code == 0 and result.stderr == "", shape
+    assert build_layer("conv2d", "3x224x224", {"filters": 8, "kernel": 1}).warnings[0].code == "W101"  # the API
+    assert analyze(build_layer("conv2d", "3x224x224", {"filters": 8, "kernel": 1})).warnings[0].code == "W101"

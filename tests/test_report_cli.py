@@ -116,3 +116,96 @@ def test_kinds_lists_every_layer_kind():
     assert all(name in result.stdout for name in KINDS)
     assert "depth_multiplier" in run("kinds", "separable_conv2d").stdout
     assert run("kinds", "conv2dd").exit_code == 2
+
+
+def test_kinds_shows_defaults_as_a_spec_writes_them():
+    conv = run("kinds", "conv2d").stdout
+    assert "(default true)" in conv and "True" not in conv
+    pooling = run("kinds", "global_average_pooling").stdout
+    assert "(default false)" in pooling and "False" not in pooling
+    # a default the field's own text already states is not shown twice (nor as None, none or null)
+    assert "  stride: step between windows (default: kernel)\n" in run("kinds", "max_pooling2d").stdout
+
+
+# --- warnings: valid input that is probably not what was meant ------------------------------------------
+
+CHANNELS_FIRST_SPEC = ("name: channels first\nparameters: {size: 32}\n"
+                       "input: [3, size, size]\n"
+                       "layers:\n  - {kind: conv2d, name: conv, filters: 8, kernel: 3, padding: same}\n")
+
+
+@pytest.fixture
+def channels_first(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(CHANNELS_FIRST_SPEC)
+    return str(path)
+
+
+def test_a_channels_first_spec_input_is_warned_about_at_its_place(channels_first):
+    result = run("report", channels_first, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["input_shape"] == [3, 32, 32]  # stdout is the report alone: valid JSON
+    assert result.stderr.splitlines() == [
+        f"{channels_first}:3:8: W101 input 3×32×32 looks channels-first: convcost reads it as H×W×C, a 3×32 image "
+        "with 32 channels",
+        "    hint: if 3 is the number of channels, put it last: input: [size, size, 3]"]
+    silent = run("report", channels_first, "--format", "json", "--no-warn")
+    assert silent.exit_code == 0 and silent.stderr == "" and silent.stdout == result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "{spec}"], ["explain", "{spec}", "conv"], ["verify", "{spec}", "--quiet"],
+    ["check", "{spec}", "--max-macs", "1G"], ["sweep", "{spec}", "--set", "size=32,64"],
+    ["compare", "{spec}", "--set-b", "size=64"], ["compare", "{spec}", "{spec}", "--format", "json"],
+])
+def test_every_command_that_reads_a_spec_warns_once_and_no_warn_silences_it(channels_first, args):
+    args = [arg.format(spec=channels_first) for arg in args]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("W101") == 1 and f"{channels_first}:3:8: W101 " in result.stderr
+    assert "W101" not in result.stdout
+    silent = run(*args, "--no-warn")
+    assert silent.exit_code == 0 and silent.stderr == ""
+
+
+def test_no_command_misses_no_warn():
+    import typer.main
+
+    commands = typer.main.get_command(app).commands
+    without = {name for name, command in commands.items()
+               if not any("--no-warn" in param.opts for param in command.params)}
+    assert without == {"kinds"}  # the one command that reads no spec and takes no --input
+
+
+def test_warnings_through_the_python_api(channels_first):
+    import convcost
+    from convcost import budget
+    from convcost.sweep import parse_axis, sweep
+
+    spec = convcost.load(channels_first)
+    (warning,) = spec.build().warnings
+    assert warning.code == "W101" and (warning.location.line, warning.location.column) == (3, 8)
+    assert convcost.analyze(spec, {"size": 64}).warnings[0].message.startswith("input 3×64×64 ")
+    assert [w.code for w in sweep(spec, [parse_axis("size", "32,64")]).warnings] == ["W101"]  # once, not per row
+    run_ = budget.check([channels_first], cli=[budget.cli_budget("--max-macs", "macs", "1G")])
+    assert run_.exit_code == 0 and [w.code for w in run_.results[0].warnings] == ["W101"]
+
+
+def test_channels_last_specs_give_no_warning():
+    import convcost
+
+    for name in convcost.shipped_specs():
+        assert convcost.report(name).warnings == (), name
+    result = run("report", "mobilenet", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize("shape, warned", [
+    ((3, 224, 224), True), ((1, 28, 28), True), ((4, 8, 8), True), ((3, 16, 112, 112), True),
+    ((224, 224, 3), False), ((4, 4, 3), False), ((3, 3, 64), False), ((5, 224, 224), False),
+    ((3, 224), False), ((1024,), False), ((16, 112, 112, 3), False),
+])
+def test_what_looks_channels_first(shape, warned):
+    from convcost.graph import looks_channels_first
+
+    assert looks_channels_first(shape) is warned

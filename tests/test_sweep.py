@@ -229,6 +229,19 @@ def test_usage_errors_exit_2(args, message):
     assert message in result.stderr
 
 
+def test_a_sweep_without_set_is_a_usage_error(tmp_path):
+    """No --set would be a grid over no parameters: one row, the spec as it is."""
+    result = runner.invoke(app, ["sweep", MOBILENET, "--format", "json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "sweep needs at least one --set" in result.stderr
+    assert "hint: e.g. --set alpha=V1,V2,... (parameters of MobileNet v1: alpha, rho, resolution, classes)" \
+        in result.stderr
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 3}\n")
+    no_parameters = runner.invoke(app, ["sweep", str(plain)])
+    assert no_parameters.exit_code == 2 and "declares no parameters" in no_parameters.stderr
+
+
 # --- formats --------------------------------------------------------------------------------------
 
 def test_csv_has_values_ratios_and_exact_totals():

@@ -13,6 +13,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: help texts are shown as written, so "pip install 'convcost[plot]'" keeps its
+    # [plot] (rich markup would take it for a style tag and drop it), and --help needs no rich.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

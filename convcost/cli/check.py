@@ -13,7 +13,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, report_problems, SET_HELP, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parse_sets, report_problems,
+                                report_warnings, SET_HELP, write)
 
 
 
@@ -32,11 +33,12 @@ SHORTCUTS = (("--max-macs", "macs"), ("--max-flops", "flops"), ("--max-params", 
              ("--max-activation-bytes", "peak_activation_bytes"))
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost check specs/mobilenet.yaml --max-macs 600M --max-params 4.5M\n\n"
-                    "  convcost check specs/*.yaml --budget budgets.yaml --format github\n\n"
-                    "  convcost check specs/mobilenet.yaml --budget budgets.yaml --baseline main.json --strict\n\n"
-                    "Reference: docs/budgets.md")
+@app.command(epilog=examples(
+    "convcost check specs/mobilenet.yaml --max-macs 600M --max-params 4.5M",
+    "convcost check specs/*.yaml --budget docs/examples/budgets.yaml --format github",
+    "convcost report specs/mobilenet.yaml --format json > main.json      (a baseline, saved on main)",
+    "convcost check specs/mobilenet.yaml --budget docs/examples/budgets.yaml --baseline main.json --strict",
+    after="Reference: docs/budgets.md"))
 def check(
     specs: Optional[List[str]] = typer.Argument(
         None, metavar="SPEC...", help="Spec files (globs are expanded), or names of shipped specs."),
@@ -64,11 +66,13 @@ def check(
     baseline: Optional[List[str]] = typer.Option(
         None, "--baseline", metavar="FILE",
         help="A saved 'convcost report --format json' (or 'check --format json') to compare with. Repeatable."),
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors (exit 1)."),
+    strict: bool = typer.Option(False, "--strict", help="Treat budget warnings (level warn, growth within "
+                                                         "max_increase) as errors (exit 1)."),
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Check specs against their budgets: exit 0 if all are met, 1 if one is exceeded, 2 on bad input.
@@ -108,6 +112,7 @@ def check(
             run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
                              overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
         _errors_to_stderr(run)
+        report_warnings([w for r in run.results for w in r.warnings], no_warn)
         if format is CheckFormat.text:
             print_check(run)
         else:

@@ -1,4 +1,4 @@
-"""What every command shares: spec loading with --set, error reporting and exit codes."""
+"""What every command shares: spec loading with --set, error and warning reporting, exit codes."""
 
 from __future__ import annotations
 
@@ -32,6 +32,15 @@ DTYPE_HELP = "Element type for activation bytes."
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")
 SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
+NO_WARN_HELP = ("Do not print warnings: valid input that is probably not what was meant, such as an input that "
+                "looks channels-first (W101). Warnings never change the exit status.")
+
+
+def examples(*lines: str, after: str = "") -> str:
+    """The epilog of a command's --help: its example lines, one a line and never rewrapped (click
+    keeps a paragraph that starts with \\b as written), then an optional closing paragraph. Every
+    example runs as written from the repository root (tests/test_help_examples.py)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines) + (f"\n\n{after}" if after else "")
 
 
 def parse_sets(items: list[str] | None) -> dict[str, str]:
@@ -48,9 +57,17 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"error: {message}", err=True)
+def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> None:
+    typer.echo(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), err=True)
     raise typer.Exit(code)
+
+
+def parameter_names(spec) -> str:
+    """``parameters of MobileNet v1: alpha, rho, resolution, classes``, for a hint."""
+    from convcost.errors import names
+
+    known = spec.parameter_names
+    return f"parameters of {spec.name}: {names(known)}" if known else f"{spec.name} declares no parameters"
 
 
 MAX_SHOWN = 50  # problems printed; the rest are counted
@@ -66,6 +83,17 @@ def report_problems(error: SpecError) -> None:
         typer.echo(f"… and {count - MAX_SHOWN:,} more", err=True)
     if count > 1:
         typer.echo(f"{count:,} problems found", err=True)
+
+
+def report_warnings(warnings, no_warn: bool = False) -> None:
+    """Each warning (a W-code problem) as ``path:line:col: W101 message`` and its hint on standard
+    error, once for each place (errors.once); nothing with --no-warn. They leave the exit status alone."""
+    if no_warn:
+        return
+    from convcost.errors import once
+
+    for warning in once(warnings):
+        typer.echo(str(warning), err=True)
 
 
 @contextlib.contextmanager

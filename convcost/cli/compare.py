@@ -7,15 +7,16 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
+                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, write)
 
 
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost compare mobilenet_conv mobilenet              (the MobileNet paper's Table 4)\n\n"
-                    "  convcost compare mobilenet --set-b alpha=0.75          (one spec, two parameter sets)\n\n"
-                    "  convcost compare mobilenet mobilenet_shallow --format markdown")
+@app.command(epilog=examples(
+    "convcost compare mobilenet_conv mobilenet              (the MobileNet paper's Table 4)",
+    "convcost compare mobilenet --set-b alpha=0.75          (one spec, two parameter sets)",
+    "convcost compare mobilenet mobilenet_shallow --format markdown"))
 def compare(
     spec_a: str = typer.Argument(..., help="Spec A. " + SPEC_HELP, metavar="A"),
     spec_b: Optional[str] = typer.Argument(None, help="Spec B (default: A again, with --set-b).", metavar="[B]"),
@@ -29,6 +30,7 @@ def compare(
     all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals of A and B side by side (B − A and B / A) and the layers that differ, matched by name.
@@ -44,9 +46,15 @@ def compare(
         for name in set(both) & (set(only_a) | set(only_b)):
             fail(f"--set {name} and --set-a/--set-b {name} are both given")
         spec_a_parsed = convcost.load(spec_a)
+        if spec_b is None and not only_a and not only_b:
+            known = spec_a_parsed.parameter_names
+            fail("compare needs two sides: without B, --set-a or --set-b, A would be compared with itself",
+                 hint=f"give a second spec B, or --set-b {known[0] if known else 'NAME'}=VALUE to compare A with "
+                      f"other parameter values ({parameter_names(spec_a_parsed)})")
         spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
         a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value)
         b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)
+        report_warnings(a.warnings + b.warnings, no_warn)
         label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
         result = run(a, b, label_a, label_b)
         if format is TableFormat.table:

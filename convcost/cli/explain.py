@@ -8,18 +8,20 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, handled, parse_sets, write
+from convcost.cli.common import (NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, handled, parse_sets, report_warnings,
+                                write)
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost explain mobilenet conv1\n\n"
-                    "  convcost explain mobilenet ds2/dw --set alpha=0.5\n\n"
-                    "  convcost explain xception block1/sep1")
+@app.command(epilog=examples(
+    "convcost explain mobilenet conv1",
+    "convcost explain mobilenet ds2/dw --set alpha=0.5",
+    "convcost explain xception block2/sep1"))
 def explain(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     layer: str = typer.Argument(..., help="The layer's full name, as 'convcost report' lists it (e.g. ds2/dw).",
                                 metavar="LAYER"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """One layer's formulas (output size, multiplications, parameters) with its numbers substituted.
@@ -31,4 +33,5 @@ def explain(
         from convcost.explain import explain as run
 
         result = convcost.analyze(convcost.load(spec), parse_sets(set_))
+        report_warnings(result.warnings, no_warn)
         write("\n".join(run(result, layer)))

@@ -27,9 +27,21 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of th
     if layer.min_inputs > 1:
         lines.append("  inputs: two or more earlier layers (required)")
     for name, spec in layer.fields.items():
-        default = "required" if spec.required else f"default {spec.default if spec.default is not None else 'none'}"
         choices = f" [{' | '.join(spec.choices)}]" if spec.choices else ""
-        lines.append(f"  {name}: {spec.doc}{choices} ({default})")
+        if spec.required:
+            default = " (required)"
+        elif "(default" in spec.doc:  # the text says it: "step between windows (default: kernel)"
+            default = ""
+        else:
+            default = f" (default {yaml_value(spec.default)})"
+        lines.append(f"  {name}: {spec.doc}{choices}{default}")
     if not layer.fields:
         lines.append("  (no fields)")
     write("\n".join(lines))
+
+
+def yaml_value(value: object) -> str:
+    """A default as a spec writes it: ``True -> 'true'``, ``None -> 'null'``, ``1 -> '1'``, ``'valid'``."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import handled, write
+from convcost.cli.common import NO_WARN_HELP, examples, handled, report_warnings, write
 
 
 class LayerFormat(str, Enum):
@@ -25,11 +25,11 @@ class Versus(str, Enum):
 SIZE = "an int, or one per spatial axis: 3x1 or 3,1"
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable\n\n"
-                    "  convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable\n\n"
-                    "  convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1\n\n"
-                    "  convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same")
+@app.command(epilog=examples(
+    "convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable",
+    "convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable",
+    "convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1",
+    "convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same"))
 def layer(
     kind: str = typer.Argument(..., help="The layer kind (see 'convcost kinds')."),
     input: str = typer.Option(..., "--input", "-i", help="Input shape without batch: 7x7x3 (H×W×C), "
@@ -52,10 +52,11 @@ def layer(
     activation: Optional[str] = typer.Option(None, "--activation", help="separable_conv2d: activation "
                                                                         "between the steps."),
     keepdims: Optional[bool] = typer.Option(None, "--keepdims/--no-keepdims", help="Global pooling: keep the "
-                                                                                  "spatial axes."),
+                                                                                  "spatial axes (default: false)."),
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """One layer's output shape, mults, adds and parameters (batch 1), with no spec file.
@@ -73,5 +74,6 @@ def layer(
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
                    "units": units, "order": order, "activation": activation, "keepdims": keepdims}
         result = analyze(build_layer(kind, input, options))
+        report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None
         write(render.to_json(result, alt) if format is LayerFormat.json else render.to_text(result, alt))

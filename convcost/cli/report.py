@@ -8,20 +8,23 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, handled, parse_sets, SET_HELP, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, NO_WARN_HELP, parse_sets, report_warnings,
+                                SET_HELP, SPEC_HELP, TableFormat, write)
 
 
 
 
-@app.command(epilog="Examples:\n\n  convcost report mobilenet\n\n"
-                    "  convcost report mobilenet --set alpha=0.5 --set rho=0.714 --format json\n\n"
-                    "  convcost report specs/xception.yaml --format markdown > xception.md")
+@app.command(epilog=examples(
+    "convcost report mobilenet",
+    "convcost report mobilenet --set alpha=0.5 --set rho=0.714 --format json",
+    "convcost report specs/xception.yaml --format markdown > xception.md"))
 def report(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Per-layer output shape, MACs and parameters, totals and the breakdown by layer type.
@@ -33,6 +36,7 @@ def report(
 
         overrides = parse_sets(set_)
         result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value)
+        report_warnings(result.warnings, no_warn)
         if format is TableFormat.table:
             from convcost.cli.tables import print_report
 

@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import Dtype, DTYPE_HELP, fail, handled, parse_sets, SPEC_HELP, TableFormat, write
+from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
+                                parse_sets, report_warnings, SPEC_HELP, TableFormat, write)
 
 
 
@@ -19,12 +20,11 @@ SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers
                   "cartesian product (the first varies slowest) unless --zip.")
 
 
-@app.command(epilog="Examples:\n\n"
-                    "  convcost sweep mobilenet --set alpha=1,0.75,0.5,0.25          (Table 6)\n\n"
-                    "  convcost sweep mobilenet --set rho=1,0.857,0.714,0.571        (Table 7)\n\n"
-                    "  convcost sweep mobilenet --set alpha=1,0.5 --set rho=1,0.714 --zip\n\n"
-                    "  convcost sweep mobilenet --set alpha=0.25:1.0:0.25 --set rho=0.571:1:0.143 "
-                    "--plot pareto.svg")
+@app.command(epilog=examples(
+    "convcost sweep mobilenet --set alpha=1,0.75,0.5,0.25          (Table 6)",
+    "convcost sweep mobilenet --set rho=1,0.857,0.714,0.571        (Table 7)",
+    "convcost sweep mobilenet --set alpha=1,0.5 --set rho=1,0.714 --zip",
+    "convcost sweep mobilenet --set alpha=0.25:1.0:0.25 --set rho=0.571:1:0.143 --plot pareto.svg"))
 def sweep(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SWEEP_SET_HELP, metavar="NAME=VALUES"),
@@ -47,6 +47,7 @@ def sweep(
                                             "more configurations on a machine with 2 or more CPUs, else 1."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Totals for every configuration of a parameter grid, each as a ratio to the baseline row.
@@ -69,8 +70,14 @@ def sweep(
             require_matplotlib()
         axes = core.parse_axes(parse_sets(set_))
         wanted = tuple(c.strip() for c in columns.split(",") if c.strip())
-        result = core.sweep(convcost.load(spec), axes, mode="zip" if zip_ else "cartesian", batch=batch,
+        parsed = convcost.load(spec)
+        if not axes:
+            known = parsed.parameter_names
+            fail("sweep needs at least one --set NAME=V1,V2,... (without one, the grid has no parameters)",
+                 hint=f"e.g. --set {known[0] if known else 'NAME'}=V1,V2,... ({parameter_names(parsed)})")
+        result = core.sweep(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
                             dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs)
+        report_warnings(result.warnings, no_warn)
         if plot is not None:
             from convcost.plot import plot_sweep
 

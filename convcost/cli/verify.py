@@ -14,7 +14,8 @@ from typing import Iterator, List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import SET_HELP, SPEC_HELP, fail, handled, parse_sets, write
+from convcost.cli.common import (NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, fail, handled, parse_sets,
+                                report_warnings, write)
 from convcost.errors import EXIT_CHECK_FAILED
 
 
@@ -40,10 +41,11 @@ _TOTAL_LABELS = {"macs": "MACs", "mults": "mults", "adds": "adds", "comparisons"
                  **{k: f"params: {v}" for k, v in _PARAM_LABELS.items()}}
 
 
-@app.command(epilog="Examples:\n\n  convcost verify mobilenet\n\n"
-                    "  convcost verify specs/xception.yaml --format json\n\n"
-                    "  convcost verify mobilenet --set alpha=0.5 --set rho=0.714 --batch 2 --dtype float64\n\n"
-                    "  convcost verify xception --set size=71      (a quick check at reduced resolution)")
+@app.command(epilog=examples(
+    "convcost verify mobilenet",
+    "convcost verify specs/xception.yaml --format json",
+    "convcost verify mobilenet --set alpha=0.5 --set rho=0.714 --batch 2 --dtype float64",
+    "convcost verify xception --set size=71      (a quick check at reduced resolution)"))
 def verify(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
@@ -55,6 +57,7 @@ def verify(
                                    help="Refuse a run whose estimated peak memory exceeds SIZE "
                                         "(4GiB, 512MiB, 2GB ...; 'none' for no limit)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Run the network with NumPy and check every layer's counts against the analytic engine.
@@ -75,6 +78,7 @@ def verify(
         overrides = parse_sets(set_)
         limit = _memory_limit(max_memory)
         graph = convcost.load(spec).build(overrides)
+        report_warnings(graph.warnings, no_warn)
         analysis = analyze(graph, batch=batch, dtype=dtype.value)
         with _progress(len(graph.nodes), quiet) as on_layer:
             net = ReferenceNetwork(graph, batch=batch, dtype=dtype.value, seed=seed, max_memory=limit)

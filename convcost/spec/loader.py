@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
-from convcost.graph import INPUT, Graph, LayerNode
+from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
 from convcost.layers import KINDS, Attrs, Field
 from convcost.spec.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
 from convcost.spec.fields import _show, normalize, number, whole
@@ -148,7 +148,8 @@ class Spec:
         # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
         shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
                  for k, v in values.items()}
-        return Graph(self.name, input_shape, shown, tuple(builder.nodes), self.path, self.budget)
+        return Graph(self.name, input_shape, shown, tuple(builder.nodes), self.path, self.budget,
+                     tuple(builder.warnings))
 
     def _unused(self, overrides: Mapping[str, object] | None, values: "_Reads") -> list[Problem]:
         """E305 for each overridden parameter that nothing read while building: setting it changes
@@ -625,6 +626,7 @@ class _Builder:
         self.nodes: list[LayerNode] = []
         self.full_names: set[str] = {INPUT}
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # W codes: the graph is built, and carries them
         self.count = 0  # layers expanded so far, including those that failed
         self.poisoned = False  # something failed silently, because of a problem reported elsewhere
         self.broken = spec.broken
@@ -657,6 +659,10 @@ class _Builder:
         if failed:
             self.poisoned = True
             return None
+        if looks_channels_first(shape):
+            written = [str(item.value) for item in node.value]  # as written: [3, size, size]
+            self.warnings.append(channels_first_warning(
+                tuple(shape), node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
         return tuple(shape)
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
