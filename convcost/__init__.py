@@ -22,7 +22,7 @@ from convcost.analysis import Analysis, LayerRecord
 from convcost.analysis import analyze as analyze_graph
 from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError
 from convcost.graph import Graph, LayerNode
-from convcost.spec import Spec, load, loads, shipped_specs
+from convcost.language import Spec, load, loads, shipped_specs
 
 __version__ = "0.1.0"
 

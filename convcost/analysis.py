@@ -95,7 +95,7 @@ class Analysis(NamedTuple):
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
         from convcost import __version__
-        from convcost.spec import display_name
+        from convcost.language import display_name
 
         return {
             "convcost_version": __version__,

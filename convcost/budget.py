@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
 from convcost.errors import Location, Problem, SpecError, did_you_mean
-from convcost.spec.source import Node, parse_yaml, read_text
+from convcost.language.source import Node, parse_yaml, read_text
 
 # --- metrics ------------------------------------------------------------------------------------
 
@@ -624,7 +624,7 @@ def match_baseline(entries: Sequence[BaselineEntry], spec_path: str, name: str,
     """The baseline of a spec: same file path (a shipped spec's name, as reports write it, stands for
     its file), else the only entry with the same name, else (when the run checks a single spec
     against a single saved report) that report."""
-    from convcost.spec import resolve_path
+    from convcost.language import resolve_path
 
     target = os.path.abspath(spec_path)
     for entry in entries:
@@ -783,7 +783,7 @@ class CheckRun:
 def expand_specs(arguments: Sequence[str]) -> tuple[list[str], list[Problem]]:
     """Spec arguments as files: a glob that names no existing file is expanded (for shells that do
     not, and for pre-commit), shipped names resolved; duplicates dropped."""
-    from convcost.spec import resolve_path
+    from convcost.language import resolve_path
 
     paths, problems, seen = [], [], set()
     for argument in arguments:
@@ -819,7 +819,7 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
     built or analysed gets its problems recorded and the run goes on with the next one.
     """
     from convcost.analysis import analyze
-    from convcost.spec import display_name, load
+    from convcost.language import display_name, load
 
     paths, problems = expand_specs(specs)
     budget_paths = {os.path.abspath(f.path) for f in budget_files}

@@ -95,7 +95,7 @@ class Comparison:
     def to_dict(self, *, all_layers: bool = False) -> dict:
         """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
         from convcost import __version__
-        from convcost.spec import display_name
+        from convcost.language import display_name
 
         def side(analysis: Analysis, label: str) -> dict:
             return {"label": label, "name": analysis.graph.name, "spec": display_name(analysis.graph.path),

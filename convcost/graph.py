@@ -1,4 +1,4 @@
-"""The layer graph: frozen nodes in topological order, built from a spec by ``convcost.spec``.
+"""The layer graph: frozen nodes in topological order, built from a spec by ``convcost.language``.
 
 Every node keeps where it was written, so that a shape error found later (an ``add`` of
 mismatched shapes, a kernel larger than its input) still points at the right line and column.

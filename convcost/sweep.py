@@ -23,8 +23,8 @@ from typing import Mapping, Sequence
 
 from convcost.analysis import summarize
 from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean, once
-from convcost.spec import Spec, display_name
-from convcost.spec.expressions import Number, parse_expression
+from convcost.language import Spec, display_name
+from convcost.language.expressions import Number, parse_expression
 
 MAX_CONFIGURATIONS = 100_000
 MODES = ("cartesian", "zip")

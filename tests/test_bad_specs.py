@@ -19,7 +19,7 @@ from cli_runner import runner
 
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
-from convcost.spec.source import MAX_FILE_BYTES
+from convcost.language.source import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).parent / "data" / "bad_specs"
 FILES = sorted(CORPUS.glob("*.yaml"))
@@ -73,11 +73,11 @@ def test_yaml_mistakes_are_located_alike_by_libyaml_and_pure_python(path, monkey
             convcost.analyze(convcost.load(str(path)))
         return [(p.code, p.location.line, p.location.column) for p in caught.value.problems]
 
-    monkeypatch.setattr("convcost.spec.source._Loader", yaml.SafeLoader)
+    monkeypatch.setattr("convcost.language.source._Loader", yaml.SafeLoader)
     pure = first_problems()
     assert pure[0] == expectations(path)[0]
     if hasattr(yaml, "CSafeLoader"):
-        monkeypatch.setattr("convcost.spec.source._Loader", yaml.CSafeLoader)
+        monkeypatch.setattr("convcost.language.source._Loader", yaml.CSafeLoader)
         assert first_problems() == pure
 
 

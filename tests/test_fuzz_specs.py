@@ -26,7 +26,7 @@ from cli_runner import runner
 import convcost
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
-from convcost.spec.loader import SHIPPED
+from convcost.language.loader import SHIPPED
 
 SPECS = {path.stem: path.read_text(encoding="utf-8") for path in sorted(SHIPPED.glob("*.yaml"))}
 DATA = {name: yaml.safe_load(text) for name, text in SPECS.items()}

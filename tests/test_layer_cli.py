@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from cli_runner import runner
 
 from convcost.analysis import analyze
-from convcost.calculator import build_layer, depthwise_separable, spatially_separable
+from convcost.single_layer import build_layer, depthwise_separable, spatially_separable
 from convcost.cli import app
 
 

@@ -8,7 +8,7 @@ import pytest
 import convcost
 from convcost.layers import conv_output_size, same_padding, taps_inside
 from convcost.layers.conv import conv_cost
-from convcost.spec.expressions import make_divisible
+from convcost.language.expressions import make_divisible
 
 
 def test_conv_output_size_examples():

@@ -22,7 +22,7 @@ import convcost
 from convcost.cli import app
 from convcost.errors import SpecError
 from convcost.layers.base import _taps_inside_closed, conv_output_size, taps_inside
-from convcost.spec.source import MAX_NODES
+from convcost.language.source import MAX_NODES
 
 HEADER = "input: [32, 32, 3]\nlayers:\n"
 
@@ -146,7 +146,7 @@ class _LibyamlThatRefusesDepth(yaml.SafeLoader):
 @pytest.mark.parametrize("loader", YAML_LOADERS + [pytest.param(_LibyamlThatRefusesDepth, id="refusing-scanner")])
 @pytest.mark.parametrize("depth", [150, 10_000, 900_000])
 def test_deep_nesting_cannot_overflow_the_stack(monkeypatch, loader, depth):
-    monkeypatch.setattr("convcost.spec.source._Loader", loader)
+    monkeypatch.setattr("convcost.language.source._Loader", loader)
     tracemalloc.start()
     try:
         problems = problems_of("x: " + "[" * depth + "]" * depth + "\n" + HEADER + "  - relu\n", seconds=2.0)

@@ -166,7 +166,7 @@ def test_zip_with_unequal_lengths_exits_2():
 
 
 def test_each_configuration_is_built_and_analysed_once_and_the_file_read_once(monkeypatch):
-    import convcost.spec.loader as loader
+    import convcost.language.loader as loader
     import convcost.sweep as core
 
     reads, builds, summaries = [], [], []

@@ -67,7 +67,7 @@ def layer(
     """
     with handled(debug):
         from convcost.analysis import analyze
-        from convcost.calculator import alternative, build_layer
+        from convcost.single_layer import alternative, build_layer
         from convcost.render import layer as render
 
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,

@@ -6,7 +6,7 @@ import json
 from fractions import Fraction
 
 from convcost.analysis import Analysis
-from convcost.calculator import Alternative
+from convcost.single_layer import Alternative
 from convcost.render.numbers import shape, thousands
 
 

@@ -3,7 +3,7 @@ alternatives to a full convolution.
 
 ``convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3`` builds a one-layer graph and
 analyses it like any spec. The options are normalized by the spec's own field rules
-(:func:`convcost.spec.fields.normalize`), so they accept what a spec accepts and are checked the
+(:func:`convcost.language.fields.normalize`), so they accept what a spec accepts and are checked the
 same way; a problem names the option it is about (``--stride: E205 ...``).
 
 Alternatives to a full k_h×k_w convolution from M to N channels (the seed notes):
@@ -33,8 +33,8 @@ from convcost.errors import Location, Problem, SpecError, did_you_mean
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
 from convcost.layers import KINDS, Attrs
 from convcost.layers.base import resolve_padding
-from convcost.spec.fields import normalize
-from convcost.spec.source import Node
+from convcost.language.fields import normalize
+from convcost.language.source import Node
 
 ALTERNATIVES = ("depthwise-separable", "spatially-separable")
 SOURCE = "<command line>"

@@ -18,7 +18,7 @@ from typing import Callable, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.errors import names as name_list
-from convcost.spec.source import MAX_EXPONENT, MAX_NUMBER_CHARS, decimal_fraction
+from convcost.language.source import MAX_EXPONENT, MAX_NUMBER_CHARS, decimal_fraction
 
 Number = int | Fraction
 

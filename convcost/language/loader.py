@@ -24,16 +24,16 @@ from typing import Mapping, NamedTuple
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
 from convcost.layers import KINDS, Attrs, Field
-from convcost.spec.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
-from convcost.spec.fields import _show, normalize, number, whole
-from convcost.spec.source import STDIN, Node, decimal_fraction, parse_yaml, read_text
+from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
+from convcost.language.fields import _show, normalize, number, whole
+from convcost.language.source import STDIN, Node, decimal_fraction, parse_yaml, read_text
 
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of Spec.attrs_memo kept before it starts again
 SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
 ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-SHIPPED = Path(__file__).resolve().parent.parent / "specs"
+SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
 
 _NO_ATTRS = Attrs({})  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
@@ -270,7 +270,7 @@ def resolve_path(name: str) -> str:
 
 def display_name(path: str) -> str:
     """How outputs name the spec read from ``path``: a shipped spec's name for the path
-    :func:`resolve_path` gives it (``…/convcost/specs/mobilenet.yaml`` -> ``mobilenet``), else
+    :func:`resolve_path` gives it (``…/convcost/zoo/mobilenet.yaml`` -> ``mobilenet``), else
     ``path`` as the user typed it (``specs/mobilenet.yaml`` stays as it is)."""
     shipped = Path(path)
     return shipped.stem if shipped.parent == SHIPPED and shipped.suffix == ".yaml" else path

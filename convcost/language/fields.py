@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.layers.base import Field
-from convcost.spec.expressions import Number, check_magnitude, evaluate, parse_expression
-from convcost.spec.source import DateText, Node
+from convcost.language.expressions import Number, check_magnitude, evaluate, parse_expression
+from convcost.language.source import DateText, Node
 
 MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
 _SMALL = 10**18
