@@ -24,7 +24,7 @@ from convcost.errors import ConvcostError, Location, Problem, SpecError, Unknown
 from convcost.graph import Graph, LayerNode
 from convcost.language import Spec, load, loads, shipped_specs
 
-__version__ = "0.1.0"
+from convcost.version import __version__
 
 
 def analyze(spec: Spec | Graph | str | Path, overrides: Mapping[str, object] | None = None, *,

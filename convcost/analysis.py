@@ -94,7 +94,7 @@ class Analysis(NamedTuple):
 
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
-        from convcost import __version__
+        from convcost.version import __version__
         from convcost.language import display_name
 
         return {

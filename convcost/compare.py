@@ -94,7 +94,7 @@ class Comparison:
 
     def to_dict(self, *, all_layers: bool = False) -> dict:
         """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
-        from convcost import __version__
+        from convcost.version import __version__
         from convcost.language import display_name
 
         def side(analysis: Analysis, label: str) -> dict:

@@ -102,7 +102,7 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         """The JSON form (docs/sweep.md)."""
-        from convcost import __version__
+        from convcost.version import __version__
 
         return {
             "convcost_version": __version__,

@@ -51,3 +51,9 @@ def lowest_pins() -> dict[str, tuple[int, ...]]:
 def test_every_lower_bound_is_pinned_in_the_lowest_versions_run():
     assert lowest_pins() == lower_bounds()
 
+
+
+def test_the_version_module_and_pyproject_agree():
+    from convcost.version import __version__
+
+    assert __version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

@@ -22,7 +22,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from convcost import __version__
+        from convcost.version import __version__
 
         typer.echo(f"convcost {__version__}")
         raise typer.Exit()

@@ -232,7 +232,7 @@ def _print_disagreements(out, result) -> None:
 
 def _to_dict(graph, run, result) -> dict:
     """The JSON output: per layer the analytic values and, for each disagreement, both values."""
-    from convcost import __version__
+    from convcost.version import __version__
     from convcost.language import display_name
 
     def plain(value):

@@ -199,7 +199,7 @@ def result_dict(result: SpecCheck) -> dict:
 
 def to_json(run: CheckRun) -> str:
     """The run as JSON; its ``results[].totals`` make it usable as a later run's ``--baseline``."""
-    from convcost import __version__
+    from convcost.version import __version__
 
     counts = run.counts()
     data = {

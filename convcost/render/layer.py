@@ -36,7 +36,7 @@ def _fraction_dict(value: Fraction | None) -> dict | None:
 
 
 def to_dict(analysis: Analysis, alternative: Alternative | None = None) -> dict:
-    from convcost import __version__
+    from convcost.version import __version__
 
     data = {"convcost_version": __version__, "schema_version": 1, "layer": _layer_dict(analysis)}
     if alternative is not None:
