@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode
-from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
+from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -30,7 +30,7 @@ class LayerRecord(NamedTuple):
     cost: Cost
     activation_elements: int  # output elements, whole batch
 
-    attrs: object = None  # the node's Attrs, for the description
+    attrs: Attrs | None = None  # the node's attributes, for the description
 
     @property
     def description(self) -> str:
@@ -317,7 +317,7 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     for node in graph.nodes:
         input_shapes = tuple([shapes[name] for name in node.inputs]) if len(node.inputs) != 1 else (
             shapes[node.inputs[0]],)
-        key = (node.kind, tuple(node.attrs.__dict__.items()), input_shapes)
+        key = (node.kind, node.attrs, input_shapes)
         try:
             hit = memo.get(key)
         except TypeError:  # an attribute value that cannot be hashed: no memo for this layer

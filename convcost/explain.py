@@ -12,10 +12,13 @@ Nothing here prints.
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
-from convcost.layers import Attrs, conv_output_size, format_shape, same_padding
+from convcost.layers import (ConvAttrs, DenseAttrs, DepthwiseConvAttrs, GlobalPoolAttrs, NoAttrs, PoolAttrs,
+                             SeparableConvAttrs, Shape, conv_output_size, format_shape, same_padding)
+from convcost.layers.base import Pads, Padding
 from convcost.layers.conv import separable_steps
 
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -35,7 +38,7 @@ def n(value: int) -> str:
     return f"{value:,}"
 
 
-def product(*groups) -> str:
+def product(*groups: tuple[int, ...]) -> str:
     """``product((150, 150, 32), (3, 3, 3)) == '150·150·32 · 3·3·3'``"""
     return " · ".join("·".join(str(f) for f in group) for group in groups if group)
 
@@ -60,14 +63,14 @@ def size_formula(size: int, kernel: int, stride: int, pads: tuple[int, int], dil
     return f"floor(({size} − {k} + {p})/{stride}) + 1", value
 
 
-def _generic_size_formula(pads, dilation) -> str:
+def _generic_size_formula(pads: Pads, dilation: Shape) -> str:
     symmetric = all(b == e for b, e in pads)
     k = "k" if all(d == 1 for d in dilation) else "(d·(k − 1) + 1)"
     p = "2·p" if symmetric else "p_begin + p_end"
     return f"floor((n − {k} + {p})/s) + 1"
 
 
-def _same_lines(sizes, kernel, stride, dilation, axes) -> list[str]:
+def _same_lines(sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape, axes: tuple[str, ...]) -> list[str]:
     lines = ["  padding 'same' (TensorFlow): output ceil(n/s); total padding max((out − 1)·s + d·(k − 1) + 1 − n, 0),"
              " the odd one at the end"]
     for axis, size, k, s, d in zip(axes, sizes, kernel, stride, dilation):
@@ -78,7 +81,8 @@ def _same_lines(sizes, kernel, stride, dilation, axes) -> list[str]:
     return lines
 
 
-def spatial_lines(sizes, kernel, stride, padding_attr, dilation, out_sizes) -> list[str]:
+def spatial_lines(sizes: Shape, kernel: Shape, stride: Shape, padding_attr: Padding, dilation: Shape,
+                  out_sizes: Shape) -> list[str]:
     """Lines deriving each spatial output size (axes with the same numbers share a line)."""
     axes = _AXES.get(len(sizes), tuple(f"axis {i}" for i in range(len(sizes))))
     pads = tuple(same_padding(nn, k, s, d) for nn, k, s, d in zip(sizes, kernel, stride, dilation)) \
@@ -103,7 +107,7 @@ def spatial_lines(sizes, kernel, stride, padding_attr, dilation, out_sizes) -> l
 
 # --- per kind ------------------------------------------------------------------------------------
 
-def _conv_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _conv_lines(record: LayerRecord, attrs: ConvAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
     axes = _AXES[len(out_shape) - 1]
     c_in, c_out, groups = in_shape[-1], out_shape[-1], attrs.groups
@@ -153,7 +157,7 @@ def _bias_lines(record: LayerRecord, count: int, bias: bool) -> list[str]:
             f"  params = {n(record.cost.weights)} + {n(biases)} = {n(record.cost.params)}"]
 
 
-def _depthwise_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _depthwise_lines(record: LayerRecord, attrs: DepthwiseConvAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
     axes = _AXES[len(out_shape) - 1]
     c_in, dm = in_shape[-1], attrs.depth_multiplier
@@ -176,7 +180,7 @@ def _depthwise_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines
 
 
-def _separable_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _separable_lines(record: LayerRecord, attrs: SeparableConvAttrs) -> list[str]:
     in_shape = record.input_shapes[0]
     steps = separable_steps(attrs, in_shape)
     lines: list[str] = []
@@ -215,7 +219,7 @@ def _separable_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines
 
 
-def _pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _pool_lines(record: LayerRecord, attrs: PoolAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
     stride = attrs.stride if attrs.stride is not None else attrs.kernel
     ones = (1,) * len(attrs.kernel)
@@ -237,7 +241,7 @@ def _pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines
 
 
-def _global_pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _global_pool_lines(record: LayerRecord, attrs: GlobalPoolAttrs) -> list[str]:
     in_shape = record.input_shapes[0]
     positions, channels = math.prod(in_shape[:-1]), in_shape[-1]
     lines = [f"output {format_shape(record.output_shape)}: one value per channel over {product(in_shape[:-1])} "
@@ -252,7 +256,7 @@ def _global_pool_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines + ["no multiplications, no parameters"]
 
 
-def _dense_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _dense_lines(record: LayerRecord, attrs: DenseAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
     n_in, rows = in_shape[-1], math.prod(in_shape[:-1])
     macs = _check("MACs", rows * n_in * attrs.units, record.cost.macs)
@@ -267,7 +271,7 @@ def _dense_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines
 
 
-def _batch_norm_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _batch_norm_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
     shape = record.output_shape
     elements = _check("mults", math.prod(shape), record.cost.mults)
     channels = shape[-1]
@@ -277,7 +281,7 @@ def _batch_norm_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
             f"4·{channels} = {n(4 * channels)} ({n(2 * channels)} trainable)"]
 
 
-def _activation_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _activation_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
     shape = record.output_shape
     elements = math.prod(shape)
     if record.kind == "softmax":
@@ -297,7 +301,7 @@ def _activation_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
     return lines + ["no parameters"]
 
 
-def _add_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _add_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
     shape = record.output_shape
     k = len(record.input_shapes)
     adds = _check("adds", (k - 1) * math.prod(shape), record.cost.adds)
@@ -305,7 +309,7 @@ def _add_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
             f"adds = (inputs − 1)·elements = ({k} − 1)·{product(shape)} = {n(adds)}", "no parameters"]
 
 
-def _plain_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
+def _plain_lines(record: LayerRecord, attrs: object) -> list[str]:
     shapes = " + ".join(format_shape(s) for s in record.input_shapes)
     notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
              "dropout": "is the identity at inference", "zero_padding2d": "adds zeros around H and W",
@@ -314,7 +318,7 @@ def _plain_lines(record: LayerRecord, attrs: Attrs) -> list[str]:
             "no arithmetic, no parameters"]
 
 
-_EXPLAINERS = {
+_EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "conv2d": _conv_lines, "conv3d": _conv_lines, "depthwise_conv2d": _depthwise_lines,
     "separable_conv2d": _separable_lines, "max_pooling2d": _pool_lines, "average_pooling2d": _pool_lines,
     "max_pooling3d": _pool_lines, "average_pooling3d": _pool_lines, "global_average_pooling": _global_pool_lines,

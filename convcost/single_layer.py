@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
-from convcost.analysis import Analysis, analyze
+from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Location, Problem, SpecError, did_you_mean
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
-from convcost.layers import KINDS, Attrs
+from convcost.layers import KINDS, Attrs, ConvAttrs
 from convcost.layers.base import resolve_padding
 from convcost.language.fields import normalize
 from convcost.language.source import Node
@@ -150,7 +150,7 @@ def _attrs(kind: str, options: Mapping[str, object]) -> tuple[Attrs, dict[str, L
     if problems:
         raise SpecError(problems)
     locations = {field: OptionLocation(option_name(field), 1, 1) for field in layer.fields}
-    return Attrs({f: v for f, v in values.items() if layer.fields[f].type != "activation"}), locations
+    return layer.make_attrs({f: v for f, v in values.items() if layer.fields[f].type != "activation"}), locations
 
 
 def build_layer(kind: str, input_shape: tuple[int, ...] | str, options: Mapping[str, object]) -> Graph:
@@ -201,15 +201,18 @@ class Alternative:
     per_pair: dict | None = None  # the seeds' per channel-and-filter counts (spatially separable)
 
 
-def _conv_parts(original: Analysis) -> tuple:
+def _conv_parts(original: Analysis) -> tuple[ConvAttrs, LayerRecord]:
+    """The attributes and the record of the conv2d layer ``original`` analysed."""
     node = original.graph.nodes[0]
     record = original.layers[0]
     if node.kind != "conv2d":
         raise SpecError(Problem("E204", f"--vs compares a conv2d with its separable forms, not a {node.kind}",
                                 OptionLocation("--vs", 1, 1), "use: convcost layer conv2d ... --vs depthwise-separable"))
-    if node.attrs.groups != 1:
+    attrs = node.attrs
+    assert isinstance(attrs, ConvAttrs)  # conv2d's record
+    if attrs.groups != 1:
         raise SpecError(Problem("E204", "--vs needs a full convolution (groups 1)", OptionLocation("--groups", 1, 1)))
-    return node, record
+    return attrs, record
 
 
 def _two_steps(original: Analysis, nodes: list[tuple[str, str, dict]]) -> Analysis:
@@ -228,8 +231,7 @@ def _ratio(a: int, b: int) -> Fraction | None:
 
 def depthwise_separable(original: Analysis) -> Alternative:
     """The depthwise separable form of a conv2d layer, with the seeds' ``1/N + 1/f²``."""
-    node, record = _conv_parts(original)
-    a = node.attrs
+    a, record = _conv_parts(original)
     c_in, n = record.input_shapes[0][-1], a.filters
     alt = _two_steps(original, [
         ("depthwise", "depthwise_conv2d", {"kernel": list(a.kernel), "stride": list(a.stride),
@@ -261,8 +263,7 @@ def _padding_value(padding):
 def spatially_separable(original: Analysis) -> Alternative:
     """Each k×k kernel as k×1 then 1×k (see the module docstring), with the seeds'
     ``(2n − f + 1)/((n − f + 1)·f)`` when its assumptions hold."""
-    node, record = _conv_parts(original)
-    a = node.attrs
+    a, record = _conv_parts(original)
     in_shape = record.input_shapes[0]
     c_in, n_filters = in_shape[-1], a.filters
     (kh, kw), (sh, sw), (dh, dw) = a.kernel, a.stride, a.dilation

@@ -23,7 +23,7 @@ from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
-from convcost.layers import KINDS, Attrs, Field
+from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
 from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
 from convcost.language.fields import _show, normalize, number, whole
 from convcost.language.source import STDIN, Node, decimal_fraction, parse_yaml, read_text
@@ -35,7 +35,7 @@ ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may ha
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
 
-_NO_ATTRS = Attrs({})  # an activation layer's
+_NO_ATTRS = NO_ATTRS  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -934,7 +934,7 @@ class _Builder:
             if failed:
                 raise SpecError(problems)
             fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
-            normalized = Attrs(values), (fused[0] if fused else None)
+            normalized = layer.make_attrs(values), (fused[0] if fused else None)
             if len(self.spec.attrs_memo) >= MEMO_LIMIT:
                 self.spec.attrs_memo.clear()
             self.spec.attrs_memo[memo_key] = normalized

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
-from convcost.layers.base import (CATEGORIES, Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError,
-                                  conv_output_size, format_shape, same_padding, taps_inside)
+from typing import Any
 
-KINDS: dict[str, LayerKind] = {
+from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
+from convcost.layers.base import (CATEGORIES, NO_ATTRS, Cost, Field, LayerKind, NoAttrs, Part, Shape, ShapeError,
+                                  conv_output_size, format_shape, same_padding, taps_inside)
+from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
+from convcost.layers.dense import DenseAttrs
+from convcost.layers.merge import ConcatAttrs
+from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
+from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
+
+KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
     for module in (conv, pooling, dense, norm, activation, reshape, merge)
     for kind in module.KINDS
 }
 
-__all__ = ["KINDS", "CATEGORIES", "Attrs", "Cost", "Field", "LayerKind", "Part", "Shape", "ShapeError",
-           "conv_output_size", "format_shape", "same_padding", "taps_inside"]
+# A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
+# ``KINDS[kind].make_attrs(values)``.
+Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs)
+
+__all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
+           "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
+           "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
+           "format_shape", "same_padding", "taps_inside"]

@@ -12,7 +12,7 @@ Per element (E = elements of the tensor), as written in docs/conventions.md:
 
 from __future__ import annotations
 
-from convcost.layers.base import Attrs, Cost, Field, LayerKind, Shape, elements
+from convcost.layers.base import Cost, Field, LayerKind, NoAttrs, Shape, elements
 
 
 def _relu(shape: Shape) -> Cost:
@@ -48,13 +48,16 @@ FUSED_ACTIVATION = Field("activation", default=None, choices=tuple(ACTIVATION_CO
                              "named <name>_<activation>; linear for none")
 
 
-def _kind(name: str, summary: str) -> LayerKind:
+def _same_shape(attrs: NoAttrs, inputs: tuple[Shape, ...]) -> Shape:
+    return inputs[0]
+
+
+def _kind(name: str, summary: str) -> LayerKind[NoAttrs]:
     cost_of = ACTIVATION_COSTS[name]
-    return LayerKind(name, summary, {}, lambda attrs, inputs: inputs[0],
-                     lambda attrs, inputs, out: cost_of(out))
+    return LayerKind(name, summary, {}, NoAttrs, _same_shape, lambda attrs, inputs, out: cost_of(out))
 
 
-KINDS = [
+KINDS: list[LayerKind] = [
     _kind("relu", "rectified linear unit, max(x, 0)"),
     _kind("relu6", "ReLU capped at 6, min(max(x, 0), 6)"),
     _kind("sigmoid", "logistic sigmoid, 1 / (1 + exp(-x))"),

@@ -10,9 +10,12 @@ The counting conventions behind every :class:`Cost` field are written once, in
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Generic, Literal, Mapping, NamedTuple, TypeVar
 
 Shape = tuple[int, ...]
+# A windowed layer's normalized ``padding``: a keyword, or explicit (begin, end) pairs per spatial axis.
+Pads = tuple[tuple[int, int], ...]  # (begin, end) per spatial axis
+Padding = Literal["valid", "same"] | Pads
 
 
 class ShapeError(Exception):
@@ -45,23 +48,17 @@ class Field(NamedTuple):
     doc: str = ""
 
 
-class Attrs:
-    """A layer's normalized attributes: read-only, attribute access (``attrs.kernel``)."""
+class NoAttrs(NamedTuple):
+    """The attributes of a kind that has none (batch_norm, the activations, flatten, add)."""
 
-    def __init__(self, values: dict[str, Any]):
-        self.__dict__.update(values)
 
-    def __setattr__(self, name, value):
-        raise AttributeError("layer attributes are read-only")
+NO_ATTRS = NoAttrs()
 
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Attrs) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted((k, repr(v)) for k, v in self.__dict__.items())))
-
-    def __repr__(self) -> str:
-        return f"Attrs({self.__dict__!r})"
+# A kind's attribute record: a NamedTuple declared next to its rules (``ConvAttrs`` in conv.py),
+# its fields the kind's spec fields in their order, fused activations left out (the spec language
+# makes those layers of their own). Immutable, hashable, equal by value; ``_asdict()`` gives the
+# fields as a dict.
+A = TypeVar("A")
 
 
 class Part(NamedTuple):
@@ -113,17 +110,27 @@ class Cost(NamedTuple):
         return Cost(*(a + b for a, b in zip(self, other)))
 
 
-class LayerKind(NamedTuple):
-    """One layer kind: its spec fields and its two rules."""
+def _no_description(attrs: Any) -> str:
+    return ""
+
+
+class LayerKind(NamedTuple, Generic[A]):
+    """One layer kind: its spec fields, the record of its normalized attributes and its rules."""
 
     name: str
     summary: str  # one line for docs and --help
     fields: dict[str, Field]
-    output_shape: Callable[[Attrs, tuple[Shape, ...]], Shape]
-    cost: Callable[[Attrs, tuple[Shape, ...], Shape], Cost]
-    describe: Callable[[Attrs], str] = lambda attrs: ""
+    attrs_type: Callable[..., A]  # the NamedTuple its attributes are (NoAttrs for none)
+    output_shape: Callable[[A, tuple[Shape, ...]], Shape]
+    cost: Callable[[A, tuple[Shape, ...], Shape], Cost]
+    describe: Callable[[A], str] = _no_description
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number
+
+    def make_attrs(self, values: Mapping[str, Any]) -> A:
+        """The layer's attribute record from its normalized field values (every field except fused
+        activations): the one place a record is built, for the spec language and the layer calculator."""
+        return self.attrs_type(**values)
 
 
 def elements(shape: Shape) -> int:
@@ -182,7 +189,7 @@ def same_padding(n: int, kernel: int, stride: int, dilation: int = 1) -> tuple[i
     return total // 2, total - total // 2
 
 
-def resolve_padding(padding, sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> tuple[tuple[int, int], ...]:
+def resolve_padding(padding: Padding, sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> Pads:
     """Explicit (begin, end) pairs per spatial axis from a normalized padding attribute."""
     if padding == "valid":
         return tuple((0, 0) for _ in sizes)
@@ -191,7 +198,7 @@ def resolve_padding(padding, sizes: Shape, kernel: Shape, stride: Shape, dilatio
     return padding
 
 
-def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads, dilation: Shape, kind: str) -> Shape:
+def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads: Pads, dilation: Shape, kind: str) -> Shape:
     """Output sizes of a windowed layer, or ShapeError E403 where a window does not fit."""
     out = []
     for axis, (n, k, s, p, d) in enumerate(zip(sizes, kernel, stride, pads, dilation)):
@@ -220,7 +227,7 @@ def axis_name(axis: int, rank: int) -> str:
     return names[axis] if axis < len(names) else f"axis {axis}"
 
 
-def describe_padding(padding) -> str:
+def describe_padding(padding: Padding) -> str:
     """The padding part of a windowed layer's description: ``' same'``, ``' pad 3,3'``,
     ``' pad 0:1,1'`` (begin:end where they differ), ``''`` for none."""
     if padding == "same":

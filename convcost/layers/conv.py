@@ -13,10 +13,55 @@ its depthwise separable form: 5·5·3·3·3 = 675 + 5·5·3·128 = 9,600, total 
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 from convcost.layers.activation import ACTIVATION_COSTS, FUSED_ACTIVATION
-from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Part, Shape, ShapeError, check_dimensions,
+from convcost.layers.base import (Cost, Field, LayerKind, Padding, Pads, Part, Shape, ShapeError, check_dimensions,
                                   describe_padding, require_rank, resolve_padding, spatial_output, taps_inside)
+
+
+# --- the attribute records (fields in the order of the kinds' spec fields) ---------------------
+
+class ConvAttrs(NamedTuple):
+    """conv2d and conv3d: sizes have one entry per spatial axis (2 or 3)."""
+
+    filters: int
+    kernel: Shape
+    stride: Shape
+    padding: Padding
+    dilation: Shape
+    groups: int
+    bias: bool
+
+
+class DepthwiseConvAttrs(NamedTuple):
+    """depthwise_conv2d."""
+
+    kernel: Shape
+    stride: Shape
+    padding: Padding
+    dilation: Shape
+    depth_multiplier: int
+    bias: bool
+
+
+class SeparableConvAttrs(NamedTuple):
+    """separable_conv2d; ``activation`` is the one between the two steps ('none' for none)."""
+
+    filters: int
+    kernel: Shape
+    stride: Shape
+    padding: Padding
+    dilation: Shape
+    depth_multiplier: int
+    bias: bool
+    order: str  # depthwise_first | pointwise_first
+    activation: str
+
+
+WindowAttrs = ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs
+# one step of a convolution: (input, output, kernel, stride, pads, dilation, groups, bias)
+Step = tuple[Shape, Shape, Shape, Shape, Pads, Shape, int, bool]
 
 
 def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bool,
@@ -46,7 +91,7 @@ def _category(kernel: Shape, c_in: int, groups: int) -> str:
     return "depthwise" if groups == c_in else "grouped conv"
 
 
-def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, pads, dilation: Shape,
+def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, pads: Pads, dilation: Shape,
               groups: int, bias: bool) -> Cost:
     """The cost of one grouped convolution from ``in_shape`` to ``out_shape`` (channels last).
 
@@ -70,7 +115,7 @@ def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, p
     )
 
 
-def _geometry(attrs: Attrs, in_shape: Shape, kind: str):
+def _geometry(attrs: WindowAttrs, in_shape: Shape, kind: str) -> tuple[Pads, Shape]:
     """(padding pairs, output spatial sizes) of a windowed layer on ``in_shape``."""
     rank = len(attrs.kernel)
     require_rank(in_shape, rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
@@ -94,8 +139,8 @@ def _check_groups(c_in: int, filters: int, groups: int, kind: str) -> None:
 
 # --- conv2d / conv3d ----------------------------------------------------------------------------
 
-def _conv_shape(kind: str):
-    def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _conv_shape(kind: str) -> Callable[[ConvAttrs, tuple[Shape, ...]], Shape]:
+    def output_shape(attrs: ConvAttrs, inputs: tuple[Shape, ...]) -> Shape:
         require_rank(inputs[0], len(attrs.kernel) + 1, kind, "[H, W, C]" if len(attrs.kernel) == 2 else "[D, H, W, C]")
         _check_groups(inputs[0][-1], attrs.filters, attrs.groups, kind)
         _, spatial = _geometry(attrs, inputs[0], kind)
@@ -103,12 +148,12 @@ def _conv_shape(kind: str):
     return output_shape
 
 
-def _conv_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _conv_cost(attrs: ConvAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
     return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, attrs.groups, attrs.bias)
 
 
-def _window_text(attrs: Attrs) -> str:
+def _window_text(attrs: WindowAttrs) -> str:
     text = "×".join(map(str, attrs.kernel))
     if any(s != 1 for s in attrs.stride):
         text += "/" + ("×".join(map(str, attrs.stride)) if len(set(attrs.stride)) > 1 else str(attrs.stride[0]))
@@ -117,45 +162,48 @@ def _window_text(attrs: Attrs) -> str:
     return text + describe_padding(attrs.padding)
 
 
-def _describe_conv(attrs: Attrs) -> str:
+def _describe_conv(attrs: ConvAttrs) -> str:
     text = f"{attrs.filters} {_window_text(attrs)}"
     return text + (f" g{attrs.groups}" if attrs.groups != 1 else "")
 
 
 CONV2D = LayerKind(
     "conv2d", "2-D convolution (standard, pointwise, grouped, dilated, spatially separable k×1 / 1×k)",
-    _conv_fields(2, filters=True, groups=True, depth_multiplier=False),
+    _conv_fields(2, filters=True, groups=True, depth_multiplier=False), ConvAttrs,
     _conv_shape("conv2d"), _conv_cost, _describe_conv)
 
 CONV3D = LayerKind(
     "conv3d", "3-D convolution over [D, H, W, C] inputs",
-    _conv_fields(3, filters=True, groups=True, depth_multiplier=False),
+    _conv_fields(3, filters=True, groups=True, depth_multiplier=False), ConvAttrs,
     _conv_shape("conv3d"), _conv_cost, _describe_conv)
 
 
 # --- depthwise_conv2d ---------------------------------------------------------------------------
 
-def _depthwise_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _depthwise_shape(attrs: DepthwiseConvAttrs, inputs: tuple[Shape, ...]) -> Shape:
     _, spatial = _geometry(attrs, inputs[0], "depthwise_conv2d")
     return check_dimensions(spatial + (inputs[0][-1] * attrs.depth_multiplier,))
 
 
-def _depthwise_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _depthwise_cost(attrs: DepthwiseConvAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     """A convolution with groups = C_in: ``M·D_K²·D_G²`` for depth multiplier 1 (MobileNet eq. 3)."""
     pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
     return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, inputs[0][-1], attrs.bias)
 
 
+def _describe_depthwise(attrs: DepthwiseConvAttrs) -> str:
+    return "dw " + _window_text(attrs) + (f" ×{attrs.depth_multiplier}" if attrs.depth_multiplier != 1 else "")
+
+
 DEPTHWISE_CONV2D = LayerKind(
     "depthwise_conv2d", "depthwise 2-D convolution: one kernel per input channel (× depth_multiplier)",
-    _conv_fields(2, filters=False, groups=False, depth_multiplier=True),
-    _depthwise_shape, _depthwise_cost,
-    lambda a: "dw " + _window_text(a) + (f" ×{a.depth_multiplier}" if a.depth_multiplier != 1 else ""))
+    _conv_fields(2, filters=False, groups=False, depth_multiplier=True), DepthwiseConvAttrs,
+    _depthwise_shape, _depthwise_cost, _describe_depthwise)
 
 
 # --- separable_conv2d ---------------------------------------------------------------------------
 
-def separable_steps(attrs: Attrs, in_shape: Shape):
+def separable_steps(attrs: SeparableConvAttrs, in_shape: Shape) -> list[Step]:
     """The two convolutions as (input, output, kernel, stride, pads, dilation, groups, bias) tuples.
 
     depthwise_first (Keras SeparableConv2D, MobileNet): depthwise k×k with stride and padding on
@@ -182,13 +230,13 @@ def separable_steps(attrs: Attrs, in_shape: Shape):
             (mid, out, attrs.kernel, attrs.stride, pads, attrs.dilation, attrs.filters, attrs.bias)]
 
 
-def _separable_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _separable_shape(attrs: SeparableConvAttrs, inputs: tuple[Shape, ...]) -> Shape:
     steps = separable_steps(attrs, inputs[0])
     check_dimensions(steps[0][1])
     return check_dimensions(steps[-1][1])
 
 
-def _separable_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _separable_cost(attrs: SeparableConvAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     """Depthwise cost + pointwise cost (+ the in-between activation on the intermediate tensor):
     ``M·D_K²·D_G² + M·N·D_G²`` (MobileNet eq. 5)."""
     steps = separable_steps(attrs, inputs[0])
@@ -197,7 +245,7 @@ def _separable_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost
     return first + between + second
 
 
-def _describe_separable(attrs: Attrs) -> str:
+def _describe_separable(attrs: SeparableConvAttrs) -> str:
     text = f"{attrs.filters} {_window_text(attrs)}"
     if attrs.order == "pointwise_first":
         text += " pw-first"
@@ -215,6 +263,6 @@ SEPARABLE_CONV2D = LayerKind(
      "activation": Field("choice", default="none", choices=("none", "relu", "relu6", "sigmoid", "tanh"),
                          doc="activation applied between the two steps (one after the layer is a layer "
                              "of its own)")},
-    _separable_shape, _separable_cost, _describe_separable)
+    SeparableConvAttrs, _separable_shape, _separable_cost, _describe_separable)
 
-KINDS = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D]
+KINDS: list[LayerKind] = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D]

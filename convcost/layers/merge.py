@@ -7,8 +7,14 @@ add: all input shapes equal; ``(inputs - 1) · elements`` adds. concat: shapes e
 
 from __future__ import annotations
 
-from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, check_dimensions, elements,
+from typing import NamedTuple
+
+from convcost.layers.base import (Cost, Field, LayerKind, NoAttrs, Shape, ShapeError, check_dimensions, elements,
                                   format_shape)
+
+
+class ConcatAttrs(NamedTuple):
+    axis: int  # may be negative: -1 is the channel axis
 
 
 def _shapes(inputs: tuple[Shape, ...]) -> str:
@@ -16,7 +22,7 @@ def _shapes(inputs: tuple[Shape, ...]) -> str:
     return shown + (f", … ({len(inputs)} inputs)" if len(inputs) > 6 else "")
 
 
-def _add_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _add_shape(attrs: NoAttrs, inputs: tuple[Shape, ...]) -> Shape:
     first = inputs[0]
     for other in inputs[1:]:
         if other != first:
@@ -26,11 +32,11 @@ def _add_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     return first
 
 
-def _add_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _add_cost(attrs: NoAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     return Cost(adds=(len(inputs) - 1) * elements(out))
 
 
-def _concat_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _concat_shape(attrs: ConcatAttrs, inputs: tuple[Shape, ...]) -> Shape:
     rank = len(inputs[0])
     axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
     if not 0 <= axis < rank:
@@ -44,11 +50,18 @@ def _concat_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     return check_dimensions(inputs[0][:axis] + (sum(s[axis] for s in inputs),) + inputs[0][axis + 1:])
 
 
-KINDS = [
-    LayerKind("add", "elementwise sum of two or more inputs (residual connection)", {}, _add_shape, _add_cost,
-              min_inputs=2, max_inputs=None),
+def _concat_cost(attrs: ConcatAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost()
+
+
+def _describe_concat(attrs: ConcatAttrs) -> str:
+    return f"axis {attrs.axis}" if attrs.axis != -1 else ""
+
+
+KINDS: list[LayerKind] = [
+    LayerKind("add", "elementwise sum of two or more inputs (residual connection)", {}, NoAttrs, _add_shape,
+              _add_cost, min_inputs=2, max_inputs=None),
     LayerKind("concat", "join two or more inputs along an axis (default: channels)",
               {"axis": Field("int", default=-1, doc="axis to join along; -1 is the channel axis")},
-              _concat_shape, lambda attrs, inputs, out: Cost(), lambda a: f"axis {a.axis}" if a.axis != -1 else "",
-              min_inputs=2, max_inputs=None),
+              ConcatAttrs, _concat_shape, _concat_cost, _describe_concat, min_inputs=2, max_inputs=None),
 ]

@@ -8,18 +8,19 @@ non-trainable values.
 
 from __future__ import annotations
 
-from convcost.layers.base import Attrs, Cost, LayerKind, Shape, ShapeError, elements
+from convcost.layers.base import Cost, LayerKind, NoAttrs, Shape, ShapeError, elements
 
 
-def _shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _shape(attrs: NoAttrs, inputs: tuple[Shape, ...]) -> Shape:
     if not inputs[0]:
         raise ShapeError("E404", "needs an input with a channel axis")
     return inputs[0]
 
 
-def _cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _cost(attrs: NoAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     n, channels = elements(out), out[-1]
     return Cost(mults=n, adds=n, effective_mults=n, bn_trainable=2 * channels, bn_non_trainable=2 * channels)
 
 
-KINDS = [LayerKind("batch_norm", "batch normalization (inference: scale and shift per channel)", {}, _shape, _cost)]
+KINDS: list[LayerKind] = [LayerKind("batch_norm", "batch normalization (inference: scale and shift per channel)", {},
+                                    NoAttrs, _shape, _cost)]

@@ -14,9 +14,24 @@ MobileNet: global average pooling of 7×7×1024 is 1024·48 adds and 1024 divisi
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
-from convcost.layers.base import (Attrs, Cost, Field, LayerKind, Shape, ShapeError, axis_name, describe_padding,
+from convcost.layers.base import (Cost, Field, LayerKind, Padding, Shape, ShapeError, axis_name, describe_padding,
                                   elements, format_shape, require_rank, resolve_padding, spatial_output)
+
+
+class PoolAttrs(NamedTuple):
+    """max/average pooling, 2-D and 3-D: sizes have one entry per spatial axis."""
+
+    kernel: Shape
+    stride: Shape | None  # None: the kernel size
+    padding: Padding
+
+
+class GlobalPoolAttrs(NamedTuple):
+    """global max/average pooling."""
+
+    keepdims: bool
 
 
 def _fields(rank: int) -> dict[str, Field]:
@@ -27,11 +42,11 @@ def _fields(rank: int) -> dict[str, Field]:
     }
 
 
-def _stride(attrs: Attrs) -> Shape:
+def _stride(attrs: PoolAttrs) -> Shape:
     return attrs.stride if attrs.stride is not None else attrs.kernel
 
 
-def check_padding(attrs: Attrs) -> None:
+def check_padding(attrs: PoolAttrs) -> None:
     """Explicit padding of at most ``kernel // 2`` on each side of each axis, as PyTorch requires:
     wider padding makes windows that lie mostly or wholly in padding, where a maximum or an
     average has no meaning. ``same`` never pads more than that."""
@@ -47,8 +62,8 @@ def check_padding(attrs: Attrs) -> None:
                                   "padding, padding: same, or a larger kernel")
 
 
-def _pool_shape(kind: str):
-    def output_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _pool_shape(kind: str) -> Callable[[PoolAttrs, tuple[Shape, ...]], Shape]:
+    def output_shape(attrs: PoolAttrs, inputs: tuple[Shape, ...]) -> Shape:
         rank = len(attrs.kernel)
         require_rank(inputs[0], rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
         check_padding(attrs)
@@ -59,15 +74,15 @@ def _pool_shape(kind: str):
     return output_shape
 
 
-def _max_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _max_cost(attrs: PoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     return Cost(comparisons=elements(out) * (math.prod(attrs.kernel) - 1))
 
 
-def _average_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _average_cost(attrs: PoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     return Cost(adds=elements(out) * (math.prod(attrs.kernel) - 1), divisions=elements(out))
 
 
-def _describe(attrs: Attrs) -> str:
+def _describe(attrs: PoolAttrs) -> str:
     text = "×".join(map(str, attrs.kernel))
     stride = _stride(attrs)
     if any(s != 1 for s in stride):
@@ -75,7 +90,7 @@ def _describe(attrs: Attrs) -> str:
     return text + (" valid" if attrs.padding == "valid" else describe_padding(attrs.padding))
 
 
-def _global_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
+def _global_shape(attrs: GlobalPoolAttrs, inputs: tuple[Shape, ...]) -> Shape:
     shape = inputs[0]
     if len(shape) < 2:
         raise ShapeError("E404", f"needs an input with spatial axes and channels ([H, W, C] or [D, H, W, C]), "
@@ -84,27 +99,29 @@ def _global_shape(attrs: Attrs, inputs: tuple[Shape, ...]) -> Shape:
     return (1,) * (len(shape) - 1) + (shape[-1],) if attrs.keepdims else (shape[-1],)
 
 
-def _global_max_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _global_max_cost(attrs: GlobalPoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     positions = elements(inputs[0][:-1])
     return Cost(comparisons=inputs[0][-1] * (positions - 1))
 
 
-def _global_average_cost(attrs: Attrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+def _global_average_cost(attrs: GlobalPoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     positions = elements(inputs[0][:-1])
     return Cost(adds=inputs[0][-1] * (positions - 1), divisions=inputs[0][-1])
 
 
 _GLOBAL_FIELDS = {"keepdims": Field("bool", default=False, doc="keep the spatial axes as size 1")}
 
-KINDS = [
-    LayerKind("max_pooling2d", "2-D max pooling", _fields(2), _pool_shape("max_pooling2d"), _max_cost, _describe),
-    LayerKind("average_pooling2d", "2-D average pooling", _fields(2), _pool_shape("average_pooling2d"),
+KINDS: list[LayerKind] = [
+    LayerKind("max_pooling2d", "2-D max pooling", _fields(2), PoolAttrs, _pool_shape("max_pooling2d"), _max_cost,
+              _describe),
+    LayerKind("average_pooling2d", "2-D average pooling", _fields(2), PoolAttrs, _pool_shape("average_pooling2d"),
               _average_cost, _describe),
-    LayerKind("max_pooling3d", "3-D max pooling", _fields(3), _pool_shape("max_pooling3d"), _max_cost, _describe),
-    LayerKind("average_pooling3d", "3-D average pooling", _fields(3), _pool_shape("average_pooling3d"),
+    LayerKind("max_pooling3d", "3-D max pooling", _fields(3), PoolAttrs, _pool_shape("max_pooling3d"), _max_cost,
+              _describe),
+    LayerKind("average_pooling3d", "3-D average pooling", _fields(3), PoolAttrs, _pool_shape("average_pooling3d"),
               _average_cost, _describe),
     LayerKind("global_average_pooling", "average over all spatial positions, per channel (2-D or 3-D)",
-              _GLOBAL_FIELDS, _global_shape, _global_average_cost),
+              _GLOBAL_FIELDS, GlobalPoolAttrs, _global_shape, _global_average_cost),
     LayerKind("global_max_pooling", "maximum over all spatial positions, per channel (2-D or 3-D)",
-              _GLOBAL_FIELDS, _global_shape, _global_max_cost),
+              _GLOBAL_FIELDS, GlobalPoolAttrs, _global_shape, _global_max_cost),
 ]

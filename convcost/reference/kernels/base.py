@@ -8,13 +8,20 @@ arrays in run functions carry the batch axis first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Callable, Generic, Literal, Mapping, TypeVar
 
 import numpy as np
 
 from convcost.reference.counter import Counter
 
 Shape = tuple[int, ...]
+Pads = tuple[tuple[int, int], ...]  # (begin, end) per spatial axis
+Padding = Literal["valid", "same"] | Pads  # a windowed layer's normalized padding attribute
+
+# The attributes a kernel reads from its graph node: a Protocol per kernel, declared next to it
+# (``Conv`` in conv.py), which the graph's attribute records satisfy; the executor stays
+# independent of the analytic engine, where those records are declared.
+A = TypeVar("A")
 
 # How allocated arrays are grouped, as docs/conventions.md splits parameters.
 PARAM_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable")
@@ -57,11 +64,8 @@ class Plan:
     scratch: int = 0  # per-sample elements of the temporaries the kernel creates besides its output
 
 
-RunFn = Callable[[Counter, Any, list[np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
-
-
 @dataclass(frozen=True)
-class Kernel:
+class Kernel(Generic[A]):
     """One layer kind's reference implementation.
 
     ``run(ops, attrs, inputs, weights)`` computes the layer's output from its input arrays
@@ -69,8 +73,8 @@ class Kernel:
     allocated arrays once (batch-norm folding), so that a forward pass does only counted work.
     """
 
-    plan: Callable[[Any, tuple[Shape, ...]], Plan]
-    run: RunFn
+    plan: Callable[[A, tuple[Shape, ...]], Plan]
+    run: Callable[[Counter, A, list[np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
     prepare: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]] | None = None
 
 

@@ -11,6 +11,7 @@ Weight layouts follow Keras: conv kernels (*kernel, C_in / groups, C_out), depth
 from __future__ import annotations
 
 import math
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
@@ -18,12 +19,66 @@ from convcost.reference.counter import Counter
 from convcost.reference.geometry import (Pads, layer_pads, pad, padded_elements, real_pairs, tap_views,
                                          windows, windows_along)
 from convcost.reference.kernels.activation import activate
-from convcost.reference.kernels.base import SPATIAL, TAPS, Kernel, Plan, PlanError, WeightSpec, require_rank
+from convcost.reference.kernels.base import (SPATIAL, TAPS, Kernel, Padding, Plan, PlanError, Shape, WeightSpec,
+                                             require_rank)
+
+Weights = Mapping[str, np.ndarray]
+
+
+# --- what the kernels read from a layer's attributes --------------------------------------------
+
+class Window(Protocol):
+    """A windowed layer: sizes per spatial axis, padding 'valid' | 'same' | (begin, end) pairs."""
+
+    @property
+    def kernel(self) -> Shape: ...
+    @property
+    def stride(self) -> Shape: ...
+    @property
+    def padding(self) -> Padding: ...
+    @property
+    def dilation(self) -> Shape: ...
+
+
+class Conv(Window, Protocol):
+    """conv2d, conv3d."""
+
+    @property
+    def filters(self) -> int: ...
+    @property
+    def groups(self) -> int: ...
+    @property
+    def bias(self) -> bool: ...
+
+
+class Depthwise(Window, Protocol):
+    """depthwise_conv2d."""
+
+    @property
+    def depth_multiplier(self) -> int: ...
+    @property
+    def bias(self) -> bool: ...
+
+
+class Separable(Window, Protocol):
+    """separable_conv2d."""
+
+    @property
+    def filters(self) -> int: ...
+    @property
+    def depth_multiplier(self) -> int: ...
+    @property
+    def bias(self) -> bool: ...
+    @property
+    def order(self) -> str: ...
+    @property
+    def activation(self) -> str: ...
 
 # --- the computations ---------------------------------------------------------------------------
 
 
-def convolve(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride, dilation, pads: Pads, groups: int) -> np.ndarray:
+def convolve(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride: Shape, dilation: Shape, pads: Pads,
+             groups: int) -> np.ndarray:
     """Grouped convolution: x (N, *S, C_in), kernel (*K, C_in / G, C_out) -> (N, *O, C_out).
 
     The windows (N, *O, C, *K) are contracted with the kernel over taps and channels; with G
@@ -50,7 +105,8 @@ def convolve(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride, dilation, 
     return y
 
 
-def depthwise(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride, dilation, pads: Pads) -> np.ndarray:
+def depthwise(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride: Shape, dilation: Shape,
+              pads: Pads) -> np.ndarray:
     """Depthwise convolution: x (N, *S, C), kernel (*K, C, M) -> (N, *O, C·M), output channel
     ``c·M + m`` from input channel c. Per kernel tap, the tap's view of the input (N, *O, C)
     times that tap's weights (C, M), accumulated over taps."""
@@ -91,8 +147,8 @@ def _is_padded(pads: Pads) -> bool:
     return any(b or e for b, e in pads)
 
 
-def _count_effective(ops: Counter, spatial, pads: Pads, kernel, stride, dilation, batch: int,
-                     channel_factor: int) -> None:
+def _count_effective(ops: Counter, spatial: Shape, pads: Pads, kernel: Shape, stride: Shape, dilation: Shape,
+                     batch: int, channel_factor: int) -> None:
     """Effective mults: the windows run over a 0/1 mask of real input positions give, per output
     position, the taps that read real data; each such pair multiplies ``channel_factor``
     (C_out · C_in / groups) weights, for every sample."""
@@ -102,12 +158,11 @@ def _count_effective(ops: Counter, spatial, pads: Pads, kernel, stride, dilation
 
 # --- plans ----------------------------------------------------------------------------------------
 
-def _geometry(attrs, shape, kind: str, stride=None, dilation=None):
+def _geometry(attrs: Window, shape: Shape, kind: str) -> tuple[Pads, Shape]:
     """(pads, output spatial sizes) of a windowed layer on a per-sample ``shape`` (*S, C)."""
     rank = len(attrs.kernel)
     require_rank(shape, rank + 1, kind)
-    stride = stride or attrs.stride
-    dilation = dilation or attrs.dilation
+    stride, dilation = attrs.stride, attrs.dilation
     pads = layer_pads(attrs.padding, shape[:-1], attrs.kernel, stride, dilation)
     out = tuple(windows_along(n + b + e, k, s, d)
                 for n, (b, e), k, s, d in zip(shape[:-1], pads, attrs.kernel, stride, dilation))
@@ -117,8 +172,8 @@ def _geometry(attrs, shape, kind: str, stride=None, dilation=None):
     return pads, out
 
 
-def _conv_plan(kind: str):
-    def plan(attrs, inputs) -> Plan:
+def _conv_plan(kind: str) -> Callable[[Conv, tuple[Shape, ...]], Plan]:
+    def plan(attrs: Conv, inputs: tuple[Shape, ...]) -> Plan:
         shape = inputs[0]
         pads, out = _geometry(attrs, shape, kind)
         c_in, groups = shape[-1], attrs.groups
@@ -137,14 +192,14 @@ def _conv_plan(kind: str):
     return plan
 
 
-def _conv_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _conv_run(ops: Counter, attrs: Conv, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     pads = layer_pads(attrs.padding, x.shape[1:-1], attrs.kernel, attrs.stride, attrs.dilation)
     y = convolve(ops, x, weights["kernel"], attrs.stride, attrs.dilation, pads, attrs.groups)
     return add_bias(ops, y, weights.get("bias"))
 
 
-def _depthwise_plan(attrs, inputs) -> Plan:
+def _depthwise_plan(attrs: Depthwise, inputs: tuple[Shape, ...]) -> Plan:
     shape = inputs[0]
     pads, out = _geometry(attrs, shape, "depthwise_conv2d")
     c_out = shape[-1] * attrs.depth_multiplier
@@ -155,14 +210,14 @@ def _depthwise_plan(attrs, inputs) -> Plan:
     return Plan(out + (c_out,), weights, padded_elements(shape, pads) + math.prod(out) * c_out)
 
 
-def _depthwise_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _depthwise_run(ops: Counter, attrs: Depthwise, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     pads = layer_pads(attrs.padding, x.shape[1:-1], attrs.kernel, attrs.stride, attrs.dilation)
     y = depthwise(ops, x, weights["kernel"], attrs.stride, attrs.dilation, pads)
     return add_bias(ops, y, weights.get("bias"))
 
 
-def _separable_plan(attrs, inputs) -> Plan:
+def _separable_plan(attrs: Separable, inputs: tuple[Shape, ...]) -> Plan:
     """depthwise_first: depthwise k×k (stride, padding) on C_in, then 1×1 to filters, bias there.
     pointwise_first: 1×1 to filters at stride 1, then depthwise k×k (stride, padding) producing
     filters · depth_multiplier channels, bias there."""
@@ -190,7 +245,7 @@ def _separable_plan(attrs, inputs) -> Plan:
     return Plan(out + (c_out,), weights, scratch)
 
 
-def _separable_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _separable_run(ops: Counter, attrs: Separable, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     dw, pw = weights["depthwise"], weights["pointwise"]
     pw = pw.reshape(pw.shape[-2], pw.shape[-1])  # (1, 1, C, F) -> (C, F)
@@ -206,7 +261,7 @@ def _separable_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
     return add_bias(ops, y, weights.get("bias"))
 
 
-KERNELS = {
+KERNELS: dict[str, Kernel] = {
     "conv2d": Kernel(_conv_plan("conv2d"), _conv_run),
     "conv3d": Kernel(_conv_plan("conv3d"), _conv_run),
     "depthwise_conv2d": Kernel(_depthwise_plan, _depthwise_run),

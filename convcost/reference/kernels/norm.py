@@ -9,15 +9,19 @@ preparation of constants, not work done on data.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from convcost.reference.counter import Counter
-from convcost.reference.kernels.base import Kernel, Plan, PlanError, WeightSpec
+from convcost.reference.kernels.base import Kernel, Plan, PlanError, Shape, WeightSpec
+
+Weights = Mapping[str, np.ndarray]
 
 EPSILON = 1e-3  # Keras' default
 
 
-def _plan(attrs, inputs) -> Plan:
+def _plan(attrs: object, inputs: tuple[Shape, ...]) -> Plan:
     shape = inputs[0]
     if not shape:
         raise PlanError("E404", "batch_norm needs an input with a channel axis")
@@ -28,13 +32,13 @@ def _plan(attrs, inputs) -> Plan:
                         "moving_variance": WeightSpec("bn_non_trainable", (c,), "positive")})
 
 
-def _fold(weights):
+def _fold(weights: Weights) -> Weights:
     """gamma, beta, mean, variance (C,) -> scale, shift (C,)."""
     scale = weights["gamma"] / np.sqrt(weights["moving_variance"] + EPSILON)
     return {"scale": scale, "shift": weights["beta"] - weights["moving_mean"] * scale}
 
 
-def _run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _run(ops: Counter, attrs: object, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     y = ops.multiply(inputs[0], weights["scale"])  # (N, ..., C) · (C,)
     return ops.add(y, weights["shift"], out=y)
 

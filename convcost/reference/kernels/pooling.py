@@ -10,20 +10,40 @@ mask of real positions (Keras' AveragePooling2D with padding='same').
 from __future__ import annotations
 
 import math
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
 from convcost.reference.counter import Counter
-from convcost.reference.geometry import layer_pads, pad, padded_elements, real_pairs, tap_views, windows, windows_along
-from convcost.reference.kernels.base import Kernel, Plan, PlanError, require_rank
+from convcost.reference.geometry import (Pads, layer_pads, pad, padded_elements, real_pairs, tap_views, windows,
+                                         windows_along)
+from convcost.reference.kernels.base import Kernel, Padding, Plan, PlanError, Shape, require_rank
+
+Weights = Mapping[str, np.ndarray]
 
 
-def _stride(attrs) -> tuple[int, ...]:
+class Pool(Protocol):
+    """max/average pooling: sizes per spatial axis, stride None for the window."""
+
+    @property
+    def kernel(self) -> Shape: ...
+    @property
+    def stride(self) -> Shape | None: ...
+    @property
+    def padding(self) -> Padding: ...
+
+
+class GlobalPool(Protocol):
+    @property
+    def keepdims(self) -> bool: ...
+
+
+def _stride(attrs: Pool) -> tuple[int, ...]:
     return attrs.stride if attrs.stride is not None else attrs.kernel  # Keras: stride defaults to the window
 
 
-def _pool_plan(kind: str):
-    def plan(attrs, inputs) -> Plan:
+def _pool_plan(kind: str) -> Callable[[Pool, tuple[Shape, ...]], Plan]:
+    def plan(attrs: Pool, inputs: tuple[Shape, ...]) -> Plan:
         shape = inputs[0]
         rank = len(attrs.kernel)
         require_rank(shape, rank + 1, kind)
@@ -37,14 +57,14 @@ def _pool_plan(kind: str):
     return plan
 
 
-def _pool_windows(attrs, x: np.ndarray, fill: float):
+def _pool_windows(attrs: Pool, x: np.ndarray, fill: float) -> tuple[np.ndarray, Pads]:
     """(the windows (N, *O, C, *K) of ``x`` padded with ``fill``, pads)."""
     rank = len(attrs.kernel)
     pads = layer_pads(attrs.padding, x.shape[1:-1], attrs.kernel, _stride(attrs), (1,) * rank)
     return windows(pad(x, pads, fill), attrs.kernel, _stride(attrs), (1,) * rank), pads
 
 
-def _max_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _max_run(ops: Counter, attrs: Pool, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     view, _ = _pool_windows(attrs, inputs[0], -np.inf)
     acc = None
     for _, x_tap in tap_views(view, len(attrs.kernel)):
@@ -52,7 +72,7 @@ def _max_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
     return acc
 
 
-def _average_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _average_run(ops: Counter, attrs: Pool, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     view, pads = _pool_windows(attrs, x, 0.0)
     acc = None
@@ -67,7 +87,7 @@ def _average_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
 
 # --- global pooling -----------------------------------------------------------------------------
 
-def _global_plan(attrs, inputs) -> Plan:
+def _global_plan(attrs: GlobalPool, inputs: tuple[Shape, ...]) -> Plan:
     shape = inputs[0]
     if len(shape) < 2:
         raise PlanError("E404", f"global pooling needs spatial axes and channels, got shape {shape}")
@@ -78,19 +98,19 @@ def _spatial_axes(x: np.ndarray) -> tuple[int, ...]:
     return tuple(range(1, x.ndim - 1))
 
 
-def _global_average_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _global_average_run(ops: Counter, attrs: GlobalPool, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     total = ops.sum(x, axis=_spatial_axes(x), keepdims=attrs.keepdims)  # S - 1 adds per channel
     positions = math.prod(x.shape[1:-1])
     return ops.divide(total, positions, out=total)  # 1 division per channel
 
 
-def _global_max_run(ops: Counter, attrs, inputs, weights) -> np.ndarray:
+def _global_max_run(ops: Counter, attrs: GlobalPool, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
     x = inputs[0]
     return ops.max(x, axis=_spatial_axes(x), keepdims=attrs.keepdims)  # S - 1 comparisons per channel
 
 
-KERNELS = {
+KERNELS: dict[str, Kernel] = {
     "max_pooling2d": Kernel(_pool_plan("max_pooling2d"), _max_run),
     "average_pooling2d": Kernel(_pool_plan("average_pooling2d"), _average_run),
     "max_pooling3d": Kernel(_pool_plan("max_pooling3d"), _max_run),
