@@ -7,7 +7,7 @@ The counting conventions are in ``convcost.layers`` (one rule per kind) and docs
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode
@@ -317,7 +317,7 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     for node in graph.nodes:
         input_shapes = tuple([shapes[name] for name in node.inputs]) if len(node.inputs) != 1 else (
             shapes[node.inputs[0]],)
-        key = (node.kind, node.attrs, input_shapes)
+        key: tuple | None = (node.kind, node.attrs, input_shapes)
         try:
             hit = memo.get(key)
         except TypeError:  # an attribute value that cannot be hashed: no memo for this layer
@@ -336,7 +336,7 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         shapes[node.name] = hit[0]
         sizes[node.name] = hit[2]
         rows.append(hit[1])
-    sums = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
+    sums: list[Any] = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
     if batch != 1:
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch

@@ -80,11 +80,11 @@ class UnknownNameError(ConvcostError, KeyError):
         return self.message
 
 
-def did_you_mean(word: str, choices) -> str | None:
+def did_you_mean(asked: object, choices) -> str | None:
     """``did you mean 'conv2d'?`` for a near miss among ``choices``, else None."""
     import difflib
 
-    word = str(word)
+    word = str(asked)
     if not word or len(word) > 100:
         return None
     choices = [str(c) for c in choices]

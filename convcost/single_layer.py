@@ -149,7 +149,7 @@ def _attrs(kind: str, options: Mapping[str, object]) -> tuple[Attrs, dict[str, L
             values[field] = spec.default
     if problems:
         raise SpecError(problems)
-    locations = {field: OptionLocation(option_name(field), 1, 1) for field in layer.fields}
+    locations: dict[str, Location] = {field: OptionLocation(option_name(field), 1, 1) for field in layer.fields}
     return layer.make_attrs({f: v for f, v in values.items() if layer.fields[f].type != "activation"}), locations
 
 
@@ -172,7 +172,7 @@ def build_layer(kind: str, input_shape: tuple[int, ...] | str, options: Mapping[
     attrs, locations = _attrs(kind, {k: v for k, v in options.items() if v is not None})
     where = OptionLocation("--input", 1, 1)
     node = LayerNode(kind, kind, attrs, (INPUT,), where, locations)
-    warnings = ()
+    warnings: tuple[Problem, ...] = ()
     if looks_channels_first(shape):  # "3x224x224": --input 224x224x3 was probably meant
         warnings = (channels_first_warning(shape, where, "--input " + "x".join(map(str, shape[1:] + shape[:1]))),)
     return Graph(kind, shape, {}, (node,), SOURCE, warnings=warnings)
@@ -229,6 +229,11 @@ def _ratio(a: int, b: int) -> Fraction | None:
     return Fraction(a, b) if b else None
 
 
+def _mults_ratio(alternative: Analysis, original: Analysis) -> Fraction:
+    """Mults of the alternative / mults of the conv2d, which always multiplies (never 0)."""
+    return Fraction(alternative.totals.mults, original.totals.mults)
+
+
 def depthwise_separable(original: Analysis) -> Alternative:
     """The depthwise separable form of a conv2d layer, with the seeds' ``1/N + 1/f²``."""
     a, record = _conv_parts(original)
@@ -250,7 +255,7 @@ def depthwise_separable(original: Analysis) -> Alternative:
         "depthwise-separable",
         f"depthwise {k} on {c_in} channels, then pointwise 1×1 to {n}",
         alt, (f"depthwise {k}", "pointwise 1×1"),
-        _ratio(alt.totals.mults, original.totals.mults), _ratio(alt.totals.weights, original.totals.weights),
+        _mults_ratio(alt, original), _ratio(alt.totals.weights, original.totals.weights),
         closed)
 
 
@@ -300,7 +305,7 @@ def spatially_separable(original: Analysis) -> Alternative:
         f"{kh}×1 then 1×{kw} per input channel and filter ({c_in}·{n_filters} pairs): a depthwise {kh}×1 "
         f"convolution with depth multiplier {n_filters}, then a 1×{kw} convolution with {n_filters} groups",
         alt, (f"vertical {kh}×1", f"horizontal 1×{kw}"),
-        _ratio(alt.totals.mults, original.totals.mults), _ratio(alt.totals.weights, original.totals.weights),
+        _mults_ratio(alt, original), _ratio(alt.totals.weights, original.totals.weights),
         closed, "; ".join(reasons) and "the seeds' formula assumes an n×n input, an f×f kernel, stride 1 and no "
                                         "padding: " + "; ".join(reasons),
         per_pair)

@@ -195,8 +195,9 @@ def _range(name: str, whole: str, item: str) -> list[Number]:
     parts = item.split(":")
     if len(parts) not in (2, 3):
         raise _bad(name, whole, f"a range is START:STOP or START:STOP:STEP, got '{item}'")
-    numbers = [_exact(p) for p in parts]
-    if any(n is None for n in numbers):
+    parsed = [_exact(p) for p in parts]
+    numbers = [n for n in parsed if n is not None]
+    if len(numbers) != len(parsed):
         raise _bad(name, whole, f"range bounds and step must be numbers, got '{item}'",
                    "e.g. 0.25:1.0:0.25 for 0.25, 0.5, 0.75, 1")
     start, stop = numbers[0], numbers[1]
@@ -387,13 +388,13 @@ def _run_forked(spec: Spec, configs: Sequence[dict], fixed: dict, batch: int, dt
                 try:
                     os.close(read_end)
                     try:
-                        payload = ("rows", _run(spec, chunk, start, fixed, batch, dtype))
+                        message: tuple[str, object] = ("rows", _run(spec, chunk, start, fixed, batch, dtype))
                     except SpecError as error:
-                        payload = ("problems", error.problems)
+                        message = ("problems", error.problems)
                     except BaseException as error:  # noqa: BLE001 - reported by the parent
-                        payload = ("crash", f"{type(error).__name__}: {error}")
+                        message = ("crash", f"{type(error).__name__}: {error}")
                     with os.fdopen(write_end, "wb") as out:
-                        pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+                        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:  # noqa: BLE001
                     status = 1
                 finally:

@@ -106,8 +106,9 @@ class Cost(NamedTuple):
     def non_trainable_params(self) -> int:
         return self.bn_non_trainable
 
-    def __add__(self, other: "Cost") -> "Cost":  # field by field, not tuple concatenation
-        return Cost(*(a + b for a, b in zip(self, other)))
+    def __add__(self, other: Cost) -> Cost:  # type: ignore[override]  # field by field, not tuple concatenation
+        fields: tuple[Any, ...] = self  # counts add up, parts join
+        return Cost(*(a + b for a, b in zip(fields, other)))
 
 
 def _no_description(attrs: Any) -> str:

@@ -11,6 +11,7 @@ input at ``o·s + t·d``. :func:`windows` returns every such value as a view, wi
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -64,7 +65,8 @@ def windows(x: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     view = sliding_window_view(x, spans, axis=tuple(range(1, rank + 1)))  # (N, *starts, *channels, *spans)
     starts = tuple(slice(None, None, s) for s in stride)
     taps = tuple(slice(None, None, d) for d in dilation)
-    return view[(slice(None), *starts, Ellipsis, *taps)]
+    index: tuple[Any, ...] = (slice(None), *starts, Ellipsis, *taps)
+    return view[index]
 
 
 def tap_views(window_view: np.ndarray, rank: int):

@@ -127,6 +127,7 @@ def depthwise(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride: Shape, di
     if padded:
         _count_effective(ops, x.shape[1:-1], pads, kernel.shape[:rank], stride, dilation, x.shape[0],
                          channel_factor=kernel.shape[-2] * kernel.shape[-1])
+    assert acc is not None  # a kernel has at least one tap
     return acc if single else acc.reshape(*acc.shape[:-2], -1)
 
 

@@ -69,6 +69,7 @@ def _max_run(ops: Counter, attrs: Pool, inputs: list[np.ndarray], weights: Weigh
     acc = None
     for _, x_tap in tap_views(view, len(attrs.kernel)):
         acc = np.array(x_tap) if acc is None else ops.maximum(acc, x_tap, out=acc)  # first tap: a copy, no op
+    assert acc is not None  # a window has at least one tap
     return acc
 
 
