@@ -9,7 +9,7 @@ section, or from the command line; all of them apply. :func:`evaluate` holds an
 
 Metric names are the report's own: the keys of ``Analysis.totals_dict()`` (the ``totals`` of
 ``convcost report --format json``) and, for layer budgets, the integer keys of its layer records.
-Limits are exact integers written with human units (:func:`parse_count`, :func:`parse_bytes`);
+Limits are exact integers written with human units (convcost.units: ``parse_count``, ``parse_bytes``);
 there is no floating point anywhere on the way. Pure: no printing, no NumPy.
 """
 
@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Sequence
 
 from convcost.errors import Location, Problem, SpecError, did_you_mean
 from convcost.language.source import Node, parse_yaml, read_text
+from convcost.units import is_percent, parse_bytes, parse_count, parse_percent, parse_quantity, plain
 
 # --- metrics ------------------------------------------------------------------------------------
 
@@ -46,16 +47,6 @@ BYTE_METRICS = frozenset(m for m in TOTAL_METRICS if m.endswith("_bytes"))
 LEVELS = ("warn", "error", "off")
 STATUSES = ("ok", "warn", "error", "skipped")
 
-COUNT_UNITS = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-              "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-
-_QUANTITY = re.compile(
-    r"(?P<sign>[+-]?)\s*"
-    r"(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
-    r"\s*(?P<unit>[A-Za-z]*|%)"
-)
-
 # keys of a budget entry / a spec's budget section / a layer budget / a metric's mapping form
 ENTRY_KEYS = ("path", "level", "per_layer")  # "layers" is a metric: the number of layers
 LAYER_KEYS = ("select", "kind", "level")
@@ -68,30 +59,11 @@ def is_bytes(metric: str) -> bool:
     return metric in BYTE_METRICS
 
 
-# --- units --------------------------------------------------------------------------------------
-
-def parse_count(value: object, where: Location | None = None, what: str = "limit") -> int:
-    """A count with an optional K, M, G or T suffix, exactly: ``parse_count("4.5M") == 4_500_000``.
-
-    Plain integers, underscores and thousands commas are accepted (``"568,740,352"``); a value that
-    is negative, not a whole number, or has another unit is a SpecError located at ``where``.
-    """
-    return _quantity(value, COUNT_UNITS, where, what)
-
-
-def parse_bytes(value: object, where: Location | None = None, what: str = "limit") -> int:
-    """A size in bytes: ``parse_bytes("12MB") == 12_000_000``, ``parse_bytes("12MiB") == 12 * 2**20``.
-
-    Decimal units KB, MB, GB, TB (powers of 1000) and binary KiB, MiB, GiB, TiB (powers of 1024);
-    a plain number is bytes.
-    """
-    return _quantity(value, BYTE_UNITS, where, what)
-
+# --- limits in the metric's unit -----------------------------------------------------------------
 
 def parse_limit(metric: str, value: object, where: Location | None = None, what: str | None = None) -> int:
     """The limit of ``metric`` in its own unit: bytes for ``*_bytes`` metrics, else a count."""
-    units = BYTE_UNITS if is_bytes(metric) else COUNT_UNITS
-    return _quantity(value, units, where, what or metric)
+    return parse_quantity(value, is_bytes(metric), where, what or metric)
 
 
 def parse_increase(metric: str, value: object, where: Location | None = None,
@@ -99,73 +71,9 @@ def parse_increase(metric: str, value: object, where: Location | None = None,
     """A ``max_increase``: ``"5%"`` -> ``(Fraction(1, 20), True)`` (relative to the baseline), or an
     amount in the metric's unit: ``"10M"`` -> ``(10_000_000, False)``."""
     what = what or f"{metric} max_increase"
-    if isinstance(value, str) and value.strip().endswith("%"):
-        text = value.strip()
-        match = _QUANTITY.fullmatch(text)
-        if not match:
-            raise _error("E503", f"{what}: '{text}' is not a percentage", where, "write it like 5% or 0.5%")
-        if match["sign"] == "-":
-            raise _error("E504", f"{what}: '{text}' is negative; an allowed increase is 0% or more", where)
-        return Fraction(_digits(match["number"])) / 100, True
+    if is_percent(value):
+        return parse_percent(value, where, what), True
     return parse_limit(metric, value, where, what), False
-
-
-def _digits(text: str) -> str:
-    return text.replace(",", "").replace("_", "")
-
-
-def _quantity(value: object, units: Mapping[str, int], where: Location | None, what: str) -> int:
-    byte_units = units is BYTE_UNITS
-    kind = "size in bytes" if byte_units else "count"
-    example = "12MB or 12MiB" if byte_units else "600M or 4.5M"
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        shown = "nothing" if value is None else repr(value) if isinstance(value, bool) else type(value).__name__
-        raise _error("E503", f"{what}: expected a {kind} like {example}, got {shown}", where)
-    if isinstance(value, (int, Fraction)):
-        number, unit, text = Fraction(value), "", _plain(value)
-    elif isinstance(value, float):
-        number, unit, text = Fraction(repr(value)), "", repr(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        match = _QUANTITY.fullmatch(text)
-        if not match:
-            raise _error("E503", f"{what}: '{text}' is not a {kind}", where, f"write it like {example}")
-        number = Fraction(_digits(match["number"])) * (-1 if match["sign"] == "-" else 1)
-        unit = match["unit"]
-    else:
-        raise _error("E503", f"{what}: expected a {kind} like {example}, got {type(value).__name__}", where)
-    if number < 0:
-        raise _error("E504", f"{what}: '{text}' is negative; a limit is 0 or more", where)
-    if unit not in units:
-        number_text = text[: len(text) - len(unit)].strip() if unit else text
-        raise _error("E503", f"{what}: unknown unit '{unit}' in '{text}'", where,
-                     _unit_hint(unit, byte_units, number_text))
-    exact = number * units[unit]
-    if exact.denominator != 1:
-        raise _error("E503", f"{what}: '{text}' is not a whole number ({float(exact):g})", where,
-                     "limits are exact integers; give fewer decimals or a smaller unit")
-    return int(exact)
-
-
-def _plain(value: int | Fraction) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(float(value))
-
-
-def _unit_hint(unit: str, byte_units: bool, number: str) -> str:
-    if unit == "%":
-        return "a percentage is only allowed for max_increase (growth against a --baseline)"
-    if byte_units:
-        if unit in COUNT_UNITS:
-            return (f"this metric is in bytes: write {number}{unit.upper()}B (powers of 1000) "
-                    f"or {number}{unit.upper()}iB (powers of 1024)")
-        close = {u.lower(): u for u in BYTE_UNITS if u}.get(unit.lower())
-        return (f"did you mean '{close}'?" if close else "byte units: B, KB, MB, GB, TB (powers of 1000), "
-                "KiB, MiB, GiB, TiB (powers of 1024)")
-    if unit in BYTE_UNITS:
-        return "this metric is a count, not bytes: use K, M, G, T (powers of 1000)"
-    if unit in ("m", "g", "t"):
-        return f"did you mean '{unit.upper()}'? count units are K, M, G, T (powers of 1000)"
-    return "count units: K, M, G, T (powers of 1000)"
 
 
 def _error(code: str, message: str, where: Location | None, hint: str | None = None) -> SpecError:
@@ -477,7 +385,7 @@ def _metric(metric: str, node: Node, where: Location, level: str, origin: str, p
 def _text(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
-    return _plain(value) if isinstance(value, (int, Fraction)) else str(value)
+    return plain(value) if isinstance(value, (int, Fraction)) else str(value)
 
 
 def _level(node: Node | None, default: str, problems: list[Problem]) -> str:
