@@ -82,7 +82,7 @@ def check(
     K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes.
     """
     with handled(debug):
-        from convcost import budget as core
+        from convcost import budgets as core
         from convcost.errors import SpecError
 
         overrides = parse_sets(set_)

@@ -1,7 +1,7 @@
 """The result of ``convcost check`` as JSON, JUnit XML, GitHub annotations or Markdown.
 
 Plain text only (the rich table is in ``convcost.cli.check``). Every renderer takes a
-:class:`~convcost.budget.CheckRun` and returns a string; none prints.
+:class:`~convcost.budgets.CheckRun` and returns a string; none prints.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from convcost.budget import CheckRun, Finding, SpecCheck, is_bytes
+from convcost.budgets.model import CheckRun, Finding, SpecCheck, is_bytes
 from convcost.errors import Problem
 from convcost.render.numbers import human, human_bytes, thousands
 
