@@ -1,14 +1,23 @@
-"""Every count and byte size convcost reads: human units, parsed exactly and boundedly.
+"""Every count and byte size convcost reads or prints: human units, parsed exactly and boundedly.
+
+Reading:
 
 - :func:`parse_count`: ``"4.5M"`` -> 4_500_000 (K, M, G, T: powers of 1000), for budget limits.
 - :func:`parse_bytes`: ``"12MB"`` -> 12_000_000, ``"12MiB"`` -> 12 * 2**20, for budget limits on
   ``*_bytes`` metrics.
 - :func:`parse_percent`: ``"5%"`` -> ``Fraction(1, 20)``, for budgets' ``max_increase``.
+- :func:`parse_memory_size`: ``"4G"`` -> 4 * 2**30, for ``verify --max-memory``: like ``ulimit`` and
+  container limits, a bare K, M, G, T is binary there and units are case-insensitive.
 
-These three are exact (``fractions.Fraction``, no floating point) and raise a
-:class:`~convcost.errors.SpecError` (E503, E504) located where the value was written. The numbers
-accepted are short by construction (a regular expression with no nested repetition), so a
+The first three are exact (``fractions.Fraction``, no floating point) and raise a
+:class:`~convcost.errors.SpecError` (E503, E504) located where the value was written;
+:func:`parse_memory_size` raises ValueError (the command line names the option). The numbers
+accepted are short by construction (regular expressions with no nested repetition), so a
 hostile value costs nothing to reject.
+
+Printing:
+
+- :func:`format_bytes`: ``6422528`` -> ``'6.12 MiB'``, the executor's memory estimates.
 
 Pure: no printing, no NumPy.
 """
@@ -99,6 +108,31 @@ def parse_percent(value: str, where: Location | None = None, what: str = "max_in
     return Fraction(_digits(match["number"])) / 100
 
 
+def parse_memory_size(text: str) -> int:
+    """``"4GiB"`` -> 4294967296. Binary units: K, M, G, T, KiB, MiB, GiB, TiB; decimal: KB, MB, GB,
+    TB; a plain number is bytes. ValueError names what was received."""
+    match = _SIZE.match(str(text))
+    unit = match.group(3).lower() if match else None
+    if not match or unit not in _MEMORY_UNITS:
+        raise ValueError(f"expected a size such as 4GiB, 512MiB or 2GB, got '{text}'")
+    value = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
+    return int(value * _MEMORY_UNITS[unit])
+
+
+# --max-memory: BYTE_UNITS in any case, and a bare K, M, G or T is binary (KiB, MiB, GiB, TiB)
+_MEMORY_UNITS = {**{unit.lower(): scale for unit, scale in BYTE_UNITS.items()},
+                 "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def format_bytes(n: int) -> str:
+    """``6422528`` -> ``'6.12 MiB'``."""
+    for suffix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {suffix}"
+    return f"{n} B"
+
+
 def plain(value: int | Fraction) -> str:
     """A number given as a number rather than text, as it is shown back: ``600000000 -> '600,000,000'``."""
     return f"{value:,}" if isinstance(value, int) else str(float(value))
@@ -129,5 +163,5 @@ def _error(code: str, message: str, where: Location | None, hint: str | None = N
     return SpecError(Problem(code, message, where, hint))
 
 
-__all__ = ["BYTE_UNITS", "COUNT_UNITS", "is_percent", "parse_bytes", "parse_count", "parse_percent",
-           "parse_quantity", "plain"]
+__all__ = ["BYTE_UNITS", "COUNT_UNITS", "format_bytes", "is_percent", "parse_bytes", "parse_count",
+           "parse_memory_size", "parse_percent", "parse_quantity", "plain"]

@@ -104,12 +104,12 @@ def _prefer_one_blas_thread() -> None:
 
 
 def _memory_limit(text: str) -> int | None:
-    from convcost.reference import parse_bytes
+    from convcost.units import parse_memory_size
 
     if text.strip().lower() in ("none", "off"):
         return None
     try:
-        return parse_bytes(text)
+        return parse_memory_size(text)
     except ValueError as error:
         fail(f"--max-memory: {error}")
 
@@ -162,7 +162,7 @@ def _print_table(graph, run, result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from convcost.reference import format_bytes
+    from convcost.units import format_bytes
 
     out = Console(highlight=False)
     title = (f"[bold]{graph.name}[/]  input {_shape(graph.input_shape)}  reference run: batch {run.batch}, "
