@@ -15,9 +15,15 @@ The first three are exact (``fractions.Fraction``, no floating point) and raise 
 accepted are short by construction (regular expressions with no nested repetition), so a
 hostile value costs nothing to reject.
 
-Printing:
+Printing, exactly for integers of any size (no float conversion) unless said otherwise:
 
-- :func:`format_bytes`: ``6422528`` -> ``'6.12 MiB'``, the executor's memory estimates.
+- :func:`thousands`: ``568740352`` -> ``'568,740,352'``, the exact counts of tables;
+- :func:`human`: ``568740352`` -> ``'568.74M'``; :func:`human_bytes`: ``6422528`` -> ``'6.13 MiB'``
+  (two decimals, rounded half up: :func:`scaled`);
+- :func:`format_bytes`: ``6422528`` -> ``'6.12 MiB'``, the executor's memory estimates (a float
+  division, rounded half to even, and TiB above 1024 GiB: ``verify`` has always printed them so).
+
+Percentages and shapes are presentation, not units: they stay in convcost/render/numbers.py.
 
 Pure: no printing, no NumPy.
 """
@@ -125,6 +131,46 @@ _MEMORY_UNITS = {**{unit.lower(): scale for unit, scale in BYTE_UNITS.items()},
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?\s*([a-z]*)\s*$", re.IGNORECASE)
 
 
+# the steps of the short forms, largest first
+COUNT_STEPS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
+BINARY_STEPS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+def thousands(n: int) -> str:
+    """``568740352 -> '568,740,352'``"""
+    return f"{n:,}"
+
+
+def scaled(n: int, scale: int) -> str:
+    """``n / scale`` with two decimals, rounded half up, exactly for integers of any size:
+    ``scaled(6422528, 2**20) == '6.13'``."""
+    hundredths = (abs(n) * 100 + scale // 2) // scale
+    return f"{'-' if n < 0 else ''}{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def human(n: int | float, unit: str = "") -> str:
+    """Short form with K/M/G/T suffixes: ``568740352 -> '568.74M'``, ``21888 -> '21.89K'``.
+    Exact for integers of any size (no float conversion): ``10**30 -> '1000000000000000000.00T'``."""
+    if isinstance(n, int):
+        for suffix, scale in COUNT_STEPS:
+            if abs(n) >= scale:
+                return f"{scaled(n, scale)}{suffix}{unit}"
+        return f"{n}{unit}"
+    value = float(n)
+    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{suffix}{unit}"
+    return f"{value:g}{unit}"
+
+
+def human_bytes(n: int) -> str:
+    """Binary units: ``6422528 -> '6.13 MiB'`` (exact for integers of any size)."""
+    for suffix, scale in BINARY_STEPS:
+        if n >= scale:
+            return f"{scaled(n, scale)} {suffix}"
+    return f"{n} B"
+
+
 def format_bytes(n: int) -> str:
     """``6422528`` -> ``'6.12 MiB'``."""
     for suffix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
@@ -163,5 +209,6 @@ def _error(code: str, message: str, where: Location | None, hint: str | None = N
     return SpecError(Problem(code, message, where, hint))
 
 
-__all__ = ["BYTE_UNITS", "COUNT_UNITS", "format_bytes", "is_percent", "parse_bytes", "parse_count",
-           "parse_memory_size", "parse_percent", "parse_quantity", "plain"]
+__all__ = ["BINARY_STEPS", "BYTE_UNITS", "COUNT_STEPS", "COUNT_UNITS", "format_bytes", "human", "human_bytes",
+           "is_percent", "parse_bytes", "parse_count", "parse_memory_size", "parse_percent", "parse_quantity", "plain",
+           "scaled", "thousands"]

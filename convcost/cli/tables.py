@@ -6,7 +6,8 @@ import os
 import sys
 
 from convcost.analysis import Analysis
-from convcost.render.numbers import percent, shape, thousands
+from convcost.render.numbers import percent, shape
+from convcost.units import thousands
 from convcost.render.report import BREAKDOWN_LABELS, totals_rows
 from convcost.render.text import table
 

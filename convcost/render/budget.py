@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from convcost.budgets.model import CheckRun, Finding, SpecCheck, is_bytes
 from convcost.errors import Problem
-from convcost.render.numbers import human, human_bytes, thousands
+from convcost.units import human, human_bytes, thousands
 
 SCHEMA_VERSION = 1
 ICONS = {"ok": "✅", "warn": "⚠️", "error": "❌", "skipped": "⏭️", "invalid": "🛑", "unbudgeted": "➖"}

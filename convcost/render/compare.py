@@ -9,7 +9,8 @@ import json
 
 from convcost.analysis import LayerRecord
 from convcost.compare import Comparison, LayerDiff
-from convcost.render.numbers import shape, thousands
+from convcost.render.numbers import shape
+from convcost.units import thousands
 
 STATUS_MARKS = {"same": "=", "changed": "~", "removed": "-", "added": "+"}
 

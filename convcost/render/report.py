@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from convcost.analysis import Analysis
-from convcost.render.numbers import human, human_bytes, percent, shape, thousands
+from convcost.render.numbers import percent, shape
+from convcost.units import human, human_bytes, thousands
 
 CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", "mults", "adds", "comparisons",
                "divisions", "exponentials", "flops", "effective_mults", "params", "trainable_params",

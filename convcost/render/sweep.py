@@ -12,11 +12,10 @@ import csv
 import io
 import json
 
-from convcost.render.numbers import scaled, shape
+from convcost.render.numbers import shape
 from convcost.sweep import COLUMN_LABELS, SweepResult, format_value
+from convcost.units import BINARY_STEPS, COUNT_STEPS, scaled
 
-_COUNT_UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
-_BYTE_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -24,7 +23,7 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"
 def column_unit(key: str, values: list[int]) -> tuple[str, int]:
     """The unit for a whole column: the largest one its largest value reaches."""
     largest = max((abs(v) for v in values), default=0)
-    units = _BYTE_UNITS if key.endswith("_bytes") else _COUNT_UNITS
+    units = BINARY_STEPS if key.endswith("_bytes") else COUNT_STEPS
     for suffix, scale in units:
         if largest >= scale:
             return suffix, scale
