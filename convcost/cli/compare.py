@@ -9,8 +9,7 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
-                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, write)
-from convcost.cli.tables import use_color
+                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, use_color, write)
 
 
 @app.command(epilog=examples(
