@@ -25,8 +25,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from cli_runner import runner
 
-from convcost.budget import (LAYER_METRICS, TOTAL_METRICS, matches, parse_bytes, parse_count, parse_increase,
-                             parse_limit)
+from convcost.budgets import LAYER_METRICS, TOTAL_METRICS, matches, parse_increase, parse_limit
+from convcost.units import parse_bytes, parse_count
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
 from convcost.render.budget import annotation, escape_data, escape_property
@@ -566,7 +566,7 @@ def test_python_m_convcost_check_in_a_subprocess_without_numpy():
     data = json.loads(done.stdout)
     assert [r["spec"] for r in data["results"]] == ["specs/mobilenet.yaml", "specs/xception.yaml"]
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "convcost.budget" in imported
+    assert "convcost.budgets" in imported
     assert not {m for m in imported if m.split(".")[0] in ("numpy", "rich")}
     failing = subprocess.run([sys.executable, "-m", "convcost", "check", "specs/mobilenet.yaml", "--max-macs", "1M",
                               "--format", "github"], cwd=ROOT, capture_output=True, text=True)

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 import convcost
-from convcost.reference import KERNELS, Counter, ReferenceNetwork, execute, parse_bytes
+from convcost.reference import KERNELS, Counter, ReferenceNetwork, execute
+from convcost.units import parse_memory_size as parse_bytes
 from convcost.reference.geometry import real_pairs, same_pads
 
 RTOL = 1e-10

@@ -179,7 +179,7 @@ def test_no_command_misses_no_warn():
 
 def test_warnings_through_the_python_api(channels_first):
     import convcost
-    from convcost import budget
+    from convcost import budgets as budget
     from convcost.sweep import parse_axis, sweep
 
     spec = convcost.load(channels_first)

@@ -7,6 +7,7 @@ Exit 0 when every budget is met (warnings included, unless --strict), 1 when one
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from typing import List, Optional
 
@@ -15,7 +16,6 @@ import typer
 from convcost.cli.base import app
 from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parse_sets, report_problems,
                                 report_warnings, SET_HELP, write)
-
 
 
 class CheckFormat(str, Enum):
@@ -82,7 +82,7 @@ def check(
     K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes.
     """
     with handled(debug):
-        from convcost import budget as core
+        from convcost import budgets as core
         from convcost.errors import SpecError
 
         overrides = parse_sets(set_)
@@ -113,11 +113,11 @@ def check(
                              overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
         _errors_to_stderr(run)
         report_warnings([w for r in run.results for w in r.warnings], no_warn)
-        if format is CheckFormat.text:
-            print_check(run)
-        else:
-            from convcost.render import budget as render
+        from convcost.render import budget as render
 
+        if format is CheckFormat.text:
+            render.write_text(run, sys.stdout)
+        else:
             write({"json": render.to_json, "junit": render.to_junit, "github": render.to_github,
                    "markdown": render.to_markdown}[format.value](run))
         raise typer.Exit(run.exit_code)
@@ -137,76 +137,3 @@ def _errors_to_stderr(run) -> None:
     problems = list(run.problems) + [p for r in run.results for p in r.problems]
     if problems:
         report_problems(SpecError(problems))
-
-
-# --- the rich table -----------------------------------------------------------------------------
-
-STYLES = {"ok": "green", "warn": "yellow", "error": "bold red", "skipped": "dim", "invalid": "bold red",
-          "unbudgeted": "dim"}
-
-
-def print_check(run) -> None:
-    """One table per spec: status, budget (and where it was declared), value, limit, headroom or
-    excess (absolute and %), growth since the baseline; then the verdict. Numbers are shortened
-    (568.74M, 6.12 MiB); --format json has the exact integers."""
-    from rich import box
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from convcost.render.budget import SYMBOLS, binary_units, short, short_change, short_headroom, summary
-
-    out = Console(highlight=False)
-    if not out.is_terminal and "COLUMNS" not in os.environ:  # CI logs and pipes: no 80-column squeeze
-        out = Console(highlight=False, width=120)
-    for result in run.results:
-        style = STYLES[result.status]
-        title = (f"[{style}]{SYMBOLS[result.status]}[/] [bold]{escape(result.name or result.path)}[/]"
-                 + (f"  [dim]{escape(result.path)}[/]" if result.name else ""))
-        if result.problems:
-            out.print(title + f"  [{style}]not checked: {len(result.problems)} error(s), see above[/]")
-            continue
-        if not result.findings:
-            out.print(title + "  [dim]no budget applies[/]")
-            continue
-        with_baseline = any(f.baseline is not None for f in result.findings)
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("", no_wrap=True)
-        table.add_column("budget", overflow="fold", min_width=20)
-        table.add_column("value", justify="right", no_wrap=True)
-        table.add_column("limit", justify="right")
-        table.add_column("headroom", justify="right")
-        if with_baseline:
-            table.add_column("vs baseline", justify="right")
-        for f in result.findings:
-            b, style = f.budget, STYLES[f.status]
-            label = escape(b.metric if b.scope == "total" else f"{b.metric} of {b.selection}")
-            if b.check == "max_increase":
-                label += " increase"
-            if b.level == "warn":
-                label += " [dim](warn)[/]"
-            if b.origin.startswith("--") or b.location is None:
-                label += f"\n[dim]{escape(b.origin)}[/]"
-            else:
-                label += f"\n[dim]{escape(b.location.path)}:{b.location.line}[/]"
-            if f.layer:
-                over = f", {len(f.over)} over" if len(f.over) > 1 else ""
-                label += f"\n[dim]largest: {escape(f.layer)}{over}[/]"
-            if f.note:
-                label += f"\n[dim]{escape(f.note)}[/]"
-            if f.strict:
-                label += "\n[dim]a warning, made an error by --strict[/]"
-            limit = escape(b.text)
-            if b.check == "max_increase":
-                limit = f"+{limit}" + (f" = {short(b.metric, f.limit, binary_units(f))}" if f.limit is not None else "")
-            room = escape(short_headroom(f))
-            value = short(b.metric, f.value, binary_units(f)) if f.value is not None else ""
-            row = [f"[{style}]{f.status}[/]", label, value,
-                   limit, f"[{style}]{room}[/]" if f.exceeded else room]
-            if with_baseline:
-                row.append(escape(short_change(f)))
-            table.add_row(*row)
-        out.print(table)
-    verdict = {"ok": "[green]✓ all budgets met[/]", "warn": "[yellow]! budgets met, with warnings[/]",
-               "error": "[bold red]✗ budget exceeded[/]", "invalid": "[bold red]✗ could not check (exit 2)[/]"}
-    out.print(f"{verdict[run.status]}  {escape(summary(run))}")

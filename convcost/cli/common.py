@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import traceback
 from typing import Iterator
@@ -127,6 +128,12 @@ def handled(debug: bool = False) -> Iterator[None]:
             typer.echo(f"internal error: {type(error).__name__}: {error}\n"
                        "This is a bug in convcost; run again with --debug and report the traceback.", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def use_color() -> bool:
+    """Bold titles and headers in the plain-text tables: standard output is a terminal that is not
+    dumb, and NO_COLOR is unset."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def write(text: str) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import List, Optional
 
 import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
-                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, write)
-
-
+                                parse_sets, report_warnings, SET_HELP, SPEC_HELP, TableFormat, use_color, write)
 
 
 @app.command(epilog=examples(
@@ -57,11 +56,11 @@ def compare(
         report_warnings(a.warnings + b.warnings, no_warn)
         label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
         result = run(a, b, label_a, label_b)
-        if format is TableFormat.table:
-            _print_tables(result, all_layers)
-            return
         from convcost.render import compare as render
 
+        if format is TableFormat.table:
+            sys.stdout.write(render.to_table(result, all_layers, color=use_color()))
+            return
         renderers = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
         write(renderers[format.value](result, all_layers=all_layers))
 
@@ -75,23 +74,3 @@ def _labels(name_a: str, name_b: str, only_a: dict, only_b: dict) -> tuple[str, 
         a, b = a + " [A]", b + " [B]"
     return a, b
 
-
-def _print_tables(result, all_layers: bool) -> None:
-    """Totals and layer differences as aligned plain-text tables (render/text.py)."""
-    import sys
-
-    from convcost.cli.tables import use_color
-    from convcost.render import compare as render
-    from convcost.render.text import table
-
-    color = use_color()
-    header, rows = render.totals_table(result)
-    totals = table(header, rows, title=f"A = {result.label_a},  B = {result.label_b}", right={1, 2, 3, 4},
-                   color=color)
-    header, rows = render.layer_rows(result, all_layers)
-    title = "Layers: " + render.summary_line(result)
-    if rows:
-        layers = table(header[:2] + ["A", "B"] + header[4:], rows, title=title, right={4, 5, 6, 7}, color=color)
-    else:
-        layers = f"{title}. Every layer is the same."
-    sys.stdout.write(f"{totals}\n\n{layers}\n")

@@ -3,15 +3,14 @@ breakdown by layer type."""
 
 from __future__ import annotations
 
+import sys
 from typing import List, Optional
 
 import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, NO_WARN_HELP, parse_sets, report_warnings,
-                                SET_HELP, SPEC_HELP, TableFormat, write)
-
-
+                                SET_HELP, SPEC_HELP, TableFormat, use_color, write)
 
 
 @app.command(epilog=examples(
@@ -37,11 +36,9 @@ def report(
         overrides = parse_sets(set_)
         result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value)
         report_warnings(result.warnings, no_warn)
-        if format is TableFormat.table:
-            from convcost.cli.tables import print_report
-
-            print_report(result)
-            return
         from convcost.render import report as render
 
+        if format is TableFormat.table:
+            sys.stdout.write(render.to_table(result, color=use_color()))
+            return
         write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))

@@ -3,6 +3,7 @@ values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,10 +11,7 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
-                                parse_sets, report_warnings, SPEC_HELP, TableFormat, write)
-
-
-
+                                parse_sets, report_warnings, SPEC_HELP, TableFormat, use_color, write)
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
                   "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
@@ -82,38 +80,12 @@ def sweep(
             from convcost.plot import plot_sweep
 
             plot_sweep(result, plot, x=plot_x)
-        if format is TableFormat.table:
-            _print_table(result)
-        else:
-            from convcost.render import sweep as render
+        from convcost.render import sweep as render
 
+        if format is TableFormat.table:
+            sys.stdout.write(render.to_table(result, color=use_color()))
+        else:
             write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))
         if plot is not None:
             typer.echo(f"wrote {plot} ({len(result.rows)} points)", err=True)
 
-
-def _print_table(result) -> None:
-    """The sweep as an aligned plain-text table with a bar per row (render/text.py: no rich, so that
-    a large sweep prints at once)."""
-    import sys
-
-    from convcost.cli.tables import use_color
-    from convcost.render import sweep as render
-    from convcost.render.text import table
-
-    header, rows = render.table(result)
-    title = render.title(result)
-    input_column = header.index("input")
-    if len({r[input_column] for r in rows}) == 1:  # the same input everywhere: say it once, in the title
-        title += f"; input {rows[0][input_column]}"
-        header = header[:input_column] + header[input_column + 1:]
-        rows = [r[:input_column] + r[input_column + 1:] for r in rows]
-    bars = [render.bar(fraction) for fraction in render.bar_fractions(result)]
-    header = header + [render.COLUMN_LABELS[result.columns[0]] + " (bar: share of the largest)"]
-    rows = [cells + [bar] for cells, bar in zip(rows, bars)]
-    right = {0} | set(range(1 + len(result.axes), len(header) - 1))
-    notes = {"weights": "weights = conv/dense kernels (the MobileNet paper's parameters)",
-             "params": "params = Keras' total (weights + biases + batch norm)"}
-    caption = "; ".join(notes[c] for c in result.columns if c in notes)
-    text = table(header, rows, title=title, right=right, color=use_color())
-    sys.stdout.write(text + ("\n" + caption if caption else "") + "\n")

@@ -9,8 +9,7 @@ only the graph; it never imports the analytic rules (``convcost.layers`` cost an
 from convcost.reference.counter import Counter, Tally
 from convcost.reference.executor import DTYPES, Execution, MeasuredLayer, ReferenceNetwork, execute, plan_graph
 from convcost.reference.kernels import KERNELS
-from convcost.reference.memory import (DEFAULT_MAX_MEMORY, MemoryEstimate, MemoryLimitError, format_bytes,
-                                       parse_bytes)
+from convcost.reference.memory import DEFAULT_MAX_MEMORY, MemoryEstimate, MemoryLimitError
 
 __all__ = ["Counter", "DEFAULT_MAX_MEMORY", "DTYPES", "Execution", "KERNELS", "MeasuredLayer", "MemoryEstimate",
-           "MemoryLimitError", "ReferenceNetwork", "Tally", "execute", "format_bytes", "parse_bytes", "plan_graph"]
+           "MemoryLimitError", "ReferenceNetwork", "Tally", "execute", "plan_graph"]

@@ -1,43 +1,17 @@
-"""Memory sizes in human units, and the executor's estimate of the memory a run needs."""
+"""The executor's estimate of the memory a run needs, and the limit it is held to (sizes are read
+and printed by convcost.units)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from convcost.errors import ConvcostError
+from convcost.units import format_bytes
 
 DEFAULT_MAX_MEMORY = 4 * 2**30
 
-_UNITS = {"": 1, "b": 1,
-          "k": 2**10, "kib": 2**10, "kb": 10**3,
-          "m": 2**20, "mib": 2**20, "mb": 10**6,
-          "g": 2**30, "gib": 2**30, "gb": 10**9,
-          "t": 2**40, "tib": 2**40, "tb": 10**12}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?\s*([a-z]*)\s*$", re.IGNORECASE)
-
-
 class MemoryLimitError(ConvcostError):
     """A reference run would need more memory than allowed (an input problem: exit code 2)."""
-
-
-def parse_bytes(text: str) -> int:
-    """``"4GiB"`` -> 4294967296. Binary units: K, M, G, T, KiB, MiB, GiB, TiB; decimal: KB, MB, GB,
-    TB; a plain number is bytes. ValueError names what was received."""
-    match = _SIZE.match(str(text))
-    unit = match.group(3).lower() if match else None
-    if not match or unit not in _UNITS:
-        raise ValueError(f"expected a size such as 4GiB, 512MiB or 2GB, got '{text}'")
-    value = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    return int(value * _UNITS[unit])
-
-
-def format_bytes(n: int) -> str:
-    """``6422528`` -> ``'6.12 MiB'``."""
-    for suffix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.2f} {suffix}"
-    return f"{n} B"
 
 
 @dataclass(frozen=True)

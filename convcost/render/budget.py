@@ -1,17 +1,19 @@
-"""The result of ``convcost check`` as JSON, JUnit XML, GitHub annotations or Markdown.
+"""The result of ``convcost check`` as a text table, JSON, JUnit XML, GitHub annotations or Markdown.
 
-Plain text only (the rich table is in ``convcost.cli.check``). Every renderer takes a
-:class:`~convcost.budget.CheckRun` and returns a string; none prints.
+Every renderer takes a :class:`~convcost.budgets.CheckRun`; :func:`write_text` draws its tables with
+rich on a given stream (rich is imported only there), the others return a string. None prints.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
+from typing import TextIO
 
-from convcost.budget import CheckRun, Finding, SpecCheck, is_bytes
+from convcost.budgets.model import CheckRun, Finding, SpecCheck, is_bytes
 from convcost.errors import Problem
-from convcost.render.numbers import human, human_bytes, thousands
+from convcost.units import human, human_bytes, thousands
 
 SCHEMA_VERSION = 1
 ICONS = {"ok": "✅", "warn": "⚠️", "error": "❌", "skipped": "⏭️", "invalid": "🛑", "unbudgeted": "➖"}
@@ -166,6 +168,78 @@ def _problem_dict(problem: Problem) -> dict:
     return {"code": problem.code, "message": problem.message, "hint": problem.hint,
             "file": where.path if where else None, "line": where.line if where else None,
             "column": where.column if where else None}
+
+
+# --- the text table (rich) ---------------------------------------------------------------------
+
+STYLES = {"ok": "green", "warn": "yellow", "error": "bold red", "skipped": "dim", "invalid": "bold red",
+          "unbudgeted": "dim"}
+
+
+def write_text(run: CheckRun, file: TextIO | None = None) -> None:
+    """One table per spec to ``file`` (default: standard output): status, budget (and where it was
+    declared), value, limit, headroom or excess (absolute and %), growth since the baseline; then
+    the verdict. Numbers are shortened (568.74M, 6.12 MiB); --format json has the exact integers.
+    Drawn with rich, imported only here: the other formats of ``check`` stay without it."""
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = Console(file=file, highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:  # CI logs and pipes: no 80-column squeeze
+        out = Console(file=file, highlight=False, width=120)
+    for result in run.results:
+        style = STYLES[result.status]
+        title = (f"[{style}]{SYMBOLS[result.status]}[/] [bold]{escape(result.name or result.path)}[/]"
+                 + (f"  [dim]{escape(result.path)}[/]" if result.name else ""))
+        if result.problems:
+            out.print(title + f"  [{style}]not checked: {len(result.problems)} error(s), see above[/]")
+            continue
+        if not result.findings:
+            out.print(title + "  [dim]no budget applies[/]")
+            continue
+        with_baseline = any(f.baseline is not None for f in result.findings)
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("", no_wrap=True)
+        table.add_column("budget", overflow="fold", min_width=20)
+        table.add_column("value", justify="right", no_wrap=True)
+        table.add_column("limit", justify="right")
+        table.add_column("headroom", justify="right")
+        if with_baseline:
+            table.add_column("vs baseline", justify="right")
+        for f in result.findings:
+            b, style = f.budget, STYLES[f.status]
+            label = escape(b.metric if b.scope == "total" else f"{b.metric} of {b.selection}")
+            if b.check == "max_increase":
+                label += " increase"
+            if b.level == "warn":
+                label += " [dim](warn)[/]"
+            if b.origin.startswith("--") or b.location is None:
+                label += f"\n[dim]{escape(b.origin)}[/]"
+            else:
+                label += f"\n[dim]{escape(b.location.path)}:{b.location.line}[/]"
+            if f.layer:
+                over = f", {len(f.over)} over" if len(f.over) > 1 else ""
+                label += f"\n[dim]largest: {escape(f.layer)}{over}[/]"
+            if f.note:
+                label += f"\n[dim]{escape(f.note)}[/]"
+            if f.strict:
+                label += "\n[dim]a warning, made an error by --strict[/]"
+            limit = escape(b.text)
+            if b.check == "max_increase":
+                limit = f"+{limit}" + (f" = {short(b.metric, f.limit, binary_units(f))}" if f.limit is not None else "")
+            room = escape(short_headroom(f))
+            value = short(b.metric, f.value, binary_units(f)) if f.value is not None else ""
+            row = [f"[{style}]{f.status}[/]", label, value,
+                   limit, f"[{style}]{room}[/]" if f.exceeded else room]
+            if with_baseline:
+                row.append(escape(short_change(f)))
+            table.add_row(*row)
+        out.print(table)
+    verdict = {"ok": "[green]✓ all budgets met[/]", "warn": "[yellow]! budgets met, with warnings[/]",
+               "error": "[bold red]✗ budget exceeded[/]", "invalid": "[bold red]✗ could not check (exit 2)[/]"}
+    out.print(f"{verdict[run.status]}  {escape(summary(run))}")
 
 
 # --- JSON ---------------------------------------------------------------------------------------

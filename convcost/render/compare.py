@@ -1,5 +1,5 @@
-"""A comparison as JSON, CSV (long form: one row per section, layer and metric) or Markdown, and the
-cells of its terminal tables (printed by convcost.cli.compare)."""
+"""A comparison as terminal tables (aligned plain text), JSON, CSV (long form: one row per section,
+layer and metric) or Markdown."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import json
 
 from convcost.analysis import LayerRecord
 from convcost.compare import Comparison, LayerDiff
-from convcost.render.numbers import shape, thousands
+from convcost.render.numbers import shape
+from convcost.render.text import table
+from convcost.units import thousands
 
 STATUS_MARKS = {"same": "=", "changed": "~", "removed": "-", "added": "+"}
 
@@ -59,6 +61,20 @@ def summary_line(c: Comparison) -> str:
     n = c.counts()
     return (f"{len(c.a.layers)} layers in {c.label_a}, {len(c.b.layers)} in {c.label_b} (matched by name): "
             f"{n['same']} same, {n['changed']} changed, {n['removed']} removed, {n['added']} added")
+
+
+def to_table(c: Comparison, all_layers: bool = False, color: bool = False) -> str:
+    """Totals and layer differences as aligned plain-text tables (render/text.py); ``color``: bold
+    titles and headers."""
+    header, rows = totals_table(c)
+    totals = table(header, rows, title=f"A = {c.label_a},  B = {c.label_b}", right={1, 2, 3, 4}, color=color)
+    header, rows = layer_rows(c, all_layers)
+    title = "Layers: " + summary_line(c)
+    if rows:
+        layers = table(header[:2] + ["A", "B"] + header[4:], rows, title=title, right={4, 5, 6, 7}, color=color)
+    else:
+        layers = f"{title}. Every layer is the same."
+    return f"{totals}\n\n{layers}\n"
 
 
 def to_json(c: Comparison, all_layers: bool = False) -> str:

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 from convcost.analysis import Analysis
 from convcost.single_layer import Alternative
-from convcost.render.numbers import shape, thousands
+from convcost.render.numbers import shape
+from convcost.units import thousands
 
 
 def fraction_text(value: Fraction | None) -> str:

@@ -1,11 +1,14 @@
-"""The report as JSON, CSV or Markdown (the rich table lives in convcost.cli.report)."""
+"""The report as terminal tables (aligned plain text: layers, totals and the breakdown by layer type),
+JSON, CSV or Markdown. Every renderer takes an :class:`~convcost.analysis.Analysis` and returns a string."""
 
 from __future__ import annotations
 
 import json
 
 from convcost.analysis import Analysis
-from convcost.render.numbers import human, human_bytes, percent, shape, thousands
+from convcost.render.numbers import percent, shape
+from convcost.render.text import table
+from convcost.units import human, human_bytes, thousands
 
 CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", "mults", "adds", "comparisons",
                "divisions", "exponentials", "flops", "effective_mults", "params", "trainable_params",
@@ -14,6 +17,30 @@ CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", 
 
 BREAKDOWN_LABELS = {"conv 1x1": "Conv 1×1", "depthwise": "Conv DW", "full conv": "Conv (full)",
                     "grouped conv": "Conv (grouped)", "dense": "Fully connected"}
+
+
+def to_table(analysis: Analysis, color: bool = False) -> str:
+    """The layers, the totals and the breakdown by layer type as aligned plain-text tables
+    (render/text.py: rich would take longer than the rest of the command); ``color``: bold titles
+    and headers."""
+    graph = analysis.graph
+    params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in graph.parameters.items())
+    title = f"{graph.name}  input {shape(graph.input_shape)}" + (f"  ({params})" if params else "")
+    total = analysis.totals.macs
+    rows = [[str(i), r.name, f"{r.kind} {r.description}".rstrip(), shape(r.output_shape),
+             thousands(r.macs) if r.macs else "", thousands(r.params) if r.params else "",
+             percent(r.macs / total) if r.macs else ""]
+            for i, r in enumerate(analysis.layers, 1)]
+    layers = table(["#", "layer", "kind", "output", "MACs", "params", "% MACs"], rows, title=title,
+                   right={0, 3, 4, 5, 6}, color=color)
+    totals = table(["count", "value"], [list(row) for row in totals_rows(analysis)],
+                   title="Totals" + (f" (batch {analysis.batch})" if analysis.batch != 1 else ""),
+                   right={1}, color=color, show_header=False)
+    breakdown = table(["type", "MACs", "share", "weights", "share"],
+                      [[BREAKDOWN_LABELS[b["category"]], thousands(b["macs"]), percent(b["macs_share"]),
+                        thousands(b["weights"]), percent(b["weights_share"])] for b in analysis.breakdown()],
+                      title="By layer type (as MobileNet Table 2)", right={1, 2, 3, 4}, color=color)
+    return f"{layers}\n\n{totals}\n\n{breakdown}\n"
 
 
 def to_json(analysis: Analysis) -> str:
@@ -45,7 +72,6 @@ def to_csv(analysis: Analysis) -> str:
 
 def to_markdown(analysis: Analysis) -> str:
     data = analysis.to_dict()
-    t = data["totals"]
     lines = [f"# {data['name']}", "",
              f"Input {shape(data['input_shape'])}, batch {data['batch']}, {data['dtype']}"
              + (", parameters: " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
@@ -65,7 +91,7 @@ def to_markdown(analysis: Analysis) -> str:
 
 
 def totals_rows(analysis: Analysis) -> list[tuple[str, str]]:
-    """(label, value) rows for the totals, shared by the Markdown and table renderers."""
+    """(label, value) rows for the totals, shared by the Markdown and the terminal tables."""
     t = analysis.totals_dict()
     padding = t["padding_mults"]
     return [

@@ -1,5 +1,4 @@
-"""A sweep as JSON, CSV or Markdown, and the cells of its terminal table (the rich table itself
-lives in convcost.cli.sweep).
+"""A sweep as a terminal table (aligned plain text with a bar per row), JSON, CSV or Markdown.
 
 The table and Markdown show each column in one unit chosen for the column (``568.74M`` and
 ``41.03M``, ``4.21M`` and ``0.46M``), so the MobileNet paper's "Million Mult-Adds" and "Million
@@ -12,11 +11,11 @@ import csv
 import io
 import json
 
-from convcost.render.numbers import scaled, shape
+from convcost.render.numbers import shape
+from convcost.render.text import table as text_table
 from convcost.sweep import COLUMN_LABELS, SweepResult, format_value
+from convcost.units import BINARY_STEPS, COUNT_STEPS, scaled
 
-_COUNT_UNITS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
-_BYTE_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -24,7 +23,7 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"
 def column_unit(key: str, values: list[int]) -> tuple[str, int]:
     """The unit for a whole column: the largest one its largest value reaches."""
     largest = max((abs(v) for v in values), default=0)
-    units = _BYTE_UNITS if key.endswith("_bytes") else _COUNT_UNITS
+    units = BINARY_STEPS if key.endswith("_bytes") else COUNT_STEPS
     for suffix, scale in units:
         if largest >= scale:
             return suffix, scale
@@ -82,6 +81,27 @@ def title(result: SweepResult) -> str:
     if result.batch != 1:
         text += f"; batch {result.batch}"
     return text
+
+
+def to_table(result: SweepResult, color: bool = False) -> str:
+    """The sweep as an aligned plain-text table with a bar per row (render/text.py: no rich, so that
+    a large sweep prints at once); ``color``: bold title and header."""
+    header, rows = table(result)
+    heading = title(result)
+    input_column = header.index("input")
+    if len({r[input_column] for r in rows}) == 1:  # the same input everywhere: say it once, in the title
+        heading += f"; input {rows[0][input_column]}"
+        header = header[:input_column] + header[input_column + 1:]
+        rows = [r[:input_column] + r[input_column + 1:] for r in rows]
+    bars = [bar(fraction) for fraction in bar_fractions(result)]
+    header = header + [COLUMN_LABELS[result.columns[0]] + " (bar: share of the largest)"]
+    rows = [cells + [b] for cells, b in zip(rows, bars)]
+    right = {0} | set(range(1 + len(result.axes), len(header) - 1))
+    notes = {"weights": "weights = conv/dense kernels (the MobileNet paper's parameters)",
+             "params": "params = Keras' total (weights + biases + batch norm)"}
+    caption = "; ".join(notes[c] for c in result.columns if c in notes)
+    text = text_table(header, rows, title=heading, right=right, color=color)
+    return text + ("\n" + caption if caption else "") + "\n"
 
 
 def to_json(result: SweepResult) -> str:

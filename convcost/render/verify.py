@@ -1,0 +1,159 @@
+"""The result of ``convcost verify`` (a :class:`~convcost.verify.Verification` of a reference run):
+the rich table of every layer's agreement, and the JSON output.
+
+Takes the graph, the executor's run (:class:`~convcost.reference.executor.Execution`) and the
+verification; imports neither NumPy nor, until a table is drawn, rich.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from convcost.units import format_bytes
+
+# table columns: (header, the fields a cell covers)
+_COLUMNS = (("MACs", ("macs",)), ("mults", ("mults",)), ("adds", ("adds",)), ("cmp", ("comparisons",)),
+            ("div", ("divisions",)), ("exp", ("exponentials",)), ("eff", ("effective_mults",)),
+            ("params", ("weights", "biases", "bn_trainable", "bn_non_trainable")))
+_WIDE = 120  # terminal columns from which the table also shows each layer's kind
+_PARAM_LABELS = {"weights": "weights", "biases": "biases", "bn_trainable": "BN trainable",
+                 "bn_non_trainable": "BN non-trainable"}
+_TOTAL_LABELS = {"macs": "MACs", "mults": "mults", "adds": "adds", "comparisons": "comparisons",
+                 "divisions": "divisions", "exponentials": "exponentials", "effective_mults": "effective mults",
+                 **{k: f"params: {v}" for k, v in _PARAM_LABELS.items()}}
+
+
+def _shape(dims) -> str:
+    return "×".join(str(d) for d in dims) if dims else "scalar"
+
+
+def _value(field: str, value) -> str:
+    return _shape(value) if field == "output_shape" else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _cell(verdict, fields: tuple[str, ...]) -> str:
+    """✓ when every field agrees, else the differing values: 'analytic ≠ measured'."""
+    bad = [c for c in (verdict.check(f) for f in fields) if c is not None and not c.agree]
+    if not bad:
+        return "[green]✓[/]"
+    if len(fields) == 1:
+        return f"[red]{_value(bad[0].field, bad[0].analytic)} ≠ {_value(bad[0].field, bad[0].measured)}[/]"
+    return "[red]" + "; ".join(f"{_TOTAL_LABELS[c.field].removeprefix('params: ')} {_value(c.field, c.analytic)} ≠ "
+                               f"{_value(c.field, c.measured)}" for c in bad) + "[/]"
+
+
+def write_table(graph, run, result, file: TextIO | None = None) -> None:
+    """The verify table to ``file`` (default: standard output) with rich: a row per layer, ✓ or
+    'analytic ≠ executed' per count, every disagreement in full, the totals, and the verdict. Wide
+    terminals (120 columns or more) get a column per count and each layer's kind."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(file=file, highlight=False)
+    title = (f"[bold]{graph.name}[/]  input {_shape(graph.input_shape)}  reference run: batch {run.batch}, "
+             f"{run.dtype}, seed {run.seed}")
+    # wide terminals: one column per count; narrow ones: the seven counts share one column
+    columns = _COLUMNS if out.width >= _WIDE else (
+        ("counts", tuple(f for _, fields in _COLUMNS[:-1] for f in fields)), _COLUMNS[-1])
+    counts = ("eff: effective mults (padding excluded)" if out.width >= _WIDE
+              else "counts: MACs, mults, adds, comparisons, divisions, exponentials, effective mults")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=f"✓: analytic = executed.  {counts}.  params: weights, biases, batch-norm arrays.\n",
+                  caption_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("layer", overflow="fold", min_width=8)
+    if out.width >= _WIDE:
+        table.add_column("kind", style="dim")
+    table.add_column("output", justify="right", overflow="fold")
+    for header, _ in columns:  # cells are ✓ or 'analytic ≠ executed'
+        table.add_column(header, justify="center", overflow="fold")
+    for index, verdict in enumerate(result.layers, 1):
+        lead = [str(index), verdict.name] + ([verdict.kind] if out.width >= _WIDE else [])
+        whole = verdict.check("layer")
+        if whole is not None:  # only one side has this layer
+            table.add_row(*lead, f"[red]analytic: {whole.analytic}, executed: {whole.measured}[/]",
+                          *[""] * len(columns))
+            continue
+        shape = verdict.check("output_shape")
+        shape_text = (_shape(shape.analytic) if shape.agree
+                      else f"[red]{_shape(shape.analytic)} ≠ {_shape(shape.measured)}[/]")
+        table.add_row(*lead, shape_text, *[_cell(verdict, fields) for _, fields in columns])
+    out.print(table)
+    if not result.agree:
+        _write_disagreements(out, result)
+
+    totals = Table(title="Totals", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column, justify in (("count", "left"), ("analytic", "right"), ("executed", "right"), ("", "center")):
+        totals.add_column(column, justify=justify)
+    for check in result.totals:
+        totals.add_row(_TOTAL_LABELS[check.field], f"{check.analytic:,}", f"{check.measured:,}",
+                       "[green]✓[/]" if check.agree else "[red]✗[/]")
+    out.print(totals)
+
+    timing = (f"forward pass {run.seconds:.3f} s, estimated peak memory {format_bytes(run.memory.total)}")
+    if result.agree:
+        out.print(f"[green]✓[/] all {len(result.layers)} layers agree: output shapes, 7 operation counts and "
+                  f"4 parameter groups ({timing})")
+    else:
+        bad_layers = sorted({name for name, _ in result.mismatches}, key=[v.name for v in result.layers].index)
+        shown = ", ".join(bad_layers[:8]) + (f" and {len(bad_layers) - 8} more" if len(bad_layers) > 8 else "")
+        out.print(f"[red]✗[/] {len(result.mismatches)} disagreement(s) in {len(bad_layers)} layer(s): {shown} "
+                  f"({timing})")
+
+
+def _write_disagreements(out, result) -> None:
+    """Every disagreement on one line, with both values in full, whatever the terminal width."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Disagreements", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column, justify in (("layer", "left"), ("quantity", "left"), ("analytic", "right"), ("executed", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for name, check in result.mismatches:
+        label = "output shape" if check.field == "output_shape" else _TOTAL_LABELS.get(check.field, check.field)
+        table.add_row(name, label, _value(check.field, check.analytic), _value(check.field, check.measured))
+    out.print(table)
+
+
+def to_dict(graph, run, result) -> dict:
+    """The JSON output: per layer the analytic values and, for each disagreement, both values."""
+    from convcost.version import __version__
+    from convcost.language import display_name
+
+    def plain(value):
+        return list(value) if isinstance(value, tuple) else value
+
+    layers = []
+    for verdict in result.layers:
+        layers.append({
+            "name": verdict.name,
+            "kind": verdict.kind,
+            "agree": verdict.agree,
+            "values": {c.field: plain(c.analytic) for c in verdict.checks if c.field != "layer"},
+            "mismatches": {c.field: {"analytic": plain(c.analytic), "measured": plain(c.measured)}
+                           for c in verdict.mismatches},
+        })
+    return {
+        "convcost_version": __version__,
+        "schema_version": 1,
+        "name": graph.name,
+        "spec": display_name(graph.path),
+        "input_shape": list(graph.input_shape),
+        "parameters": dict(graph.parameters),
+        "batch": run.batch,
+        "dtype": run.dtype,
+        "seed": run.seed,
+        "agree": result.agree,
+        "disagreements": len(result.mismatches),
+        "forward_seconds": run.seconds,
+        "memory_estimate_bytes": run.memory.total,
+        "totals": {c.field: {"analytic": c.analytic, "measured": c.measured, "agree": c.agree}
+                   for c in result.totals},
+        "layers": layers,
+    }
+
+
+def to_json(graph, run, result) -> str:
+    return json.dumps(to_dict(graph, run, result), indent=2)

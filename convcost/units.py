@@ -1,0 +1,214 @@
+"""Every count and byte size convcost reads or prints: human units, parsed exactly and boundedly.
+
+Reading:
+
+- :func:`parse_count`: ``"4.5M"`` -> 4_500_000 (K, M, G, T: powers of 1000), for budget limits.
+- :func:`parse_bytes`: ``"12MB"`` -> 12_000_000, ``"12MiB"`` -> 12 * 2**20, for budget limits on
+  ``*_bytes`` metrics.
+- :func:`parse_percent`: ``"5%"`` -> ``Fraction(1, 20)``, for budgets' ``max_increase``.
+- :func:`parse_memory_size`: ``"4G"`` -> 4 * 2**30, for ``verify --max-memory``: like ``ulimit`` and
+  container limits, a bare K, M, G, T is binary there and units are case-insensitive.
+
+The first three are exact (``fractions.Fraction``, no floating point) and raise a
+:class:`~convcost.errors.SpecError` (E503, E504) located where the value was written;
+:func:`parse_memory_size` raises ValueError (the command line names the option). The numbers
+accepted are short by construction (regular expressions with no nested repetition), so a
+hostile value costs nothing to reject.
+
+Printing, exactly for integers of any size (no float conversion) unless said otherwise:
+
+- :func:`thousands`: ``568740352`` -> ``'568,740,352'``, the exact counts of tables;
+- :func:`human`: ``568740352`` -> ``'568.74M'``; :func:`human_bytes`: ``6422528`` -> ``'6.13 MiB'``
+  (two decimals, rounded half up: :func:`scaled`);
+- :func:`format_bytes`: ``6422528`` -> ``'6.12 MiB'``, the executor's memory estimates (a float
+  division, rounded half to even, and TiB above 1024 GiB: ``verify`` has always printed them so).
+
+Percentages and shapes are presentation, not units: they stay in convcost/render/numbers.py.
+
+Pure: no printing, no NumPy.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from convcost.errors import Location, Problem, SpecError
+
+COUNT_UNITS = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+              "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+_QUANTITY = re.compile(
+    r"(?P<sign>[+-]?)\s*"
+    r"(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+    r"\s*(?P<unit>[A-Za-z]*|%)"
+)
+
+
+def parse_count(value: object, where: Location | None = None, what: str = "limit") -> int:
+    """A count with an optional K, M, G or T suffix, exactly: ``parse_count("4.5M") == 4_500_000``.
+
+    Plain integers, underscores and thousands commas are accepted (``"568,740,352"``); a value that
+    is negative, not a whole number, or has another unit is a SpecError located at ``where``.
+    """
+    return parse_quantity(value, False, where, what)
+
+
+def parse_bytes(value: object, where: Location | None = None, what: str = "limit") -> int:
+    """A size in bytes: ``parse_bytes("12MB") == 12_000_000``, ``parse_bytes("12MiB") == 12 * 2**20``.
+
+    Decimal units KB, MB, GB, TB (powers of 1000) and binary KiB, MiB, GiB, TiB (powers of 1024);
+    a plain number is bytes.
+    """
+    return parse_quantity(value, True, where, what)
+
+
+def parse_quantity(value: object, in_bytes: bool, where: Location | None = None, what: str = "limit") -> int:
+    """:func:`parse_bytes` when ``in_bytes``, else :func:`parse_count`; ``what`` starts each message."""
+    units = BYTE_UNITS if in_bytes else COUNT_UNITS
+    kind = "size in bytes" if in_bytes else "count"
+    example = "12MB or 12MiB" if in_bytes else "600M or 4.5M"
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        shown = "nothing" if value is None else repr(value) if isinstance(value, bool) else type(value).__name__
+        raise _error("E503", f"{what}: expected a {kind} like {example}, got {shown}", where)
+    if isinstance(value, (int, Fraction)):
+        number, unit, text = Fraction(value), "", plain(value)
+    elif isinstance(value, float):
+        number, unit, text = Fraction(repr(value)), "", repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        match = _QUANTITY.fullmatch(text)
+        if not match:
+            raise _error("E503", f"{what}: '{text}' is not a {kind}", where, f"write it like {example}")
+        number = Fraction(_digits(match["number"])) * (-1 if match["sign"] == "-" else 1)
+        unit = match["unit"]
+    else:
+        raise _error("E503", f"{what}: expected a {kind} like {example}, got {type(value).__name__}", where)
+    if number < 0:
+        raise _error("E504", f"{what}: '{text}' is negative; a limit is 0 or more", where)
+    if unit not in units:
+        number_text = text[: len(text) - len(unit)].strip() if unit else text
+        raise _error("E503", f"{what}: unknown unit '{unit}' in '{text}'", where,
+                     _unit_hint(unit, in_bytes, number_text))
+    exact = number * units[unit]
+    if exact.denominator != 1:
+        raise _error("E503", f"{what}: '{text}' is not a whole number ({float(exact):g})", where,
+                     "limits are exact integers; give fewer decimals or a smaller unit")
+    return int(exact)
+
+
+def is_percent(value: object) -> bool:
+    """Is ``value`` written as a percentage (``"5%"``)?"""
+    return isinstance(value, str) and value.strip().endswith("%")
+
+
+def parse_percent(value: str, where: Location | None = None, what: str = "max_increase") -> Fraction:
+    """``"5%"`` -> ``Fraction(1, 20)``, exactly; 0% or more."""
+    text = value.strip()
+    match = _QUANTITY.fullmatch(text)
+    if not match:
+        raise _error("E503", f"{what}: '{text}' is not a percentage", where, "write it like 5% or 0.5%")
+    if match["sign"] == "-":
+        raise _error("E504", f"{what}: '{text}' is negative; an allowed increase is 0% or more", where)
+    return Fraction(_digits(match["number"])) / 100
+
+
+def parse_memory_size(text: str) -> int:
+    """``"4GiB"`` -> 4294967296. Binary units: K, M, G, T, KiB, MiB, GiB, TiB; decimal: KB, MB, GB,
+    TB; a plain number is bytes. ValueError names what was received."""
+    match = _SIZE.match(str(text))
+    unit = match.group(3).lower() if match else None
+    if not match or unit not in _MEMORY_UNITS:
+        raise ValueError(f"expected a size such as 4GiB, 512MiB or 2GB, got '{text}'")
+    value = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
+    return int(value * _MEMORY_UNITS[unit])
+
+
+# --max-memory: BYTE_UNITS in any case, and a bare K, M, G or T is binary (KiB, MiB, GiB, TiB)
+_MEMORY_UNITS = {**{unit.lower(): scale for unit, scale in BYTE_UNITS.items()},
+                 "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:e(\d+))?\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+# the steps of the short forms, largest first
+COUNT_STEPS = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
+BINARY_STEPS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
+def thousands(n: int) -> str:
+    """``568740352 -> '568,740,352'``"""
+    return f"{n:,}"
+
+
+def scaled(n: int, scale: int) -> str:
+    """``n / scale`` with two decimals, rounded half up, exactly for integers of any size:
+    ``scaled(6422528, 2**20) == '6.13'``."""
+    hundredths = (abs(n) * 100 + scale // 2) // scale
+    return f"{'-' if n < 0 else ''}{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def human(n: int | float, unit: str = "") -> str:
+    """Short form with K/M/G/T suffixes: ``568740352 -> '568.74M'``, ``21888 -> '21.89K'``.
+    Exact for integers of any size (no float conversion): ``10**30 -> '1000000000000000000.00T'``."""
+    if isinstance(n, int):
+        for suffix, scale in COUNT_STEPS:
+            if abs(n) >= scale:
+                return f"{scaled(n, scale)}{suffix}{unit}"
+        return f"{n}{unit}"
+    value = float(n)
+    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{suffix}{unit}"
+    return f"{value:g}{unit}"
+
+
+def human_bytes(n: int) -> str:
+    """Binary units: ``6422528 -> '6.13 MiB'`` (exact for integers of any size)."""
+    for suffix, scale in BINARY_STEPS:
+        if n >= scale:
+            return f"{scaled(n, scale)} {suffix}"
+    return f"{n} B"
+
+
+def format_bytes(n: int) -> str:
+    """``6422528`` -> ``'6.12 MiB'``."""
+    for suffix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {suffix}"
+    return f"{n} B"
+
+
+def plain(value: int | Fraction) -> str:
+    """A number given as a number rather than text, as it is shown back: ``600000000 -> '600,000,000'``."""
+    return f"{value:,}" if isinstance(value, int) else str(float(value))
+
+
+def _digits(text: str) -> str:
+    return text.replace(",", "").replace("_", "")
+
+
+def _unit_hint(unit: str, byte_units: bool, number: str) -> str:
+    if unit == "%":
+        return "a percentage is only allowed for max_increase (growth against a --baseline)"
+    if byte_units:
+        if unit in COUNT_UNITS:
+            return (f"this metric is in bytes: write {number}{unit.upper()}B (powers of 1000) "
+                    f"or {number}{unit.upper()}iB (powers of 1024)")
+        close = {u.lower(): u for u in BYTE_UNITS if u}.get(unit.lower())
+        return (f"did you mean '{close}'?" if close else "byte units: B, KB, MB, GB, TB (powers of 1000), "
+                "KiB, MiB, GiB, TiB (powers of 1024)")
+    if unit in BYTE_UNITS:
+        return "this metric is a count, not bytes: use K, M, G, T (powers of 1000)"
+    if unit in ("m", "g", "t"):
+        return f"did you mean '{unit.upper()}'? count units are K, M, G, T (powers of 1000)"
+    return "count units: K, M, G, T (powers of 1000)"
+
+
+def _error(code: str, message: str, where: Location | None, hint: str | None = None) -> SpecError:
+    return SpecError(Problem(code, message, where, hint))
+
+
+__all__ = ["BINARY_STEPS", "BYTE_UNITS", "COUNT_STEPS", "COUNT_UNITS", "format_bytes", "human", "human_bytes",
+           "is_percent", "parse_bytes", "parse_count", "parse_memory_size", "parse_percent", "parse_quantity", "plain",
+           "scaled", "thousands"]
