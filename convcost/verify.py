@@ -1,6 +1,6 @@
 """Hold the analytic engine against a reference run, layer by layer: the one place where the
 two independent paths from a graph to counts meet. Pure: it compares records and returns
-findings; ``convcost.cli.verify`` prints them and sets the exit code.
+findings; ``convcost.render.verify`` shows them and ``convcost.cli.verify`` sets the exit code.
 
 For every layer it compares the output shape, every operation count (macs, mults, adds,
 comparisons, divisions, exponentials, effective mults) and every parameter group (weights,
