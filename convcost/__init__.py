@@ -23,7 +23,6 @@ from convcost.analysis import analyze as analyze_graph
 from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError
 from convcost.graph import Graph, LayerNode
 from convcost.language import Spec, load, loads, shipped_specs
-
 from convcost.version import __version__
 
 

@@ -94,8 +94,8 @@ class Comparison:
 
     def to_dict(self, *, all_layers: bool = False) -> dict:
         """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
-        from convcost.version import __version__
         from convcost.language import display_name
+        from convcost.version import __version__
 
         def side(analysis: Analysis, label: str) -> dict:
             return {"label": label, "name": analysis.graph.name, "spec": display_name(analysis.graph.path),

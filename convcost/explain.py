@@ -16,9 +16,20 @@ from typing import Any, Callable
 
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
-from convcost.layers import (ConvAttrs, DenseAttrs, DepthwiseConvAttrs, GlobalPoolAttrs, NoAttrs, PoolAttrs,
-                             SeparableConvAttrs, Shape, conv_output_size, format_shape, same_padding)
-from convcost.layers.base import Pads, Padding
+from convcost.layers import (
+    ConvAttrs,
+    DenseAttrs,
+    DepthwiseConvAttrs,
+    GlobalPoolAttrs,
+    NoAttrs,
+    PoolAttrs,
+    SeparableConvAttrs,
+    Shape,
+    conv_output_size,
+    format_shape,
+    same_padding,
+)
+from convcost.layers.base import Padding, Pads
 from convcost.layers.conv import separable_steps
 
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}

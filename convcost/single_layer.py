@@ -31,10 +31,10 @@ from typing import Mapping
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Location, Problem, SpecError, did_you_mean
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
-from convcost.layers import KINDS, Attrs, ConvAttrs
-from convcost.layers.base import resolve_padding
 from convcost.language.fields import normalize
 from convcost.language.source import Node
+from convcost.layers import KINDS, Attrs, ConvAttrs
+from convcost.layers.base import resolve_padding
 
 ALTERNATIVES = ("depthwise-separable", "spatially-separable")
 SOURCE = "<command line>"
@@ -207,7 +207,8 @@ def _conv_parts(original: Analysis) -> tuple[ConvAttrs, LayerRecord]:
     record = original.layers[0]
     if node.kind != "conv2d":
         raise SpecError(Problem("E204", f"--vs compares a conv2d with its separable forms, not a {node.kind}",
-                                OptionLocation("--vs", 1, 1), "use: convcost layer conv2d ... --vs depthwise-separable"))
+                                OptionLocation("--vs", 1, 1),
+                                "use: convcost layer conv2d ... --vs depthwise-separable"))
     attrs = node.attrs
     assert isinstance(attrs, ConvAttrs)  # conv2d's record
     if attrs.groups != 1:

@@ -15,11 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_runner import runner
 
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
 from convcost.language.source import MAX_FILE_BYTES
+
+from cli_runner import runner
 
 CORPUS = Path(__file__).parent / "data" / "bad_specs"
 FILES = sorted(CORPUS.glob("*.yaml"))

@@ -23,13 +23,14 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from cli_runner import runner
 
 from convcost.budgets import LAYER_METRICS, TOTAL_METRICS, matches, parse_increase, parse_limit
-from convcost.units import parse_bytes, parse_count
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
 from convcost.render.budget import annotation, escape_data, escape_property
+from convcost.units import parse_bytes, parse_count
+
+from cli_runner import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "budgets"

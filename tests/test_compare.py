@@ -16,11 +16,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.compare import compare
+
+from cli_runner import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 MOBILENET = str(ROOT / "specs" / "mobilenet.yaml")

@@ -65,7 +65,7 @@ def test_readme_python_example(capsys):
     block = re.findall(r"```python\n(.*?)```", README, re.S)[0]
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)  # the README's own example code, nothing else
-    result = namespace["result"]
+    assert "result" in namespace
     for line in block.splitlines():  # every "# 123_456" comment after an expression is its value
         match = re.match(r"^(result[^#]*?)\s+#\s+([\d_]+|\([\d, ]+\))\s*$", line)
         if match:
@@ -110,9 +110,9 @@ def run_documented(line: str, *, cwd: Path, out_dir: Path):
     (save a baseline, then check against it) runs as written."""
     import contextlib
 
-    from cli_runner import make_runner
-
     from convcost.cli import app
+
+    from cli_runner import make_runner
 
     args, target = documented_command(line)
     if any(option in args for option in OUTPUT_OPTIONS):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.explain import explain, size_formula
+
+from cli_runner import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +146,8 @@ layers:
   - {kind: zero_padding2d, name: zp, padding: [[1, 0], [0, 2]]}
   - {kind: depthwise_conv2d, name: dw, kernel: [3, 2], stride: 2, depth_multiplier: 3, padding: same, dilation: [1, 2]}
   - {kind: batch_norm, name: bn}
-  - {kind: separable_conv2d, name: sep, filters: 6, kernel: 3, stride: 2, padding: [[1, 1], [0, 1]], order: pointwise_first, activation: tanh}
+  - {kind: separable_conv2d, name: sep, filters: 6, kernel: 3, stride: 2, padding: [[1, 1], [0, 1]],
+     order: pointwise_first, activation: tanh}
   - {kind: average_pooling2d, name: ap, kernel: 2, stride: 1, padding: same}
   - {kind: global_average_pooling, name: gap}
   - {kind: dense, name: fc, units: 3, bias: false}

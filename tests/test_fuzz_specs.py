@@ -21,12 +21,13 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
 from convcost.language.loader import SHIPPED
+
+from cli_runner import runner
 
 SPECS = {path.stem: path.read_text(encoding="utf-8") for path in sorted(SHIPPED.glob("*.yaml"))}
 DATA = {name: yaml.safe_load(text) for name, text in SPECS.items()}

@@ -6,10 +6,11 @@ import re
 
 import pytest
 import typer.main
-from cli_runner import make_runner
+from test_docs import ROOT, run_documented
 
 from convcost.cli import app
-from test_docs import ROOT, run_documented
+
+from cli_runner import make_runner
 
 COMMANDS = typer.main.get_command(app).commands  # name -> click command, every registered command
 

@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_runner import runner
 
 from convcost.cli import app
+
+from cli_runner import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 

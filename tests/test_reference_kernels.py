@@ -18,8 +18,8 @@ import pytest
 
 import convcost
 from convcost.reference import KERNELS, Counter, ReferenceNetwork, execute
-from convcost.units import parse_memory_size as parse_bytes
 from convcost.reference.geometry import real_pairs, same_pads
+from convcost.units import parse_memory_size as parse_bytes
 
 RTOL = 1e-10
 ATOL = 1e-12

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from cli_runner import runner
 
 from convcost.cli import app
 
+from cli_runner import runner
 
 
 def run(*args):

@@ -6,9 +6,9 @@ from fractions import Fraction
 import pytest
 
 import convcost
+from convcost.language.expressions import make_divisible
 from convcost.layers import conv_output_size, same_padding, taps_inside
 from convcost.layers.conv import conv_cost
-from convcost.language.expressions import make_divisible
 
 
 def test_conv_output_size_examples():
@@ -61,7 +61,8 @@ def test_grouped_and_dilated_conv():
 
 
 def test_rectangular_kernel_and_asymmetric_padding():
-    r = analyze_one("{kind: conv2d, filters: 2, kernel: [3, 1], padding: [[0, 1], [2, 0]], stride: [1, 2]}", "[6, 5, 3]")
+    r = analyze_one("{kind: conv2d, filters: 2, kernel: [3, 1], padding: [[0, 1], [2, 0]], stride: [1, 2]}",
+                    "[6, 5, 3]")
     assert r.output_shape == ((6 + 1 - 3) // 1 + 1, (5 + 2 - 1) // 2 + 1, 2)  # (5, 4, 2)
     assert r.params == 3 * 1 * 3 * 2 + 2
 

@@ -16,13 +16,14 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.errors import SpecError
-from convcost.layers.base import _taps_inside_closed, conv_output_size, taps_inside
 from convcost.language.source import MAX_NODES
+from convcost.layers.base import _taps_inside_closed, conv_output_size, taps_inside
+
+from cli_runner import runner
 
 HEADER = "input: [32, 32, 3]\nlayers:\n"
 

@@ -19,13 +19,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from cli_runner import runner
 
 import convcost
 from convcost.analysis import analyze, summarize
 from convcost.cli import app
 from convcost.errors import SpecError
-from convcost.sweep import configurations, format_value, parse_axis, pareto_front, sweep
+from convcost.sweep import configurations, format_value, pareto_front, parse_axis, sweep
+
+from cli_runner import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 MOBILENET = str(ROOT / "specs" / "mobilenet.yaml")
@@ -89,7 +90,7 @@ def test_tables_6_and_7_through_the_api(mobilenet_spec):
         row = by_config[(alpha, "1")]
         assert paper_round(row.totals["macs"]) == macs
         assert paper_round(row.totals["weights"], 1) == params
-    for rho, (size, macs, params) in TABLE_7.items():
+    for rho, (size, macs, _params) in TABLE_7.items():
         row = by_config[("1", rho)]
         assert row.input_shape == (size, size, 3)
         assert paper_round(row.totals["macs"]) == macs + (1 if rho in TABLE_7_EXCEPTIONS else 0)

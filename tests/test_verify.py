@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_runner import runner
 
 import convcost
 from convcost.cli import app
 from convcost.layers import KINDS
 
+from cli_runner import runner
 
 
 def run(*args):

@@ -27,9 +27,28 @@ from __future__ import annotations
 
 from convcost.budgets.baselines import BaselineEntry, load_baseline, match_baseline
 from convcost.budgets.evaluate import evaluate, layer_value
-from convcost.budgets.files import BudgetEntry, BudgetFile, cli_budget, load_budget_file, parse_budget_file, parse_section
-from convcost.budgets.model import (BYTE_METRICS, LAYER_METRICS, LEVELS, STATUSES, TOTAL_METRICS, Budget, CheckRun,
-                                    Finding, SpecCheck, is_bytes, parse_increase, parse_limit)
+from convcost.budgets.files import (
+                                    BudgetEntry,
+                                    BudgetFile,
+                                    cli_budget,
+                                    load_budget_file,
+                                    parse_budget_file,
+                                    parse_section,
+)
+from convcost.budgets.model import (
+                                    BYTE_METRICS,
+                                    LAYER_METRICS,
+                                    LEVELS,
+                                    STATUSES,
+                                    TOTAL_METRICS,
+                                    Budget,
+                                    CheckRun,
+                                    Finding,
+                                    SpecCheck,
+                                    is_bytes,
+                                    parse_increase,
+                                    parse_limit,
+)
 from convcost.budgets.paths import display_path, expand_specs, matches
 from convcost.budgets.run import check
 

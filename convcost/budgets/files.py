@@ -10,8 +10,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Sequence
 
-from convcost.budgets.model import (LAYER_METRICS, LEVELS, TOTAL_METRICS, Budget, is_bytes, parse_increase,
-                                    parse_limit)
+from convcost.budgets.model import LAYER_METRICS, LEVELS, TOTAL_METRICS, Budget, is_bytes, parse_increase, parse_limit
 from convcost.budgets.paths import matches
 from convcost.errors import Location, Problem, SpecError, did_you_mean
 from convcost.language.source import Node, parse_yaml, read_text

@@ -15,7 +15,6 @@ from fractions import Fraction
 from convcost.errors import Location, Problem
 from convcost.units import is_percent, parse_percent, parse_quantity
 
-
 # --- metrics ------------------------------------------------------------------------------------
 
 # The keys of Analysis.totals_dict(), in the report's order (tests hold the two together).

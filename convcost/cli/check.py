@@ -14,8 +14,19 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parse_sets, report_problems,
-                                report_warnings, SET_HELP, write)
+from convcost.cli.common import (
+    DTYPE_HELP,
+    NO_WARN_HELP,
+    SET_HELP,
+    Dtype,
+    examples,
+    fail,
+    handled,
+    parse_sets,
+    report_problems,
+    report_warnings,
+    write,
+)
 
 
 class CheckFormat(str, Enum):

@@ -6,9 +6,8 @@ import contextlib
 import os
 import sys
 import traceback
-from typing import Iterator
-
 from enum import Enum
+from typing import Iterator
 
 import typer
 

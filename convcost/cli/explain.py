@@ -8,8 +8,7 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, handled, parse_sets, report_warnings,
-                                write)
+from convcost.cli.common import NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, handled, parse_sets, report_warnings, write
 
 
 @app.command(epilog=examples(

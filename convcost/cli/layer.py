@@ -67,8 +67,8 @@ def layer(
     """
     with handled(debug):
         from convcost.analysis import analyze
-        from convcost.single_layer import alternative, build_layer
         from convcost.render import layer as render
+        from convcost.single_layer import alternative, build_layer
 
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,

@@ -9,8 +9,20 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, handled, NO_WARN_HELP, parse_sets, report_warnings,
-                                SET_HELP, SPEC_HELP, TableFormat, use_color, write)
+from convcost.cli.common import (
+    DTYPE_HELP,
+    NO_WARN_HELP,
+    SET_HELP,
+    SPEC_HELP,
+    Dtype,
+    TableFormat,
+    examples,
+    handled,
+    parse_sets,
+    report_warnings,
+    use_color,
+    write,
+)
 
 
 @app.command(epilog=examples(

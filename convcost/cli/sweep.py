@@ -10,8 +10,21 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (Dtype, DTYPE_HELP, examples, fail, handled, NO_WARN_HELP, parameter_names,
-                                parse_sets, report_warnings, SPEC_HELP, TableFormat, use_color, write)
+from convcost.cli.common import (
+    DTYPE_HELP,
+    NO_WARN_HELP,
+    SPEC_HELP,
+    Dtype,
+    TableFormat,
+    examples,
+    fail,
+    handled,
+    parameter_names,
+    parse_sets,
+    report_warnings,
+    use_color,
+    write,
+)
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
                   "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "

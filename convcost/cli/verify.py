@@ -13,8 +13,17 @@ from typing import Iterator, List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import (NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, fail, handled, parse_sets,
-                                report_warnings, write)
+from convcost.cli.common import (
+    NO_WARN_HELP,
+    SET_HELP,
+    SPEC_HELP,
+    examples,
+    fail,
+    handled,
+    parse_sets,
+    report_warnings,
+    write,
+)
 from convcost.errors import EXIT_CHECK_FAILED
 
 

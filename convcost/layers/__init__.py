@@ -5,8 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
-from convcost.layers.base import (CATEGORIES, NO_ATTRS, Cost, Field, LayerKind, NoAttrs, Part, Shape, ShapeError,
-                                  conv_output_size, format_shape, same_padding, taps_inside)
+from convcost.layers.base import (
+                                  CATEGORIES,
+                                  NO_ATTRS,
+                                  Cost,
+                                  Field,
+                                  LayerKind,
+                                  NoAttrs,
+                                  Part,
+                                  Shape,
+                                  ShapeError,
+                                  conv_output_size,
+                                  format_shape,
+                                  same_padding,
+                                  taps_inside,
+)
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs

@@ -16,9 +16,22 @@ import math
 from typing import Callable, NamedTuple
 
 from convcost.layers.activation import ACTIVATION_COSTS, FUSED_ACTIVATION
-from convcost.layers.base import (Cost, Field, LayerKind, Padding, Pads, Part, Shape, ShapeError, check_dimensions,
-                                  describe_padding, require_rank, resolve_padding, spatial_output, taps_inside)
-
+from convcost.layers.base import (
+    Cost,
+    Field,
+    LayerKind,
+    Padding,
+    Pads,
+    Part,
+    Shape,
+    ShapeError,
+    check_dimensions,
+    describe_padding,
+    require_rank,
+    resolve_padding,
+    spatial_output,
+    taps_inside,
+)
 
 # --- the attribute records (fields in the order of the kinds' spec fields) ---------------------
 

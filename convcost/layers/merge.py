@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcost.layers.base import (Cost, Field, LayerKind, NoAttrs, Shape, ShapeError, check_dimensions, elements,
-                                  format_shape)
+from convcost.layers.base import (
+    Cost,
+    Field,
+    LayerKind,
+    NoAttrs,
+    Shape,
+    ShapeError,
+    check_dimensions,
+    elements,
+    format_shape,
+)
 
 
 class ConcatAttrs(NamedTuple):

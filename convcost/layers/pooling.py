@@ -16,8 +16,21 @@ from __future__ import annotations
 import math
 from typing import Callable, NamedTuple
 
-from convcost.layers.base import (Cost, Field, LayerKind, Padding, Shape, ShapeError, axis_name, describe_padding,
-                                  elements, format_shape, require_rank, resolve_padding, spatial_output)
+from convcost.layers.base import (
+    Cost,
+    Field,
+    LayerKind,
+    Padding,
+    Shape,
+    ShapeError,
+    axis_name,
+    describe_padding,
+    elements,
+    format_shape,
+    require_rank,
+    resolve_padding,
+    spatial_output,
+)
 
 
 class PoolAttrs(NamedTuple):

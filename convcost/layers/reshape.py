@@ -7,8 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable, NamedTuple
 
-from convcost.layers.base import (Cost, Field, LayerKind, NoAttrs, Pads, Shape, check_dimensions, elements,
-                                  require_rank)
+from convcost.layers.base import Cost, Field, LayerKind, NoAttrs, Pads, Shape, check_dimensions, elements, require_rank
 
 
 class DropoutAttrs(NamedTuple):
@@ -52,12 +51,15 @@ def _describe_padding(attrs: ZeroPaddingAttrs) -> str:
 KINDS: list[LayerKind] = [
     LayerKind("flatten", "flatten to one axis", {}, NoAttrs, _flatten_shape, _no_cost),
     LayerKind("dropout", "dropout (identity at inference)",
-              {"rate": Field("number", default=0, minimum=0, maximum=1, doc="fraction dropped in training, 0 <= rate < 1")},
+              {"rate": Field("number", default=0, minimum=0, maximum=1,
+                             doc="fraction dropped in training, 0 <= rate < 1")},
               DropoutAttrs, _same_shape, _no_cost, _describe_dropout),
     LayerKind("zero_padding2d", "pad H and W with zeros",
-              {"padding": Field("pairs", required=True, minimum=0, rank=2, doc="int | [ph, pw] | [[top, bottom], [left, right]]")},
+              {"padding": Field("pairs", required=True, minimum=0, rank=2,
+                                doc="int | [ph, pw] | [[top, bottom], [left, right]]")},
               ZeroPaddingAttrs, _zero_padding_shape(2, "zero_padding2d"), _no_cost, _describe_padding),
     LayerKind("zero_padding3d", "pad D, H and W with zeros",
-              {"padding": Field("pairs", required=True, minimum=0, rank=3, doc="int | [pd, ph, pw] | three [begin, end] pairs")},
+              {"padding": Field("pairs", required=True, minimum=0, rank=3,
+                                doc="int | [pd, ph, pw] | three [begin, end] pairs")},
               ZeroPaddingAttrs, _zero_padding_shape(3, "zero_padding3d"), _no_cost, _describe_padding),
 ]

@@ -88,7 +88,8 @@ def to_csv(c: Comparison, all_layers: bool = False) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "name", "status", "metric", "a", "b", "difference", "ratio"])
     for t in c.totals:
-        writer.writerow(["total", "", "", t.key, t.a, t.b, t.difference, "" if t.ratio is None else repr(float(t.ratio))])
+        ratio = "" if t.ratio is None else repr(float(t.ratio))
+        writer.writerow(["total", "", "", t.key, t.a, t.b, t.difference, ratio])
     for d in c.layers:
         if d.status == "same" and not all_layers:
             continue

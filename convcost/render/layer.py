@@ -6,8 +6,8 @@ import json
 from fractions import Fraction
 
 from convcost.analysis import Analysis
-from convcost.single_layer import Alternative
 from convcost.render.numbers import shape
+from convcost.single_layer import Alternative
 from convcost.units import thousands
 
 
@@ -113,8 +113,8 @@ def to_text(analysis: Analysis, alternative: Alternative | None = None) -> str:
         lines += ["", f"  per input channel and filter (the seeds' count, n = {pair['n']}, f = {pair['f']}):",
                   f"    separable  {pair['separable_text']} = {thousands(pair['separable'])}",
                   f"    regular    {pair['regular_text']} = {thousands(pair['regular'])}",
-                  f"    × {thousands(pair['pairs'])} channel-filter pairs: {thousands(pair['separable'] * pair['pairs'])}"
-                  f" and {thousands(pair['regular'] * pair['pairs'])}"]
+                  f"    × {thousands(pair['pairs'])} channel-filter pairs: "
+                  f"{thousands(pair['separable'] * pair['pairs'])} and {thousands(pair['regular'] * pair['pairs'])}"]
     closed = alternative.closed_form
     if closed is not None:
         verdict = ("equal to the exact mults ratio" if closed.value == alternative.mults_ratio

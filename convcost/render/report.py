@@ -85,8 +85,8 @@ def to_markdown(analysis: Analysis) -> str:
     lines += [f"| {label} | {value} |" for label, value in totals_rows(analysis)]
     lines += ["", "## By layer type", "", "| type | MACs | share | weights | share |", "|---|---:|---:|---:|---:|"]
     for row in data["breakdown"]:
-        lines.append(f"| {BREAKDOWN_LABELS[row['category']]} | {thousands(row['macs'])} | {percent(row['macs_share'])} | "
-                     f"{thousands(row['weights'])} | {percent(row['weights_share'])} |")
+        lines.append(f"| {BREAKDOWN_LABELS[row['category']]} | {thousands(row['macs'])} | "
+                     f"{percent(row['macs_share'])} | {thousands(row['weights'])} | {percent(row['weights_share'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -119,8 +119,8 @@ def _write_disagreements(out, result) -> None:
 
 def to_dict(graph, run, result) -> dict:
     """The JSON output: per layer the analytic values and, for each disagreement, both values."""
-    from convcost.version import __version__
     from convcost.language import display_name
+    from convcost.version import __version__
 
     def plain(value):
         return list(value) if isinstance(value, tuple) else value

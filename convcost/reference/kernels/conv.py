@@ -16,11 +16,28 @@ from typing import Callable, Mapping, Protocol
 import numpy as np
 
 from convcost.reference.counter import Counter
-from convcost.reference.geometry import (Pads, layer_pads, pad, padded_elements, real_pairs, tap_views,
-                                         windows, windows_along)
+from convcost.reference.geometry import (
+    Pads,
+    layer_pads,
+    pad,
+    padded_elements,
+    real_pairs,
+    tap_views,
+    windows,
+    windows_along,
+)
 from convcost.reference.kernels.activation import activate
-from convcost.reference.kernels.base import (SPATIAL, TAPS, Kernel, Padding, Plan, PlanError, Shape, WeightSpec,
-                                             require_rank)
+from convcost.reference.kernels.base import (
+    SPATIAL,
+    TAPS,
+    Kernel,
+    Padding,
+    Plan,
+    PlanError,
+    Shape,
+    WeightSpec,
+    require_rank,
+)
 
 Weights = Mapping[str, np.ndarray]
 
