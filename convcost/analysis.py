@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
-from convcost.graph import INPUT, Graph, LayerNode
+from convcost.graph import INPUT, Graph, LayerNode, shape_problem
 from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
@@ -181,32 +181,6 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
         activation_elements=sum(r.activation_elements for r in records),
         peak_activation_elements=batch * peak_live_elements(graph, shapes),
     )
-
-
-def shape_problem(node: LayerNode, error: ShapeError, input_shapes: tuple[Shape, ...]) -> Problem:
-    """A rule's ShapeError as a located problem: "conv2d 'conv3': …", at the field it concerns, with
-    the names of the inputs when the problem is about them."""
-    message = f"{node.kind} '{node.name}': {error.message}"
-    if error.code in ("E402", "E404"):
-        message += " (from " + ", ".join(f"'{name}'" for name in node.inputs[:6]) + \
-                   (", …" if len(node.inputs) > 6 else "") + ")"
-    return Problem(error.code, message, node.where(error.field), error.hint)
-
-
-def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
-    """The shape problems of layer nodes in order (a partial graph: layers whose inputs are unknown
-    or failed are skipped, so one mistake is reported once)."""
-    shapes: dict[str, Shape] = {INPUT: input_shape}
-    problems: list[Problem] = []
-    for node in nodes:
-        if any(name not in shapes for name in node.inputs):
-            continue
-        input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
-        except ShapeError as error:
-            problems.append(shape_problem(node, error, input_shapes))
-    return problems
 
 
 _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
-from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
+from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems
 from convcost.layers import KINDS, Attrs, Field
 from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
 from convcost.language.fields import _show, normalize, number, whole
@@ -134,8 +134,6 @@ class Spec:
             if not problems and not self.broken:  # pragma: no cover - would be a bug in this module
                 raise RuntimeError("a layer failed without a reported problem")
             if input_shape is not None:
-                from convcost.analysis import shape_problems  # error path only
-
                 problems += shape_problems(builder.nodes, input_shape)
             raise SpecError(finish(problems, self.in_blocks))
         if not builder.nodes:
@@ -349,8 +347,6 @@ def _parse(root: Node, path: str) -> Spec:
         except SpecError as error:
             problems += error.problems
         else:  # everything could be built: check the shapes too
-            from convcost.analysis import shape_problems  # error path only
-
             problems += shape_problems(graph.nodes, graph.input_shape)
         raise SpecError(finish(problems, spec.in_blocks))
     return spec
