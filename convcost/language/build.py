@@ -23,9 +23,9 @@ from weakref import WeakKeyDictionary
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems
 from convcost.layers import KINDS, Attrs, Field
-from convcost.language.expressions import POISONED, Number
+from convcost.language.expressions import POISONED, Number, names_read
 from convcost.language.fields import normalize, number, show, whole
-from convcost.language.parameters import identifiers, resolve, unused
+from convcost.language.parameters import resolve, unused
 from convcost.language.source import Node
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
 
@@ -37,7 +37,7 @@ POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write 
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 
 # Per spec: normalized attributes of layer items already built, by (item, values of the parameters
-# its fields read), and id(item) -> the words its fields use. A sweep rebuilds the same spec many
+# its fields read), and id(item) -> the names its fields read. A sweep rebuilds the same spec many
 # times and most fields do not change.
 _MEMOS: WeakKeyDictionary = WeakKeyDictionary()
 
@@ -62,7 +62,7 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
         if spec.broken:  # the layers were reported while loading
             raise SpecError([])
         raise SpecError(Problem("E203", "the spec has no layers (every 'repeat' is 0?)", spec.input.location))
-    problems = unused(spec, overrides, values)
+    problems = unused(spec, overrides, builder.used)
     if problems:
         raise SpecError(problems)
     # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
@@ -77,12 +77,13 @@ class _Fatal(SpecError):
 
 
 class _Scope:
-    __slots__ = ("prefix", "input_name", "values", "names", "counters", "items")
+    __slots__ = ("prefix", "input_name", "values", "own", "names", "counters", "items")
 
-    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Number]):
+    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Number], own: frozenset[str] = frozenset()):
         self.prefix = prefix  # "" at the top, "instance/" inside a block instance
         self.input_name = input_name  # what 'input' and the first layer read
         self.values = values  # parameters visible here
+        self.own = own  # a block instance's own parameters, which hide the spec's of the same names
         self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
         self.counters: dict[str, int] = {}
         self.items: list[Node] = []  # the item list being expanded
@@ -109,11 +110,12 @@ class _Builder:
         if memo is None:
             memo = _MEMOS[spec] = ({}, {})
         self.attrs_memo: dict = memo[0]
-        self._words: dict[int, tuple[str, ...]] = memo[1]
+        self._names: dict[int, tuple[str, ...]] = memo[1]
         # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
         # it read as written): reading it is an error, since it stands for no single layer
         self.removed: dict[str, tuple[str, Node, list[str]]] = {}
         self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
+        self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -127,6 +129,7 @@ class _Builder:
                                                  f"(or [D, H, W, C]), got {got}", node.location))
             return None
         shape, failed = [], False
+        self.used |= names_read(node)
         for item in node.value:
             try:
                 shape.append(whole(item, self.values, "input size", minimum=1))
@@ -179,6 +182,7 @@ class _Builder:
         repeat = 1
         if "repeat" in fields:
             label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+            self._read(names_read(fields["repeat"]), scope)
             repeat = whole(fields["repeat"], scope.values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
                            minimum=0)
             if repeat > MAX_LAYERS:
@@ -452,13 +456,20 @@ class _Builder:
         self.nodes.append(LayerNode(full, activation, _NO_ATTRS, (reads,), where))
         return full
 
+    def _read(self, names: frozenset[str], scope: _Scope) -> None:
+        """Note that what is being built reads ``names`` in ``scope`` (a block's own parameters
+        hide the spec's parameters of the same names)."""
+        if names:
+            self.used.update(names - scope.own if scope.own else names)
+
     def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
-        """What a layer item's normalized fields depend on: the item and the values of the words its
-        expressions use (reading them marks those parameters used, as evaluating them would)."""
-        words = self._words.get(id(item))
+        """What a layer item's normalized fields depend on: the item and the values of the names its
+        fields read (which are noted as read, as evaluating them would)."""
+        words = self._names.get(id(item))
         if words is None:
-            words = self._words[id(item)] = tuple(sorted(set().union(
-                *(identifiers(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+            words = self._names[id(item)] = tuple(sorted(set().union(
+                *(names_read(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+        self._read(frozenset(words), scope)
         values = scope.values
         return (id(item),) + tuple(values[word] if word in values else None for word in words)
 
@@ -479,15 +490,17 @@ class _Builder:
         for param, default in block.parameters:
             try:
                 if param in fields:
+                    self._read(names_read(fields[param]), scope)
                     own[param] = number(fields[param], scope.values, f"block '{kind}' '{full}': {param}")
                 elif default is not None:
+                    self.used.update(names_read(default) - own.keys())
                     own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
             except SpecError as error:
                 problems.extend(error.problems)
                 own[param] = POISONED
                 self.poisoned = True
         self.problems.extend(problems)
-        inner = _Scope(prefix=full + "/", input_name=reads[0], values=values)
+        inner = _Scope(prefix=full + "/", input_name=reads[0], values=values, own=frozenset(own))
         return self.expand(block.layers, inner, block_stack + (kind,))
 
 

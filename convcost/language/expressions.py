@@ -170,6 +170,28 @@ def _parse_cached(text: str) -> Expression:
     return Expression(text, tree, frozenset(names))
 
 
+def names_read(node) -> frozenset[str]:
+    """The names the expressions in a source :class:`~convcost.language.source.Node` read: the
+    names in the syntax tree of each text value (in nested lists and mappings too). Text that is
+    not an expression (``600M``, a syntax error) reads nothing; a bare word (``same``) is a name.
+    This is how the language decides which parameters anything reads; it is computed once per
+    node and kept on it."""
+    found = node.names
+    if found is None:
+        value = node.value
+        if isinstance(value, str):
+            try:
+                found = _parse_cached(value).names
+            except _Rejected:
+                found = frozenset()
+        elif isinstance(value, (list, dict)):
+            found = frozenset().union(*map(names_read, value.values() if isinstance(value, dict) else value))
+        else:
+            found = frozenset()
+        node.names = found
+    return found
+
+
 def _check(node: ast.AST, text: str, names: set[str]) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):

@@ -5,30 +5,26 @@ something (:func:`unused`, E305).
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 from typing import Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
-from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, parse_expression
+from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, names_read, parse_expression
 from convcost.language.fields import number
 from convcost.language.source import Node, decimal_fraction
 from convcost.language.spec import Spec
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple["_Reads", list[Problem]]:
+def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[str, Number], list[Problem]]:
     """Parameter values in order, each default evaluated with the values before it; an override
     (a number, or an expression string as given to ``--set``) replaces a default. A parameter that
     fails is POISONED (what reads it fails silently) and its problems are returned."""
-    overrides = dict(overrides or {})
+    overrides = overrides or {}
     known = spec.parameter_names
     problems = [Problem("E304", f"--set {clip(name)[1:-1]}: this spec has no parameter {clip(name)}", None,
                         did_you_mean(name, known)
                         or ("parameters: " + names(known) if known else "this spec declares no parameters"))
                 for name in overrides if name not in known]
-    values = _Reads()
+    values: dict[str, Number] = {}
     for name, node in spec.parameters:
         if ("parameter", name) in spec.broken:
             values[name] = POISONED
@@ -44,51 +40,32 @@ def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple["_Reads
     return values, problems
 
 
-def unused(spec: Spec, overrides: Mapping[str, object] | None, values: "_Reads") -> list[Problem]:
-    """E305 for each overridden parameter that nothing read while building: setting it changes
-    nothing, which is never what the user meant."""
+def unused(spec: Spec, overrides: Mapping[str, object] | None, used: set[str] | frozenset[str]) -> list[Problem]:
+    """E305 for each overridden parameter that nothing reads: setting it changes nothing, which is
+    never what the user meant. ``used`` holds the names read by what was built (layer fields,
+    block arguments, ``repeat``, the input); to it come the names read by the parameters'
+    evaluated defaults and the overrides themselves, and the names in the ``budget`` section."""
     if not overrides:
         return []
-    used = values.reads | identifiers(spec.budget)
+    used = used | names_read(spec.budget) if spec.budget is not None else set(used)
+    for name, node in spec.parameters:
+        if name not in overrides:
+            used |= names_read(node)
+        elif isinstance(overrides[name], str):
+            try:
+                used |= parse_expression(overrides[name].strip(), Location(f"--set {name}", 1, 1)).names
+            except SpecError:  # pragma: no cover - resolve() reported it and the build failed
+                pass
     problems = []
     for name in overrides:
-        if name in used or name not in values:
+        if name in used or name not in spec.parameter_names:
             continue
-        readers = [p for p, node in spec.parameters if p != name and p in overrides
-                   and isinstance(node.value, str) and name in _IDENTIFIER.findall(node.value)]
+        readers = [p for p, node in spec.parameters if p != name and p in overrides and name in names_read(node)]
         hint = (f"only the default of '{readers[0]}' uses it, and --set {readers[0]} replaces that default"
                 if readers else "no layer, block or other parameter of this spec reads it")
         problems.append(Problem("E305", f"--set {name}: parameter '{name}' is not used, so setting it "
                                         "changes nothing", None, hint))
     return problems
-
-
-class _Reads(dict):
-    """Parameter values that remember which names were read (for E305)."""
-
-    def __init__(self):
-        super().__init__()
-        self.reads: set[str] = set()
-
-    def __getitem__(self, key):
-        value = dict.__getitem__(self, key)
-        self.reads.add(key)
-        return value
-
-
-def identifiers(node: Node | None) -> set[str]:
-    """Every word in the text values under ``node`` (a budget section may read parameters)."""
-    found: set[str] = set()
-    stack = [node] if node is not None else []
-    while stack:
-        current = stack.pop()
-        if isinstance(current.value, dict):
-            stack.extend(current.value.values())
-        elif isinstance(current.value, list):
-            stack.extend(current.value)
-        elif isinstance(current.value, str):
-            found.update(_IDENTIFIER.findall(current.value))
-    return found
 
 
 def _parameter_value(name: str, node: Node, earlier: Mapping[str, Number], declared: list[str]) -> Number:
