@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, NamedTuple
 from weakref import WeakKeyDictionary
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
@@ -36,9 +36,37 @@ _NO_ATTRS = Attrs({})  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 
-# Per spec: normalized attributes of layer items already built, by (item, values of the parameters
-# its fields read), and id(item) -> the names its fields read. A sweep rebuilds the same spec many
-# times and most fields do not change.
+
+
+class _Memo:
+    """What building a spec has found that building it again can reuse (one per spec, in _MEMOS).
+    A sweep rebuilds one spec many times, and most of it does not change between configurations;
+    a large spec repeats the same block instance many times."""
+
+    __slots__ = ("attrs", "names", "block_names", "templates", "layers")
+
+    def __init__(self):
+        # (item, values of the names its fields read) -> (normalized attributes, fused activation)
+        self.attrs: dict[tuple, tuple[Attrs, str | None]] = {}
+        self.names: dict[int, tuple[str, ...]] = {}  # id(item) -> the names its fields read, sorted
+        self.block_names: dict[str, tuple[str, ...]] = {}  # block -> the spec's parameters it may read
+        # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
+        self.templates: dict[tuple, _Template] = {}
+        # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
+        self.layers: dict[tuple, tuple[tuple[LayerNode, ...], frozenset[str]]] = {}
+
+
+class _Template(NamedTuple):
+    """A block instance that was built without a problem, with its prefix taken off: what any other
+    instance of the same block with the same parameter values is, under its own prefix and input.
+    A node's inputs are suffixes, or None for the instance's input."""
+
+    nodes: tuple[tuple[str, str, Attrs, tuple[str | None, ...], Location, Mapping | None], ...]
+    output: str | None  # the suffix of the instance's output, None when that is its input
+    used: frozenset[str]  # the spec's parameters the instance reads
+    instances: dict[tuple[str, str], tuple[LayerNode, ...]]  # (prefix, input) -> the nodes made
+
+
 _MEMOS: WeakKeyDictionary = WeakKeyDictionary()
 
 
@@ -48,7 +76,7 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     builder = _Builder(spec, values)
     input_shape = builder.input_shape()
     try:
-        builder.expand(spec.layers, _Scope(prefix="", input_name=INPUT, values=values), block_stack=())
+        builder.layers()
     except _Fatal as fatal:
         raise SpecError(finish(problems + builder.problems + fatal.problems, spec.in_blocks)) from None
     problems += builder.problems
@@ -108,9 +136,11 @@ class _Builder:
         self._locations: dict[int, dict[str, Location]] = {}
         memo = _MEMOS.get(spec)
         if memo is None:
-            memo = _MEMOS[spec] = ({}, {})
-        self.attrs_memo: dict = memo[0]
-        self._names: dict[int, tuple[str, ...]] = memo[1]
+            memo = _MEMOS[spec] = _Memo()
+        self.memo: _Memo = memo
+        self.attrs_memo = memo.attrs
+        self._names = memo.names
+        self.prefixes: set[str] = set()  # the block instances made, by their full name
         # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
         # it read as written): reading it is an error, since it stands for no single layer
         self.removed: dict[str, tuple[str, Node, list[str]]] = {}
@@ -144,6 +174,27 @@ class _Builder:
             self.warnings.append(channels_first_warning(
                 tuple(shape), node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
         return tuple(shape)
+
+    def layers(self) -> None:
+        """Add the nodes of the spec's layers. The nodes of a spec whose layers were built without a
+        problem are kept, by the values of the parameters they may read: a sweep over the input size
+        or the number of classes rebuilds only what changes."""
+        key = tuple([self.values[name] for name in self._names_under(None)])
+        hit = self.memo.layers.get(key)
+        if hit is not None and not self.broken:
+            self.nodes.extend(hit[0])
+            self.count = len(hit[0])
+            self.used |= hit[1]
+            return
+        outer_used = self.used
+        self.used = set()
+        try:
+            self.expand(self.spec.layers, _Scope(prefix="", input_name=INPUT, values=self.values), block_stack=())
+        finally:
+            used, self.used = self.used, outer_used
+            outer_used |= used
+        if not (self.problems or self.poisoned or self.broken or self.removed) and len(self.memo.layers) < MEMO_LIMIT:
+            self.memo.layers[key] = (tuple(self.nodes), frozenset(used))
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
@@ -500,8 +551,95 @@ class _Builder:
                 own[param] = POISONED
                 self.poisoned = True
         self.problems.extend(problems)
-        inner = _Scope(prefix=full + "/", input_name=reads[0], values=values, own=frozenset(own))
-        return self.expand(block.layers, inner, block_stack + (kind,))
+        prefix = full + "/"
+        if problems:
+            return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+        key = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        template = self.memo.templates.get(key)
+        if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
+            return self._instantiate(template, prefix, reads[0])
+        fresh = full not in self.prefixes
+        self.prefixes.add(full)
+        start, problems_before, removed_before = len(self.nodes), len(self.problems), len(self.removed)
+        outer_used = self.used
+        self.used = set()
+        try:
+            output = self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+        finally:
+            used, self.used = self.used, outer_used
+            outer_used |= used
+        if (fresh and template is None and not self.poisoned and len(self.problems) == problems_before
+                and len(self.removed) == removed_before and len(self.memo.templates) < MEMO_LIMIT):
+            template = _template(self.nodes[start:], prefix, reads[0], output, used)
+            if template is not None:
+                self.memo.templates[key] = template
+                template.instances[(prefix, reads[0])] = tuple(self.nodes[start:])
+        return output
+
+    def _instantiate(self, template: _Template, prefix: str, input_name: str) -> str:
+        """Add the nodes of a block instance made from ``template``; return its output."""
+        nodes = template.instances.get((prefix, input_name))
+        if nodes is None:
+            nodes = tuple([LayerNode(prefix + name, kind, attrs,
+                                     tuple([input_name if read is None else prefix + read for read in inputs]),
+                                     location, locations)
+                           for name, kind, attrs, inputs, location, locations in template.nodes])
+            if len(template.instances) < MEMO_LIMIT:
+                template.instances[(prefix, input_name)] = nodes
+        self.nodes.extend(nodes)
+        self.full_names.update([node.name for node in nodes])
+        self.count += len(nodes)
+        self.prefixes.add(prefix[:-1])
+        self.used |= template.used
+        return input_name if template.output is None else prefix + template.output
+
+    def _names_under(self, kind: str | None) -> tuple[str, ...]:
+        """The spec's parameters that an instance of block ``kind`` (None: the spec's layers) may read,
+        in its fields, its defaults and the blocks it uses, whatever its own parameter values are."""
+        found = self.memo.block_names.get(kind)
+        if found is None:
+            seen, stack, names = {kind}, [kind], set()
+            while stack:
+                current = stack.pop()
+                block = self.spec.blocks[current] if current is not None else None
+                for _, default in block.parameters if block else ():
+                    if default is not None:
+                        names |= names_read(default)
+                for item in block.layers if block else self.spec.layers:
+                    names |= names_read(item)
+                    inner, _ = item_kind(item)
+                    if inner in self.spec.blocks and inner not in seen:
+                        seen.add(inner)
+                        stack.append(inner)
+            declared = set(self.spec.parameter_names)
+            found = self.memo.block_names[kind] = tuple(sorted(names & declared))
+        return found
+
+
+def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str, used: set[str]) -> _Template | None:
+    """The template of a block instance made of ``nodes`` under ``prefix``, or None if a node's name or
+    input is not the instance's (which a block instance that built without a problem never has)."""
+    cut = len(prefix)
+    entries = []
+    for node in nodes:
+        if not node.name.startswith(prefix):
+            return None
+        inputs = []
+        for read in node.inputs:
+            if read == input_name:
+                inputs.append(None)
+            elif read.startswith(prefix):
+                inputs.append(read[cut:])
+            else:
+                return None
+        entries.append((node.name[cut:], node.kind, node.attrs, tuple(inputs), node.location, node.field_locations))
+    if output == input_name:
+        suffix = None
+    elif output.startswith(prefix):
+        suffix = output[cut:]
+    else:
+        return None
+    return _Template(tuple(entries), suffix, frozenset(used), {})
 
 
 def _default(spec: Field):
