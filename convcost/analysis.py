@@ -212,26 +212,29 @@ def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
     return _peak_live(graph.nodes, {name: elements(shape) for name, shape in shapes.items()})
 
 
-def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> int:
-    """:func:`peak_live_elements` from each tensor's element count."""
+def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int], frees: list[tuple[str, ...]] | None = None) -> int:
+    """:func:`peak_live_elements` from each tensor's element count (and the :func:`_frees` of
+    ``nodes``, if known)."""
+    live_total = peak = sizes[INPUT]
+    for node, freed in zip(nodes, frees if frees is not None else _frees(nodes)):
+        live_total += sizes[node.name]
+        if live_total > peak:
+            peak = live_total
+        for name in freed:
+            live_total -= sizes[name]
+    return peak
+
+
+def _frees(nodes: tuple[LayerNode, ...]) -> list[tuple[str, ...]]:
+    """For each node, the tensors whose last reader it is (freed once it has run)."""
     last_reader: dict[str, int] = {}
     for index, node in enumerate(nodes):
         for name in node.inputs:
             last_reader[name] = index
-    live_total = peak = sizes[INPUT]
-    for index, node in enumerate(nodes):
-        live_total += sizes[node.name]
-        if live_total > peak:
-            peak = live_total
-        inputs = node.inputs
-        if len(inputs) == 1:
-            if last_reader[inputs[0]] == index:
-                live_total -= sizes[inputs[0]]
-        else:
-            for name in set(inputs):
-                if last_reader[name] == index:
-                    live_total -= sizes[name]
-    return peak
+    frees: list[tuple[str, ...]] = [()] * len(nodes)
+    for name, index in last_reader.items():
+        frees[index] += (name,)
+    return frees
 
 
 # --- totals only, for sweeps ----------------------------------------------------------------------
@@ -266,6 +269,7 @@ class Summary(NamedTuple):
 _FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
 _PER_SAMPLE_INDEX = tuple(_FIELD_INDEX[name] for name in _PER_SAMPLE)
 MEMO_LIMIT = 200_000  # entries; a sweep's memo is cleared when it grows past this
+_ATTRS, _VALUES, _FREES = object(), object(), object()  # keys of the memo's own tables
 
 
 def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
@@ -274,8 +278,10 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     Layer rules are pure functions of (kind, attributes, input shapes), so their results are kept
     in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
     batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
-    every configuration of a sweep. A graph whose layers cannot take their inputs raises the same
-    SpecError as :func:`analyze`.
+    every configuration of a sweep. The memo also numbers each attributes object it meets by its
+    value (so a layer is looked up by a small number and its input shapes), and keeps which
+    tensors each layer frees for a node tuple it met before (a sweep's graphs often share theirs).
+    A graph whose layers cannot take their inputs raises the same SpecError as :func:`analyze`.
     """
     if batch < 1:
         raise ValueError("batch must be >= 1")
@@ -285,22 +291,26 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         memo = {}
     elif len(memo) > MEMO_LIMIT:
         memo.clear()
+    if _ATTRS not in memo:
+        memo[_ATTRS], memo[_VALUES], memo[_FREES] = {}, {}, {}
+    numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
     sizes: dict[str, int] = {INPUT: elements(graph.input_shape)}
     rows = []
     for node in graph.nodes:
-        input_shapes = tuple([shapes[name] for name in node.inputs]) if len(node.inputs) != 1 else (
-            shapes[node.inputs[0]],)
-        key = (node.kind, tuple(node.attrs.__dict__.items()), input_shapes)
-        try:
-            hit = memo.get(key)
-        except TypeError:  # an attribute value that cannot be hashed: no memo for this layer
-            key, hit = None, None
+        inputs = node.inputs
+        input_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[name] for name in inputs])
+        attrs = node.attrs
+        known = numbers.get(id(attrs))
+        if known is None or known[0] is not attrs:  # (the memo holds attrs: its id is not reused)
+            known = numbers[id(attrs)] = (attrs, _number(node, memo[_VALUES]))
+        key = (known[1], input_shapes) if known[1] is not None else None
+        hit = memo.get(key) if key is not None else None
         if hit is None:
             kind = KINDS[node.kind]
             try:
-                output_shape = kind.output_shape(node.attrs, input_shapes)
-                cost = kind.cost(node.attrs, input_shapes, output_shape)
+                output_shape = kind.output_shape(attrs, input_shapes)
+                cost = kind.cost(attrs, input_shapes, output_shape)
             except ShapeError:
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
@@ -315,8 +325,24 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
     activation = sum(sizes.values()) - sizes[INPUT]
-    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(graph.nodes, sizes),
+    nodes = graph.nodes
+    frees = memo[_FREES].get(id(nodes))
+    if frees is None or frees[0] is not nodes:
+        frees = (nodes, _frees(nodes))
+        if len(memo[_FREES]) < 64:  # a sweep's graphs share a few node tuples
+            memo[_FREES][id(nodes)] = frees
+    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(nodes, sizes, frees[1]),
                    len(rows))
+
+
+def _number(node: LayerNode, values: dict) -> int | None:
+    """A small number standing for (kind, attribute values) of ``node``: equal for equal values
+    (None if a value cannot be hashed)."""
+    value = (node.kind, tuple(node.attrs.__dict__.items()))
+    try:
+        return values.setdefault(value, len(values))
+    except TypeError:
+        return None
 
 
 __all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "peak_live_elements", "summarize", "DTYPE_BYTES"]

@@ -11,8 +11,8 @@
 Each imports only the modules above it in this list (and convcost.errors, .graph, .layers).
 """
 
-from convcost.language.build import MAX_LAYERS, build
+from convcost.language.build import MAX_LAYERS
 from convcost.language.loader import display_name, load, loads, resolve_path, shipped_specs
 from convcost.language.spec import Spec
 
-__all__ = ["MAX_LAYERS", "Spec", "build", "display_name", "load", "loads", "resolve_path", "shipped_specs"]
+__all__ = ["MAX_LAYERS", "Spec", "display_name", "load", "loads", "resolve_path", "shipped_specs"]

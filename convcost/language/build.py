@@ -96,8 +96,8 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
     shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
              for k, v in values.items()}
-    return Graph(spec.name, input_shape, shown, tuple(builder.nodes), spec.path, spec.budget,
-                 tuple(builder.warnings))
+    nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
+    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, tuple(builder.warnings))
 
 
 class _Fatal(SpecError):
@@ -141,6 +141,7 @@ class _Builder:
         self.attrs_memo = memo.attrs
         self._names = memo.names
         self.prefixes: set[str] = set()  # the block instances made, by their full name
+        self.reused: tuple[LayerNode, ...] | None = None  # the nodes, when they are those of an earlier build
         # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
         # it read as written): reading it is an error, since it stands for no single layer
         self.removed: dict[str, tuple[str, Node, list[str]]] = {}
@@ -183,6 +184,7 @@ class _Builder:
         hit = self.memo.layers.get(key)
         if hit is not None and not self.broken:
             self.nodes.extend(hit[0])
+            self.reused = hit[0]  # the graph shares the tuple (and what an analysis keeps for it)
             self.count = len(hit[0])
             self.used |= hit[1]
             return
@@ -194,7 +196,8 @@ class _Builder:
             used, self.used = self.used, outer_used
             outer_used |= used
         if not (self.problems or self.poisoned or self.broken or self.removed) and len(self.memo.layers) < MEMO_LIMIT:
-            self.memo.layers[key] = (tuple(self.nodes), frozenset(used))
+            self.reused = tuple(self.nodes)
+            self.memo.layers[key] = (self.reused, frozenset(used))
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
