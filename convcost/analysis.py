@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
-from convcost.graph import INPUT, Graph, LayerNode, shape_problem
+from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
 from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
@@ -92,6 +92,7 @@ class Analysis(NamedTuple):
         return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
                             self.dtype_bytes, len(self.layers))
 
+    @without_gc
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
         from convcost.version import __version__
@@ -108,24 +109,39 @@ class Analysis(NamedTuple):
             "dtype": self.dtype,
             "totals": self.totals_dict(),
             "breakdown": self.breakdown(),
-            "layers": [self._layer_dict(r) for r in self.layers],
+            "layers": self._layer_dicts(),
         }
 
-    def _layer_dict(self, r: LayerRecord) -> dict:
-        c = r.cost
-        return {
-            "name": r.name, "kind": r.kind, "description": r.description, "inputs": list(r.inputs),
-            "output_shape": list(r.output_shape),
-            "macs": c.macs, "mults": c.mults, "adds": c.adds, "comparisons": c.comparisons,
-            "divisions": c.divisions, "exponentials": c.exponentials, "flops": c.flops,
-            "effective_mults": c.effective_mults,
-            "params": c.params, "trainable_params": c.trainable_params,
-            "non_trainable_params": c.non_trainable_params, "weights": c.weights, "biases": c.biases,
-            "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable,
-            "activation_elements": r.activation_elements,
-            "activation_bytes": r.activation_elements * self.dtype_bytes,
-            "macs_share": _share(c.macs, self.totals.macs),
-        }
+    def _layer_dicts(self) -> list[dict]:
+        """The ``layers`` of the JSON report. Layers with the same cost share one (the records of
+        the repetitions of a block do): the counts and shares of each cost are worked out once."""
+        dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
+        counts: dict[int, tuple] = {}  # id(cost) -> its counts in the report's order (the records hold the costs)
+        descriptions: dict[int, str] = {}  # id(attrs) -> the description
+        layers = []
+        for r in self.layers:
+            c = r.cost
+            n = counts.get(id(c))
+            if n is None:
+                n = counts[id(c)] = (
+                    c.macs, c.mults, c.adds, c.comparisons, c.divisions, c.exponentials, c.flops, c.effective_mults,
+                    c.params, c.trainable_params, c.non_trainable_params, c.weights, c.biases, c.bn_trainable,
+                    c.bn_non_trainable, _share(c.macs, total_macs))
+            description = descriptions.get(id(r.attrs))
+            if description is None:
+                description = descriptions[id(r.attrs)] = r.description
+            layers.append({
+                "name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
+                "output_shape": list(r.output_shape),
+                "macs": n[0], "mults": n[1], "adds": n[2], "comparisons": n[3], "divisions": n[4],
+                "exponentials": n[5], "flops": n[6], "effective_mults": n[7], "params": n[8],
+                "trainable_params": n[9], "non_trainable_params": n[10], "weights": n[11], "biases": n[12],
+                "bn_trainable": n[13], "bn_non_trainable": n[14],
+                "activation_elements": r.activation_elements,
+                "activation_bytes": r.activation_elements * dtype_bytes,
+                "macs_share": n[15],
+            })
+        return layers
 
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
@@ -150,6 +166,7 @@ def _share(part: int, whole: int) -> float:
     return float(Fraction(part, whole)) if whole else 0.0
 
 
+@without_gc
 def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis:
     """Shapes and counts of every layer of ``graph``; SpecError (with every shape problem found,
     each at the layer or field it concerns) when layers cannot take their inputs."""
@@ -158,28 +175,50 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
+    sizes: dict[str, int] = {INPUT: batch * elements(graph.input_shape)}  # elements of each tensor, whole batch
     records: list[LayerRecord] = []
     problems: list[Problem] = []
     in_instances = set()  # where problems of layers inside block instances are ("u1/conv")
+    # Layer rules are pure: one result per (attributes' value, input shapes), shared by the layers
+    # that have them (the repetitions of a block, every batch norm on one shape).
+    numbers: dict[int, int | None] = {}  # id(attrs) -> the number of its value (graph.nodes holds attrs)
+    values: dict = {}
+    results: dict[tuple, tuple[Shape, Cost, int]] = {}
     for node in graph.nodes:
-        if any(name not in shapes for name in node.inputs):
-            continue  # an input already failed and was reported
-        input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            record = _record(node, input_shapes, batch)
-        except ShapeError as error:
-            problems.append(shape_problem(node, error, input_shapes))
-            if "/" in node.name:
-                in_instances.add(problems[-1].location)
-            continue
-        shapes[node.name] = record.output_shape
-        records.append(record)
+        inputs = node.inputs
+        if len(inputs) == 1:
+            if inputs[0] not in shapes:
+                continue  # an input already failed and was reported
+            input_shapes = (shapes[inputs[0]],)
+        else:
+            if any(name not in shapes for name in inputs):
+                continue
+            input_shapes = tuple([shapes[name] for name in inputs])
+        number = numbers.get(id(node.attrs), -1)
+        if number == -1:
+            number = numbers[id(node.attrs)] = _number(node, values)
+        key = (number, input_shapes) if number is not None else None
+        result = results.get(key) if key is not None else None
+        if result is None:
+            try:
+                result = _result(node, input_shapes, batch)
+            except ShapeError as error:
+                problems.append(shape_problem(node, error, input_shapes))
+                if "/" in node.name:
+                    in_instances.add(problems[-1].location)
+                continue
+            if key is not None:
+                results[key] = result
+        shapes[node.name] = result[0]
+        sizes[node.name] = result[2]
+        records.append(LayerRecord(node.name, node.kind, inputs, input_shapes, result[0], result[1], result[2],
+                                   node.attrs))
     if problems:
         raise SpecError(finish(problems, in_instances.__contains__))
     return Analysis(
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
-        activation_elements=sum(r.activation_elements for r in records),
-        peak_activation_elements=batch * peak_live_elements(graph, shapes),
+        activation_elements=sum([r.activation_elements for r in records]),
+        peak_activation_elements=_peak_live(graph.nodes, sizes),  # of whole-batch sizes: batch × the peak of one
     )
 
 
@@ -188,18 +227,20 @@ _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
 
 def _sum_costs(costs: list[Cost]) -> Cost:
     """Field-by-field totals (parts are per layer only)."""
-    return Cost(**{name: sum(getattr(c, name) for c in costs) for name in _COST_FIELDS})
+    if not costs:
+        return Cost()
+    return Cost(*[sum(column) for column in list(zip(*costs))[:len(_COST_FIELDS)]])
 
 
-def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> LayerRecord:
+def _result(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> tuple[Shape, Cost, int]:
+    """A layer's output shape, cost and output elements for the whole batch."""
     kind = KINDS[node.kind]
     output_shape = kind.output_shape(node.attrs, input_shapes)
     cost = kind.cost(node.attrs, input_shapes, output_shape)
     if batch != 1:
         cost = cost._replace(**{f: getattr(cost, f) * batch for f in _PER_SAMPLE},
                              parts=tuple(part._replace(macs=part.macs * batch) for part in cost.parts))
-    return LayerRecord(node.name, node.kind, node.inputs, input_shapes, output_shape, cost,
-                       batch * elements(output_shape), node.attrs)
+    return output_shape, cost, batch * elements(output_shape)
 
 
 def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:

@@ -9,6 +9,8 @@ reports with :func:`shape_problem`, so the spec language never imports the analy
 
 from __future__ import annotations
 
+import gc
+from functools import wraps
 from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem
@@ -82,3 +84,22 @@ def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
         except ShapeError as error:
             problems.append(shape_problem(node, error, input_shapes))
     return problems
+
+
+def without_gc(function):
+    """``function`` with the cyclic garbage collector paused while it runs (and resumed after, if it
+    was on). Building, analysing and reporting a graph allocate many objects that form no cycles
+    (reference counting frees them), and on a graph of 100,000 layers the collector's passes over
+    them would take a third of the time."""
+
+    @wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused

@@ -15,13 +15,13 @@ broken parts, so that loading reports what else is wrong in the same run.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from fractions import Fraction
 from typing import Mapping, NamedTuple
 from weakref import WeakKeyDictionary
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
-from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems
+from convcost.graph import (INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems,
+                            without_gc)
 from convcost.layers import KINDS, Attrs, Field
 from convcost.language.expressions import POISONED, Number, names_read
 from convcost.language.fields import normalize, number, show, whole
@@ -64,12 +64,12 @@ class _Template(NamedTuple):
     nodes: tuple[tuple[str, str, Attrs, tuple[str | None, ...], Location, Mapping | None], ...]
     output: str | None  # the suffix of the instance's output, None when that is its input
     used: frozenset[str]  # the spec's parameters the instance reads
-    instances: dict[tuple[str, str], tuple[LayerNode, ...]]  # (prefix, input) -> the nodes made
 
 
 _MEMOS: WeakKeyDictionary = WeakKeyDictionary()
 
 
+@without_gc
 def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     """The layer graph of ``spec`` for these parameter values (SpecError with every problem found)."""
     values, problems = resolve(spec, overrides)
@@ -538,20 +538,21 @@ class _Builder:
             raise SpecError(Problem("E204", f"block '{kind}' takes exactly 1 input, got {len(reads)}",
                                     fields["inputs"].location if "inputs" in fields else item.location))
         own: dict[str, Number] = {}
-        values = ChainMap(own, self.values)
+        # what the instance sees: its own parameters over the spec's (a default sees those above it)
+        values = dict(self.values) if block.parameters else self.values
         full = scope.prefix + local
         problems = []
         for param, default in block.parameters:
             try:
                 if param in fields:
                     self._read(names_read(fields[param]), scope)
-                    own[param] = number(fields[param], scope.values, f"block '{kind}' '{full}': {param}")
+                    values[param] = own[param] = number(fields[param], scope.values, f"block '{kind}' '{full}': {param}")
                 elif default is not None:
                     self.used.update(names_read(default) - own.keys())
-                    own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
+                    values[param] = own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
             except SpecError as error:
                 problems.extend(error.problems)
-                own[param] = POISONED
+                values[param] = own[param] = POISONED
                 self.poisoned = True
         self.problems.extend(problems)
         prefix = full + "/"
@@ -576,22 +577,21 @@ class _Builder:
             template = _template(self.nodes[start:], prefix, reads[0], output, used)
             if template is not None:
                 self.memo.templates[key] = template
-                template.instances[(prefix, reads[0])] = tuple(self.nodes[start:])
         return output
 
     def _instantiate(self, template: _Template, prefix: str, input_name: str) -> str:
         """Add the nodes of a block instance made from ``template``; return its output."""
-        nodes = template.instances.get((prefix, input_name))
-        if nodes is None:
-            nodes = tuple([LayerNode(prefix + name, kind, attrs,
-                                     tuple([input_name if read is None else prefix + read for read in inputs]),
-                                     location, locations)
-                           for name, kind, attrs, inputs, location, locations in template.nodes])
-            if len(template.instances) < MEMO_LIMIT:
-                template.instances[(prefix, input_name)] = nodes
-        self.nodes.extend(nodes)
-        self.full_names.update([node.name for node in nodes])
-        self.count += len(nodes)
+        new, names = tuple.__new__, []  # (tuple.__new__: a LayerNode without the call of its __new__)
+        for name, kind, attrs, inputs, location, locations in template.nodes:
+            if len(inputs) == 1:
+                reads = (input_name,) if inputs[0] is None else (prefix + inputs[0],)
+            else:
+                reads = tuple([input_name if read is None else prefix + read for read in inputs])
+            name = prefix + name
+            names.append(name)
+            self.nodes.append(new(LayerNode, (name, kind, attrs, reads, location, locations)))
+        self.full_names.update(names)
+        self.count += len(names)
         self.prefixes.add(prefix[:-1])
         self.used |= template.used
         return input_name if template.output is None else prefix + template.output
@@ -642,7 +642,7 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
         suffix = output[cut:]
     else:
         return None
-    return _Template(tuple(entries), suffix, frozenset(used), {})
+    return _Template(tuple(entries), suffix, frozenset(used))
 
 
 def _default(spec: Field):
