@@ -609,7 +609,10 @@ class _Builder:
                     if default is not None:
                         names |= names_read(default)
                 for item in block.layers if block else self.spec.layers:
-                    names |= names_read(item)
+                    if item.is_mapping:  # its fields, repeat and block arguments; not its kind, name, inputs
+                        for key, node in item.value.items():
+                            if key not in ("kind", "name", "inputs"):
+                                names |= names_read(node)
                     inner, _ = item_kind(item)
                     if inner in self.spec.blocks and inner not in seen:
                         seen.add(inner)

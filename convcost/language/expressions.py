@@ -14,6 +14,7 @@ import ast
 import math
 from fractions import Fraction
 from functools import lru_cache
+from keyword import iskeyword
 from typing import Callable, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
@@ -180,10 +181,13 @@ def names_read(node) -> frozenset[str]:
     if found is None:
         value = node.value
         if isinstance(value, str):
-            try:
-                found = _parse_cached(value).names
-            except _Rejected:
-                found = frozenset()
+            if value.isascii() and value.isidentifier() and not iskeyword(value):
+                found = frozenset((value,))  # what its syntax tree would say, without parsing
+            else:
+                try:
+                    found = _parse_cached(value).names
+                except _Rejected:
+                    found = frozenset()
         elif isinstance(value, (list, dict)):
             found = frozenset().union(*map(names_read, value.values() if isinstance(value, dict) else value))
         else:
