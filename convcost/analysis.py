@@ -310,7 +310,7 @@ class Summary(NamedTuple):
 _FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
 _PER_SAMPLE_INDEX = tuple(_FIELD_INDEX[name] for name in _PER_SAMPLE)
 MEMO_LIMIT = 200_000  # entries; a sweep's memo is cleared when it grows past this
-_ATTRS, _VALUES, _FREES = object(), object(), object()  # keys of the memo's own tables
+_ATTRS, _VALUES, _PLANS = object(), object(), object()  # keys of the memo's own tables
 
 
 def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
@@ -320,8 +320,9 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
     batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
     every configuration of a sweep. The memo also numbers each attributes object it meets by its
-    value (so a layer is looked up by a small number and its input shapes), and keeps which
-    tensors each layer frees for a node tuple it met before (a sweep's graphs often share theirs).
+    value (so a layer is looked up by a small number and its input shapes), and keeps those
+    numbers and the tensors each layer frees for a node tuple it met before (a sweep's graphs
+    share a few: build() reuses the nodes of layers that read none of the swept parameters).
     A graph whose layers cannot take their inputs raises the same SpecError as :func:`analyze`.
     """
     if batch < 1:
@@ -333,25 +334,26 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     elif len(memo) > MEMO_LIMIT:
         memo.clear()
     if _ATTRS not in memo:
-        memo[_ATTRS], memo[_VALUES], memo[_FREES] = {}, {}, {}
-    numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
+        memo[_ATTRS], memo[_VALUES], memo[_PLANS] = {}, {}, {}
+    nodes = graph.nodes
+    plan = memo[_PLANS].get(id(nodes))
+    if plan is None or plan[0] is not nodes:  # (the memo holds nodes: its id is not reused)
+        plan = _plan(nodes, memo)
+        if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
+            memo[_PLANS][id(nodes)] = plan
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
     sizes: dict[str, int] = {INPUT: elements(graph.input_shape)}
     rows = []
-    for node in graph.nodes:
+    for node, number in zip(nodes, plan[1]):
         inputs = node.inputs
         input_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[name] for name in inputs])
-        attrs = node.attrs
-        known = numbers.get(id(attrs))
-        if known is None or known[0] is not attrs:  # (the memo holds attrs: its id is not reused)
-            known = numbers[id(attrs)] = (attrs, _number(node, memo[_VALUES]))
-        key = (known[1], input_shapes) if known[1] is not None else None
+        key = (number, input_shapes) if number is not None else None
         hit = memo.get(key) if key is not None else None
         if hit is None:
             kind = KINDS[node.kind]
             try:
-                output_shape = kind.output_shape(attrs, input_shapes)
-                cost = kind.cost(attrs, input_shapes, output_shape)
+                output_shape = kind.output_shape(node.attrs, input_shapes)
+                cost = kind.cost(node.attrs, input_shapes, output_shape)
             except ShapeError:
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
@@ -366,14 +368,21 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
     activation = sum(sizes.values()) - sizes[INPUT]
-    nodes = graph.nodes
-    frees = memo[_FREES].get(id(nodes))
-    if frees is None or frees[0] is not nodes:
-        frees = (nodes, _frees(nodes))
-        if len(memo[_FREES]) < 64:  # a sweep's graphs share a few node tuples
-            memo[_FREES][id(nodes)] = frees
-    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(nodes, sizes, frees[1]),
+    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(nodes, sizes, plan[2]),
                    len(rows))
+
+
+def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[int | None], list[tuple[str, ...]]]:
+    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes, the number of
+    each node's attributes, the tensors each node frees)."""
+    numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
+    found = []
+    for node in nodes:
+        known = numbers.get(id(node.attrs))
+        if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
+            known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
+        found.append(known[1])
+    return nodes, found, _frees(nodes)
 
 
 def _number(node: LayerNode, values: dict) -> int | None:
