@@ -2,9 +2,16 @@
 
 :func:`build` is the one function that does it: it resolves the parameters
 (:mod:`convcost.language.parameters`), expands blocks and ``repeat``, resolves names and inputs,
-normalizes every field (:mod:`convcost.language.fields`) and checks that every override is used.
-A sweep builds one spec many times: what a layer item's fields normalize to is kept, per spec, by
-the values of the parameters they read.
+normalizes every field (:mod:`convcost.language.fields`) and checks that every override is used
+(E305, from the names its expressions read: :func:`~convcost.language.expressions.names_read`).
+
+What it finds is kept per spec (:class:`_Memo`), by the values of the parameters it depends on, so
+that building again is cheap: a sweep builds one spec many times, and a large spec repeats the same
+block instances. A layer item's normalized fields are kept by the values of the names they read; a
+block instance that built without a problem is kept as a template, by its own parameter values and
+those of the spec's parameters it may read, and made again under another prefix and input; the
+spec's whole layer list is kept by the values of the parameters it may read (a sweep over the input
+size rebuilds no layer, and the graphs share one node tuple).
 
 Every problem is collected with its location, and one mistake is reported once: what fails only
 because of it (a layer reading a broken layer, an expression reading a broken parameter) is
@@ -30,12 +37,11 @@ from convcost.language.source import Node
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
 
 MAX_LAYERS = 100_000
-MEMO_LIMIT = 100_000  # entries of a spec's attributes memo kept before it starts again
+MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
 
 _NO_ATTRS = Attrs({})  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
-
 
 
 class _Memo:
@@ -469,6 +475,7 @@ class _Builder:
             if failed:
                 raise SpecError(problems)
             fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+            # where a layer item's attributes are made (an 'activation:' layer's are _NO_ATTRS)
             normalized = Attrs(values), (fused[0] if fused else None)
             if len(self.attrs_memo) >= MEMO_LIMIT:
                 self.attrs_memo.clear()
@@ -546,7 +553,8 @@ class _Builder:
             try:
                 if param in fields:
                     self._read(names_read(fields[param]), scope)
-                    values[param] = own[param] = number(fields[param], scope.values, f"block '{kind}' '{full}': {param}")
+                    values[param] = own[param] = number(fields[param], scope.values,
+                                                        f"block '{kind}' '{full}': {param}")
                 elif default is not None:
                     self.used.update(names_read(default) - own.keys())
                     values[param] = own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
