@@ -2,10 +2,12 @@
 
     python benchmarks/sweep_speed.py [--runs 7]
 
-Target: `convcost sweep specs/mobilenet.yaml --set alpha=0.025:1:0.025 --set resolution=128:224:4
+Targets: `convcost sweep specs/mobilenet.yaml --set alpha=0.025:1:0.025 --set resolution=128:224:4
 --format json` (40 widths × 25 resolutions = 1,000 configurations, JSON to /dev/null) takes at most
-1 s of wall time for the whole process, start-up included: the spec is parsed once, and each
-configuration is built (Spec.build) and summarized (analysis.summarize) once, without reading files.
+1 s of wall time for the whole process, start-up included, and at most 0.6 s with --jobs 1 (issue
+10): the spec is parsed once, and each configuration is built (Spec.build: the layers that read
+none of the swept parameters, and block instances already made with the same values, are reused)
+and summarized (analysis.summarize) once, without reading files.
 
 The command runs in fresh processes, by default (two processes on a machine with two or more CPUs)
 and with --jobs 1 (one process); the medians are printed with the machine. As an installed package
@@ -28,7 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-TARGET = 1.0  # seconds
+TARGET = 1.0  # seconds, --jobs auto
+TARGET_SERIAL = 0.6  # seconds, --jobs 1
 GRID = ["--set", "alpha=0.025:1:0.025", "--set", "resolution=128:224:4"]
 
 
@@ -91,12 +94,12 @@ def main() -> None:
     print(f"  default (--jobs auto: {min(2, os.cpu_count() or 1)})  median {median:.3f} s   min {min(times):.3f} s   "
           f"max {max(times):.3f} s   (target <= {TARGET} s)")
     print(f"  --jobs 1 (one process)   median {statistics.median(serial_times):.3f} s   "
-          f"min {min(serial_times):.3f} s   max {max(serial_times):.3f} s")
+          f"min {min(serial_times):.3f} s   max {max(serial_times):.3f} s   (target <= {TARGET_SERIAL} s)")
     print(f"  start-up alone (convcost kinds): median {statistics.median(startups):.3f} s")
     print("per configuration, in this process:")
     for name, ms in steps().items():
         print(f"  {name:<40} {ms:.3f} ms")
-    if median > TARGET:
+    if median > TARGET or statistics.median(serial_times) > TARGET_SERIAL:
         raise SystemExit(1)
 
 

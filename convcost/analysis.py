@@ -10,8 +10,8 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
-from convcost.graph import INPUT, Graph, LayerNode
-from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
+from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
+from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -92,6 +92,7 @@ class Analysis(NamedTuple):
         return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
                             self.dtype_bytes, len(self.layers))
 
+    @without_gc
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
         from convcost.version import __version__
@@ -108,24 +109,39 @@ class Analysis(NamedTuple):
             "dtype": self.dtype,
             "totals": self.totals_dict(),
             "breakdown": self.breakdown(),
-            "layers": [self._layer_dict(r) for r in self.layers],
+            "layers": self._layer_dicts(),
         }
 
-    def _layer_dict(self, r: LayerRecord) -> dict:
-        c = r.cost
-        return {
-            "name": r.name, "kind": r.kind, "description": r.description, "inputs": list(r.inputs),
-            "output_shape": list(r.output_shape),
-            "macs": c.macs, "mults": c.mults, "adds": c.adds, "comparisons": c.comparisons,
-            "divisions": c.divisions, "exponentials": c.exponentials, "flops": c.flops,
-            "effective_mults": c.effective_mults,
-            "params": c.params, "trainable_params": c.trainable_params,
-            "non_trainable_params": c.non_trainable_params, "weights": c.weights, "biases": c.biases,
-            "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable,
-            "activation_elements": r.activation_elements,
-            "activation_bytes": r.activation_elements * self.dtype_bytes,
-            "macs_share": _share(c.macs, self.totals.macs),
-        }
+    def _layer_dicts(self) -> list[dict]:
+        """The ``layers`` of the JSON report. Layers with the same cost share one (the records of
+        the repetitions of a block do): the counts and shares of each cost are worked out once."""
+        dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
+        counts: dict[int, tuple] = {}  # id(cost) -> its counts in the report's order (the records hold the costs)
+        descriptions: dict[int, str] = {}  # id(attrs) -> the description
+        layers = []
+        for r in self.layers:
+            c = r.cost
+            n = counts.get(id(c))
+            if n is None:
+                n = counts[id(c)] = (
+                    c.macs, c.mults, c.adds, c.comparisons, c.divisions, c.exponentials, c.flops, c.effective_mults,
+                    c.params, c.trainable_params, c.non_trainable_params, c.weights, c.biases, c.bn_trainable,
+                    c.bn_non_trainable, _share(c.macs, total_macs))
+            description = descriptions.get(id(r.attrs))
+            if description is None:
+                description = descriptions[id(r.attrs)] = r.description
+            layers.append({
+                "name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
+                "output_shape": list(r.output_shape),
+                "macs": n[0], "mults": n[1], "adds": n[2], "comparisons": n[3], "divisions": n[4],
+                "exponentials": n[5], "flops": n[6], "effective_mults": n[7], "params": n[8],
+                "trainable_params": n[9], "non_trainable_params": n[10], "weights": n[11], "biases": n[12],
+                "bn_trainable": n[13], "bn_non_trainable": n[14],
+                "activation_elements": r.activation_elements,
+                "activation_bytes": r.activation_elements * dtype_bytes,
+                "macs_share": n[15],
+            })
+        return layers
 
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
@@ -150,6 +166,7 @@ def _share(part: int, whole: int) -> float:
     return float(Fraction(part, whole)) if whole else 0.0
 
 
+@without_gc
 def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis:
     """Shapes and counts of every layer of ``graph``; SpecError (with every shape problem found,
     each at the layer or field it concerns) when layers cannot take their inputs."""
@@ -158,55 +175,51 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
+    sizes: dict[str, int] = {INPUT: batch * elements(graph.input_shape)}  # elements of each tensor, whole batch
     records: list[LayerRecord] = []
     problems: list[Problem] = []
     in_instances = set()  # where problems of layers inside block instances are ("u1/conv")
+    # Layer rules are pure: one result per (attributes' value, input shapes), shared by the layers
+    # that have them (the repetitions of a block, every batch norm on one shape).
+    numbers: dict[int, int | None] = {}  # id(attrs) -> the number of its value (graph.nodes holds attrs)
+    values: dict = {}
+    results: dict[tuple, tuple[Shape, Cost, int]] = {}
     for node in graph.nodes:
-        if any(name not in shapes for name in node.inputs):
-            continue  # an input already failed and was reported
-        input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            record = _record(node, input_shapes, batch)
-        except ShapeError as error:
-            problems.append(shape_problem(node, error, input_shapes))
-            if "/" in node.name:
-                in_instances.add(problems[-1].location)
-            continue
-        shapes[node.name] = record.output_shape
-        records.append(record)
+        inputs = node.inputs
+        if len(inputs) == 1:
+            if inputs[0] not in shapes:
+                continue  # an input already failed and was reported
+            input_shapes = (shapes[inputs[0]],)
+        else:
+            if any(name not in shapes for name in inputs):
+                continue
+            input_shapes = tuple([shapes[name] for name in inputs])
+        number = numbers.get(id(node.attrs), -1)
+        if number == -1:
+            number = numbers[id(node.attrs)] = _number(node, values)
+        key = (number, input_shapes) if number is not None else None
+        result = results.get(key) if key is not None else None
+        if result is None:
+            try:
+                result = _result(node, input_shapes, batch)
+            except ShapeError as error:
+                problems.append(shape_problem(node, error, input_shapes))
+                if "/" in node.name:
+                    in_instances.add(problems[-1].location)
+                continue
+            if key is not None:
+                results[key] = result
+        shapes[node.name] = result[0]
+        sizes[node.name] = result[2]
+        records.append(LayerRecord(node.name, node.kind, inputs, input_shapes, result[0], result[1], result[2],
+                                   node.attrs))
     if problems:
         raise SpecError(finish(problems, in_instances.__contains__))
     return Analysis(
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
-        activation_elements=sum(r.activation_elements for r in records),
-        peak_activation_elements=batch * peak_live_elements(graph, shapes),
+        activation_elements=sum([r.activation_elements for r in records]),
+        peak_activation_elements=_peak_live(graph.nodes, sizes),  # of whole-batch sizes: batch × the peak of one
     )
-
-
-def shape_problem(node: LayerNode, error: ShapeError, input_shapes: tuple[Shape, ...]) -> Problem:
-    """A rule's ShapeError as a located problem: "conv2d 'conv3': …", at the field it concerns, with
-    the names of the inputs when the problem is about them."""
-    message = f"{node.kind} '{node.name}': {error.message}"
-    if error.code in ("E402", "E404"):
-        message += " (from " + ", ".join(f"'{name}'" for name in node.inputs[:6]) + \
-                   (", …" if len(node.inputs) > 6 else "") + ")"
-    return Problem(error.code, message, node.where(error.field), error.hint)
-
-
-def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
-    """The shape problems of layer nodes in order (a partial graph: layers whose inputs are unknown
-    or failed are skipped, so one mistake is reported once)."""
-    shapes: dict[str, Shape] = {INPUT: input_shape}
-    problems: list[Problem] = []
-    for node in nodes:
-        if any(name not in shapes for name in node.inputs):
-            continue
-        input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
-        except ShapeError as error:
-            problems.append(shape_problem(node, error, input_shapes))
-    return problems
 
 
 _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
@@ -214,18 +227,20 @@ _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
 
 def _sum_costs(costs: list[Cost]) -> Cost:
     """Field-by-field totals (parts are per layer only)."""
-    return Cost(**{name: sum(getattr(c, name) for c in costs) for name in _COST_FIELDS})
+    if not costs:
+        return Cost()
+    return Cost(*[sum(column) for column in list(zip(*costs))[:len(_COST_FIELDS)]])
 
 
-def _record(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> LayerRecord:
+def _result(node: LayerNode, input_shapes: tuple[Shape, ...], batch: int) -> tuple[Shape, Cost, int]:
+    """A layer's output shape, cost and output elements for the whole batch."""
     kind = KINDS[node.kind]
     output_shape = kind.output_shape(node.attrs, input_shapes)
     cost = kind.cost(node.attrs, input_shapes, output_shape)
     if batch != 1:
         cost = cost._replace(**{f: getattr(cost, f) * batch for f in _PER_SAMPLE},
                              parts=tuple(part._replace(macs=part.macs * batch) for part in cost.parts))
-    return LayerRecord(node.name, node.kind, node.inputs, input_shapes, output_shape, cost,
-                       batch * elements(output_shape), node.attrs)
+    return output_shape, cost, batch * elements(output_shape)
 
 
 def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
@@ -238,26 +253,29 @@ def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
     return _peak_live(graph.nodes, {name: elements(shape) for name, shape in shapes.items()})
 
 
-def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> int:
-    """:func:`peak_live_elements` from each tensor's element count."""
+def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int], frees: list[tuple[str, ...]] | None = None) -> int:
+    """:func:`peak_live_elements` from each tensor's element count (and the :func:`_frees` of
+    ``nodes``, if known)."""
+    live_total = peak = sizes[INPUT]
+    for node, freed in zip(nodes, frees if frees is not None else _frees(nodes)):
+        live_total += sizes[node.name]
+        if live_total > peak:
+            peak = live_total
+        for name in freed:
+            live_total -= sizes[name]
+    return peak
+
+
+def _frees(nodes: tuple[LayerNode, ...]) -> list[tuple[str, ...]]:
+    """For each node, the tensors whose last reader it is (freed once it has run)."""
     last_reader: dict[str, int] = {}
     for index, node in enumerate(nodes):
         for name in node.inputs:
             last_reader[name] = index
-    live_total = peak = sizes[INPUT]
-    for index, node in enumerate(nodes):
-        live_total += sizes[node.name]
-        if live_total > peak:
-            peak = live_total
-        inputs = node.inputs
-        if len(inputs) == 1:
-            if last_reader[inputs[0]] == index:
-                live_total -= sizes[inputs[0]]
-        else:
-            for name in set(inputs):
-                if last_reader[name] == index:
-                    live_total -= sizes[name]
-    return peak
+    frees: list[tuple[str, ...]] = [()] * len(nodes)
+    for name, index in last_reader.items():
+        frees[index] += (name,)
+    return frees
 
 
 # --- totals only, for sweeps ----------------------------------------------------------------------
@@ -292,6 +310,7 @@ class Summary(NamedTuple):
 _FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
 _PER_SAMPLE_INDEX = tuple(_FIELD_INDEX[name] for name in _PER_SAMPLE)
 MEMO_LIMIT = 200_000  # entries; a sweep's memo is cleared when it grows past this
+_ATTRS, _VALUES, _PLANS = object(), object(), object()  # keys of the memo's own tables
 
 
 def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
@@ -300,8 +319,11 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     Layer rules are pure functions of (kind, attributes, input shapes), so their results are kept
     in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
     batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
-    every configuration of a sweep. A graph whose layers cannot take their inputs raises the same
-    SpecError as :func:`analyze`.
+    every configuration of a sweep. The memo also numbers each attributes object it meets by its
+    value (so a layer is looked up by a small number and its input shapes), and keeps those
+    numbers and the tensors each layer frees for a node tuple it met before (a sweep's graphs
+    share a few: build() reuses the nodes of layers that read none of the swept parameters).
+    A graph whose layers cannot take their inputs raises the same SpecError as :func:`analyze`.
     """
     if batch < 1:
         raise ValueError("batch must be >= 1")
@@ -311,17 +333,22 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         memo = {}
     elif len(memo) > MEMO_LIMIT:
         memo.clear()
+    if _ATTRS not in memo:
+        memo[_ATTRS], memo[_VALUES], memo[_PLANS] = {}, {}, {}
+    nodes = graph.nodes
+    plan = memo[_PLANS].get(id(nodes))
+    if plan is None or plan[0] is not nodes:  # (the memo holds nodes: its id is not reused)
+        plan = _plan(nodes, memo)
+        if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
+            memo[_PLANS][id(nodes)] = plan
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
     sizes: dict[str, int] = {INPUT: elements(graph.input_shape)}
     rows = []
-    for node in graph.nodes:
-        input_shapes = tuple([shapes[name] for name in node.inputs]) if len(node.inputs) != 1 else (
-            shapes[node.inputs[0]],)
-        key: tuple | None = (node.kind, node.attrs, input_shapes)
-        try:
-            hit = memo.get(key)
-        except TypeError:  # an attribute value that cannot be hashed: no memo for this layer
-            key, hit = None, None
+    for node, number in zip(nodes, plan[1]):
+        inputs = node.inputs
+        input_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[name] for name in inputs])
+        key = (number, input_shapes) if number is not None else None
+        hit = memo.get(key) if key is not None else None
         if hit is None:
             kind = KINDS[node.kind]
             try:
@@ -341,8 +368,31 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
     activation = sum(sizes.values()) - sizes[INPUT]
-    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(graph.nodes, sizes),
+    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(nodes, sizes, plan[2]),
                    len(rows))
+
+
+def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[int | None], list[tuple[str, ...]]]:
+    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes, the number of
+    each node's attributes, the tensors each node frees)."""
+    numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
+    found = []
+    for node in nodes:
+        known = numbers.get(id(node.attrs))
+        if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
+            known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
+        found.append(known[1])
+    return nodes, found, _frees(nodes)
+
+
+def _number(node: LayerNode, values: dict) -> int | None:
+    """A small number standing for (kind, attribute values) of ``node``: equal for equal values
+    (None if a value cannot be hashed)."""
+    value = (node.kind, node.attrs)  # a kind's attribute record: equal and hashed by value
+    try:
+        return values.setdefault(value, len(values))
+    except TypeError:
+        return None
 
 
 __all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "peak_live_elements", "summarize", "DTYPE_BYTES"]

@@ -1,15 +1,20 @@
 """The layer graph: frozen nodes in topological order, built from a spec by ``convcost.language``.
 
 Every node keeps where it was written, so that a shape error found later (an ``add`` of
-mismatched shapes, a kernel larger than its input) still points at the right line and column.
+mismatched shapes, a kernel larger than its input) still points at the right line and column:
+:func:`shape_problems` runs the layers' shape rules over nodes and locates what they refuse: the
+spec language uses it to check what it could build of a spec that failed, ``convcost.analysis``
+reports with :func:`shape_problem`, so the spec language never imports the analysis.
 """
 
 from __future__ import annotations
 
+import gc
+from functools import wraps
 from typing import Mapping, NamedTuple
 
 from convcost.errors import Location, Problem
-from convcost.layers import Attrs, Shape
+from convcost.layers import KINDS, Attrs, Shape, ShapeError
 
 INPUT = "input"  # the name by which layers refer to the network's input
 
@@ -53,3 +58,48 @@ def channels_first_warning(shape: Shape, where: Location, fix: str) -> Problem:
     return Problem("W101", f"input {'×'.join(map(str, shape))} looks channels-first: convcost reads it as "
                            f"{layout}, a {'×'.join(map(str, shape[:-1]))} {what} with {shape[-1]} channels",
                    where, f"if {shape[0]} is the number of channels, put it last: {fix}")
+
+
+def shape_problem(node: LayerNode, error: ShapeError, input_shapes: tuple[Shape, ...]) -> Problem:
+    """A rule's ShapeError as a located problem: "conv2d 'conv3': …", at the field it concerns, with
+    the names of the inputs when the problem is about them."""
+    message = f"{node.kind} '{node.name}': {error.message}"
+    if error.code in ("E402", "E404"):
+        message += " (from " + ", ".join(f"'{name}'" for name in node.inputs[:6]) + \
+                   (", …" if len(node.inputs) > 6 else "") + ")"
+    return Problem(error.code, message, node.where(error.field), error.hint)
+
+
+def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
+    """The shape problems of layer nodes in order (a partial graph: layers whose inputs are unknown
+    or failed are skipped, so one mistake is reported once)."""
+    shapes: dict[str, Shape] = {INPUT: input_shape}
+    problems: list[Problem] = []
+    for node in nodes:
+        if any(name not in shapes for name in node.inputs):
+            continue
+        input_shapes = tuple(shapes[name] for name in node.inputs)
+        try:
+            shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
+        except ShapeError as error:
+            problems.append(shape_problem(node, error, input_shapes))
+    return problems
+
+
+def without_gc(function):
+    """``function`` with the cyclic garbage collector paused while it runs (and resumed after, if it
+    was on). Building, analysing and reporting a graph allocate many objects that form no cycles
+    (reference counting frees them), and on a graph of 100,000 layers the collector's passes over
+    them would take a third of the time."""
+
+    @wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused

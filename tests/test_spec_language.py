@@ -308,3 +308,49 @@ def test_a_field_that_only_looks_like_a_fragment_gets_the_usual_hint():
         build("input: [8, 8, 4]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 1, 1): 2}\n")
     (problem,) = caught.value.problems
     assert problem.code == "E202" and "quote" not in problem.hint
+
+
+# --- building the same spec again -------------------------------------------------------------------
+
+REBUILT = """
+parameters: {alpha: 1, n: 2, classes: 10, size: 16}
+input: [size, size, 3]
+blocks:
+  unit:
+    parameters: {filters: , repeats: n}
+    layers:
+      - {kind: conv2d, filters: round(filters * alpha), kernel: 3, padding: same, activation: relu}
+      - {kind: batch_norm, repeat: repeats}
+      - {kind: add, inputs: [input, conv2d_1_relu]}
+  pair:
+    parameters: {filters: 8}
+    layers:
+      - {kind: unit, filters: filters}
+      - {kind: unit, filters: filters, repeat: "max(n - 1, 0)"}
+layers:
+  - {kind: conv2d, name: stem, filters: 8, kernel: 1}
+  - {kind: pair, name: p, repeat: 2}
+  - {kind: unit, filters: 8, repeat: 3}
+  - global_average_pooling
+  - {kind: dense, units: classes}
+"""
+
+
+@pytest.mark.parametrize("overrides", [{}, {"alpha": "0.5"}, {"n": "1"}, {"n": "3", "size": "8"}, {"classes": "4"},
+                                       {"n": "0"}, {}, {"alpha": "0.5", "n": "1"}])
+def test_a_spec_built_again_is_the_graph_of_a_fresh_load(overrides):
+    # Building keeps what it found per spec (block instances, the layers by the values they read):
+    # whatever was built before, the graph is the one a freshly loaded spec gives.
+    reused = convcost.loads(REBUILT)
+    for before in ({}, {"alpha": "0.5"}, {"n": "3"}, {"n": "0"}):
+        reused.build(before)
+    assert reused.build(overrides) == convcost.loads(REBUILT).build(overrides)
+
+
+def test_an_unused_override_is_found_when_the_layers_are_reused():
+    spec = convcost.loads("parameters: {k: 3, n: 1}\ninput: [8, 8, 3]\nlayers:\n"
+                          "  - {kind: conv2d, filters: 4, kernel: k, repeat: n}\n  - relu\n")
+    for _ in range(2):  # the second time, the layers built the first time are reused
+        with pytest.raises(SpecError) as error:
+            spec.build({"k": "5", "n": "0"})  # repeat 0: nothing reads k
+        assert [p.code for p in error.value.problems] == ["E305"] and "'k'" in error.value.problems[0].message

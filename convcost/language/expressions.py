@@ -14,6 +14,7 @@ import ast
 import math
 from fractions import Fraction
 from functools import lru_cache
+from keyword import iskeyword
 from typing import Callable, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
@@ -168,6 +169,31 @@ def _parse_cached(text: str) -> Expression:
     names: set[str] = set()
     _check(tree, text, names)
     return Expression(text, tree, frozenset(names))
+
+
+def names_read(node) -> frozenset[str]:
+    """The names the expressions in a source :class:`~convcost.language.source.Node` read: the
+    names in the syntax tree of each text value (in nested lists and mappings too). Text that is
+    not an expression (``600M``, a syntax error) reads nothing; a bare word (``same``) is a name.
+    This is how the language decides which parameters anything reads; it is computed once per
+    node and kept on it."""
+    found = node.names
+    if found is None:
+        value = node.value
+        if isinstance(value, str):
+            if value.isascii() and value.isidentifier() and not iskeyword(value):
+                found = frozenset((value,))  # what its syntax tree would say, without parsing
+            else:
+                try:
+                    found = _parse_cached(value).names
+                except _Rejected:
+                    found = frozenset()
+        elif isinstance(value, (list, dict)):
+            found = frozenset().union(*map(names_read, value.values() if isinstance(value, dict) else value))
+        else:
+            found = frozenset()
+        node.names = found
+    return found
 
 
 def _check(node: ast.AST, text: str, names: set[str]) -> None:

@@ -20,7 +20,7 @@ MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give 
 _SMALL = 10**18
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     """A received value as a message shows it: short, exact enough, never a Node's repr."""
     if isinstance(value, Node):
         value = value.value
@@ -37,7 +37,7 @@ def _show(value: Any) -> str:
         text = str(value)
         return text if len(text) <= 30 else f"{text[:6]}…({len(text)} digits)"
     if isinstance(value, list):
-        items = [_show(v) for v in value[:6]]
+        items = [show(v) for v in value[:6]]
         return "[" + ", ".join(items) + (", …" if len(value) > 6 else "") + "]"
     if isinstance(value, dict):
         keys = list(value)[:4]
@@ -76,7 +76,7 @@ def number(node: Node, scope: Mapping[str, Number], what: str) -> Number:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         hint = "a missing value: write a number after the ':'" if value is None else None
         raise SpecError(Problem("E204", f"{what} must be a number or an expression, got {_kind_of(value)}"
-                                        + ("" if value is None else f" ({_show(value)})"), node.location, hint))
+                                        + ("" if value is None else f" ({show(value)})"), node.location, hint))
     if isinstance(value, DateText):  # YAML read it as a date; as arithmetic it would be 2001 - 12 - 14
         raise SpecError(Problem("E204", f"{what} must be a number or an expression, got the date {value}",
                                 node.location, "quote it if you meant the expression"))
@@ -98,7 +98,7 @@ def whole(node: Node, scope: Mapping[str, Number], what: str, minimum: int | Non
     if isinstance(value, int) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum) \
             and -MAX_WHOLE <= value <= MAX_WHOLE:
         return value
-    got = _show(value) + (f", the value of {clip(node.value)}" if isinstance(node.value, str) else "")
+    got = show(value) + (f", the value of {clip(node.value)}" if isinstance(node.value, str) else "")
     if isinstance(value, Fraction) and value.denominator == 1:  # a literal such as 32.0
         raise SpecError(Problem("E206", f"{what} must be a whole number written without a decimal point, got "
                                         f"{value}.0", node.location, f"write {value}"))
@@ -120,7 +120,7 @@ def _per_axis(node: Node, scope, what: str, rank: int, minimum: int | None) -> t
     if isinstance(node.value, list):
         if len(node.value) != rank:
             raise SpecError(Problem("E204", f"{what} must be one whole number or a list of {rank}, got a list of "
-                                            f"{len(node.value)} ({_show(node.value)})", node.location))
+                                            f"{len(node.value)} ({show(node.value)})", node.location))
         problems, result, failed = [], [], False
         for item in node.value:
             try:
@@ -140,7 +140,7 @@ def _pairs(node: Node, scope, what: str, rank: int) -> tuple[tuple[int, int], ..
     if isinstance(items, list) and items and any(isinstance(i.value, list) for i in items):
         if len(items) != rank or any(not isinstance(i.value, list) or len(i.value) != 2 for i in items):
             raise SpecError(Problem("E204", f"{what} as pairs needs {rank} [begin, end] pairs, got "
-                                            f"{_show(items)}", node.location,
+                                            f"{show(items)}", node.location,
                                     f"for example [[1, 1], [0, 1]]" if rank == 2 else None))
         return tuple((whole(i.value[0], scope, what, 0), whole(i.value[1], scope, what, 0)) for i in items)
     return tuple((p, p) for p in _per_axis(node, scope, what, rank, 0))
@@ -161,17 +161,17 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -
     if spec.type == "pairs":
         if _unknown_word(value, scope):
             raise SpecError(Problem("E204", f"{what} must be a whole number, per-axis numbers or [begin, end] "
-                                            f"pairs, got {_show(value)}", node.location))
+                                            f"pairs, got {show(value)}", node.location))
         return _pairs(node, scope, what, spec.rank)
     if spec.type == "padding":
         if value in ("same", "valid"):
             return value
         if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-            raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got {_show(value)}",
+            raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got {show(value)}",
                                     node.location, f"write {value.strip().lower()}"))
         if _unknown_word(value, scope):
             raise SpecError(Problem("E205", f"{what} must be 'same', 'valid', a whole number, per-axis numbers or "
-                                            f"[begin, end] pairs; got {_show(value)}", node.location,
+                                            f"[begin, end] pairs; got {show(value)}", node.location,
                                     did_you_mean(value, ("same", "valid"))))
         return _pairs(node, scope, what, spec.rank)
     if spec.type == "bool":
@@ -179,12 +179,12 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -
             return value
         if _unknown_word(value, scope):
             hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
-            raise SpecError(Problem("E204", f"{what} must be true or false, got {_show(value)}", node.location, hint))
+            raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location, hint))
         if isinstance(value, (str, int)):
             result = number(node, scope, what)
             if result in (0, 1):
                 return bool(result)
-        raise SpecError(Problem("E204", f"{what} must be true or false, got {_show(value)}", node.location))
+        raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location))
     if spec.type in ("choice", "activation"):
         if spec.type == "activation" and (value is None or value == "linear"):
             return None  # no activation
@@ -193,12 +193,12 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -
         hint = did_you_mean(value, spec.choices) if isinstance(value, str) else None
         if spec.type == "activation" and isinstance(value, str) and value.strip().lower() in ("none", "identity"):
             hint = "write linear, or leave the field out, for no activation"
-        raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {_show(value)}",
+        raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {show(value)}",
                                 node.location, hint))
     if spec.type == "number":
         result = number(node, scope, what)
         if (spec.minimum is not None and result < spec.minimum) or (spec.maximum is not None and result >= spec.maximum):
-            raise SpecError(Problem("E205", f"{what} must be in [{spec.minimum}, {spec.maximum}), got {_show(result)}",
+            raise SpecError(Problem("E205", f"{what} must be in [{spec.minimum}, {spec.maximum}), got {show(result)}",
                                     node.location))
         return result
     raise AssertionError(f"unknown field type {spec.type}")  # a bug in a LayerKind, not in the spec

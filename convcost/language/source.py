@@ -64,10 +64,12 @@ class Node:
     ``value`` is a ``dict[str, Node]`` for a mapping, a ``list[Node]`` for a sequence, or a scalar:
     ``int``, ``Fraction`` (any number written with a decimal point or exponent), ``bool``, ``None``
     or ``str``. For a mapping, ``key_locations`` gives where each key was written. ``quoted`` is
-    true for a quoted scalar (its text starts one column after ``location``).
+    true for a quoted scalar (its text starts one column after ``location``). ``names`` caches
+    the parameter names the expressions in the value read (see
+    :func:`convcost.language.expressions.names_read`), None until asked.
     """
 
-    __slots__ = ("value", "location", "key_locations", "quoted")
+    __slots__ = ("value", "location", "key_locations", "quoted", "names")
 
     def __init__(self, value: Any, location: Location, key_locations: dict[str, Location] | None = None,
                  quoted: bool = False):
@@ -75,6 +77,7 @@ class Node:
         self.location = location
         self.key_locations = {} if key_locations is None else key_locations
         self.quoted = quoted
+        self.names = None
 
     def __repr__(self) -> str:
         return f"Node({self.value!r}, {self.location})"

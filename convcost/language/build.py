@@ -1,0 +1,662 @@
+"""A :class:`~convcost.language.spec.Spec` and parameter overrides -> a layer :class:`~convcost.graph.Graph`.
+
+:func:`build` is the one function that does it: it resolves the parameters
+(:mod:`convcost.language.parameters`), expands blocks and ``repeat``, resolves names and inputs,
+normalizes every field (:mod:`convcost.language.fields`) and checks that every override is used
+(E305, from the names its expressions read: :func:`~convcost.language.expressions.names_read`).
+
+What it finds is kept per spec (:class:`_Memo`), by the values of the parameters it depends on, so
+that building again is cheap: a sweep builds one spec many times, and a large spec repeats the same
+block instances. A layer item's normalized fields are kept by the values of the names they read; a
+block instance that built without a problem is kept as a template, by its own parameter values and
+those of the spec's parameters it may read, and made again under another prefix and input; the
+spec's whole layer list is kept by the values of the parameters it may read (a sweep over the input
+size rebuilds no layer, and the graphs share one node tuple).
+
+Every problem is collected with its location, and one mistake is reported once: what fails only
+because of it (a layer reading a broken layer, an expression reading a broken parameter) is
+skipped silently ("poisoned"), and the same problem in many block instances is reported once with
+a count. A spec that failed to load (``Spec.broken``) is built with its defaults, skipping the
+broken parts, so that loading reports what else is wrong in the same run.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping, NamedTuple
+from weakref import WeakKeyDictionary
+
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
+from convcost.graph import (INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems,
+                            without_gc)
+from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
+from convcost.language.expressions import POISONED, Number, names_read
+from convcost.language.fields import normalize, number, show, whole
+from convcost.language.parameters import resolve, unused
+from convcost.language.source import Node
+from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
+
+MAX_LAYERS = 100_000
+MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
+
+_NO_ATTRS = NO_ATTRS  # an activation layer's
+POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
+REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
+
+
+class _Memo:
+    """What building a spec has found that building it again can reuse (one per spec, in _MEMOS).
+    A sweep rebuilds one spec many times, and most of it does not change between configurations;
+    a large spec repeats the same block instance many times."""
+
+    __slots__ = ("attrs", "names", "block_names", "templates", "layers")
+
+    def __init__(self):
+        # (item, values of the names its fields read) -> (normalized attributes, fused activation)
+        self.attrs: dict[tuple, tuple[Attrs, str | None]] = {}
+        self.names: dict[int, tuple[str, ...]] = {}  # id(item) -> the names its fields read, sorted
+        self.block_names: dict[str, tuple[str, ...]] = {}  # block -> the spec's parameters it may read
+        # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
+        self.templates: dict[tuple, _Template] = {}
+        # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
+        self.layers: dict[tuple, tuple[tuple[LayerNode, ...], frozenset[str]]] = {}
+
+
+class _Template(NamedTuple):
+    """A block instance that was built without a problem, with its prefix taken off: what any other
+    instance of the same block with the same parameter values is, under its own prefix and input.
+    A node's inputs are suffixes, or None for the instance's input."""
+
+    nodes: tuple[tuple[str, str, Attrs, tuple[str | None, ...], Location, Mapping | None], ...]
+    output: str | None  # the suffix of the instance's output, None when that is its input
+    used: frozenset[str]  # the spec's parameters the instance reads
+
+
+_MEMOS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+@without_gc
+def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
+    """The layer graph of ``spec`` for these parameter values (SpecError with every problem found)."""
+    values, problems = resolve(spec, overrides)
+    builder = _Builder(spec, values)
+    input_shape = builder.input_shape()
+    try:
+        builder.layers()
+    except _Fatal as fatal:
+        raise SpecError(finish(problems + builder.problems + fatal.problems, spec.in_blocks)) from None
+    problems += builder.problems
+    if problems or builder.poisoned:
+        if not problems and not spec.broken:  # pragma: no cover - would be a bug in this module
+            raise RuntimeError("a layer failed without a reported problem")
+        if input_shape is not None:
+            problems += shape_problems(builder.nodes, input_shape)
+        raise SpecError(finish(problems, spec.in_blocks))
+    if not builder.nodes:
+        if spec.broken:  # the layers were reported while loading
+            raise SpecError([])
+        raise SpecError(Problem("E203", "the spec has no layers (every 'repeat' is 0?)", spec.input.location))
+    problems = unused(spec, overrides, builder.used)
+    if problems:
+        raise SpecError(problems)
+    # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
+    shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
+             for k, v in values.items()}
+    nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
+    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, tuple(builder.warnings))
+
+
+class _Fatal(SpecError):
+    """A bound was exceeded: stop building at once."""
+
+
+class _Scope:
+    __slots__ = ("prefix", "input_name", "values", "own", "names", "counters", "items")
+
+    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Number], own: frozenset[str] = frozenset()):
+        self.prefix = prefix  # "" at the top, "instance/" inside a block instance
+        self.input_name = input_name  # what 'input' and the first layer read
+        self.values = values  # parameters visible here
+        self.own = own  # a block instance's own parameters, which hide the spec's of the same names
+        self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
+        self.counters: dict[str, int] = {}
+        self.items: list[Node] = []  # the item list being expanded
+
+    def auto_name(self, kind: str) -> str:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return f"{kind}_{self.counters[kind]}"
+
+
+class _Builder:
+    def __init__(self, spec: Spec, values: Mapping[str, Number]):
+        self.spec = spec
+        self.values = values
+        self.nodes: list[LayerNode] = []
+        self.full_names: set[str] = {INPUT}
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # W codes: the graph is built, and carries them
+        self.count = 0  # layers expanded so far, including those that failed
+        self.poisoned = False  # something failed silently, because of a problem reported elsewhere
+        self.broken = spec.broken
+        self._declared_cache: dict[int, dict[str, int]] = {}
+        self._locations: dict[int, dict[str, Location]] = {}
+        memo = _MEMOS.get(spec)
+        if memo is None:
+            memo = _MEMOS[spec] = _Memo()
+        self.memo: _Memo = memo
+        self.attrs_memo = memo.attrs
+        self._names = memo.names
+        self.prefixes: set[str] = set()  # the block instances made, by their full name
+        self.reused: tuple[LayerNode, ...] | None = None  # the nodes, when they are those of an earlier build
+        # what an item removed by 'repeat: 0' with several inputs stands for -> (its name, the item, what
+        # it read as written): reading it is an error, since it stands for no single layer
+        self.removed: dict[str, tuple[str, Node, list[str]]] = {}
+        self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
+        self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
+
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The input shape, or None when it is missing or wrong (reported)."""
+        node = self.spec.input
+        if node is None or ("input",) in self.broken:
+            self.poisoned = True
+            return None
+        if not node.is_sequence or not 1 <= len(node.value) <= 4:
+            got = f"a list of {len(node.value)}" if node.is_sequence else show(node.value)
+            self.problems.append(Problem("E204", f"input must be a list of 1 to 4 sizes like [H, W, C] "
+                                                 f"(or [D, H, W, C]), got {got}", node.location))
+            return None
+        shape, failed = [], False
+        self.used |= names_read(node)
+        for item in node.value:
+            try:
+                shape.append(whole(item, self.values, "input size", minimum=1))
+            except SpecError as error:
+                self.problems.extend(error.problems)
+                failed = True
+        if failed:
+            self.poisoned = True
+            return None
+        if looks_channels_first(shape):
+            written = [str(item.value) for item in node.value]  # as written: [3, size, size]
+            self.warnings.append(channels_first_warning(
+                tuple(shape), node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
+        return tuple(shape)
+
+    def layers(self) -> None:
+        """Add the nodes of the spec's layers. The nodes of a spec whose layers were built without a
+        problem are kept, by the values of the parameters they may read: a sweep over the input size
+        or the number of classes rebuilds only what changes."""
+        key = tuple([self.values[name] for name in self._names_under(None)])
+        hit = self.memo.layers.get(key)
+        if hit is not None and not self.broken:
+            self.nodes.extend(hit[0])
+            self.reused = hit[0]  # the graph shares the tuple (and what an analysis keeps for it)
+            self.count = len(hit[0])
+            self.used |= hit[1]
+            return
+        outer_used = self.used
+        self.used = set()
+        try:
+            self.expand(self.spec.layers, _Scope(prefix="", input_name=INPUT, values=self.values), block_stack=())
+        finally:
+            used, self.used = self.used, outer_used
+            outer_used |= used
+        if not (self.problems or self.poisoned or self.broken or self.removed) and len(self.memo.layers) < MEMO_LIMIT:
+            self.reused = tuple(self.nodes)
+            self.memo.layers[key] = (self.reused, frozenset(used))
+
+    def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
+        """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
+        previous = scope.input_name
+        scope.items = items
+        for index, item in enumerate(items):
+            if ("item", id(item)) in self.broken:  # reported while loading
+                self._poison(item, scope)
+                previous = POISON
+                continue
+            try:
+                previous = self._item(item, index, scope, previous, block_stack)
+            except _Fatal:
+                raise
+            except SpecError as error:
+                self.problems.extend(error.problems)
+                self._poison(item, scope)
+                previous = POISON
+        return previous
+
+    def _poison(self, item: Node, scope: _Scope) -> None:
+        """Layers that read ``item`` fail silently: its own problem is reported once."""
+        self.poisoned = True
+        if item.is_mapping and "name" in item.value:
+            name = item.value["name"].value
+            if isinstance(name, str) and name not in scope.names:
+                scope.names[name] = POISON
+
+    def _too_many(self, where: Location, message: str) -> _Fatal:
+        return _Fatal(Problem("E406", f"{message}; a spec expands to at most {MAX_LAYERS:,} layers", where,
+                              "check 'repeat' values and blocks that use blocks"))
+
+    def _item(self, item: Node, index: int, scope: _Scope, previous: str, block_stack: tuple[str, ...]) -> str:
+        kind, _ = item_kind(item)
+        fields = item.value if item.is_mapping else {}
+        repeat = 1
+        if "repeat" in fields:
+            label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+            self._read(names_read(fields["repeat"]), scope)
+            repeat = whole(fields["repeat"], scope.values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
+                           minimum=0)
+            if repeat > MAX_LAYERS:
+                raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        base_name = self._name(fields.get("name"), scope, index)
+        inputs = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else None
+        if inputs is not None and repeat > 1:
+            raise SpecError(Problem("E205", "a layer with 'inputs' cannot be repeated", fields["repeat"].location,
+                                    "repeat a block whose first layer reads 'input' instead"))
+        if kind in KINDS and self.count + repeat > MAX_LAYERS:
+            raise self._too_many(fields["repeat"].location if "repeat" in fields else item.location,
+                                 f"this layer would be layer {self.count + repeat:,}")
+        reads = inputs if inputs is not None else (previous,)
+        if repeat == 0:  # removed: it stands for what it reads (docs/spec.md, 'repeat')
+            previous = reads[0] if len(reads) == 1 or POISON in reads else self._removed(item, fields, kind,
+                                                                                         base_name, scope)
+            if base_name:
+                scope.names[base_name] = previous
+            return previous
+        self._check_not_removed(reads, fields, item, kind, base_name)
+        normalized = None
+        for i in range(repeat):
+            local = base_name if base_name and repeat == 1 else (
+                f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
+            reads = inputs if inputs is not None else (previous,)
+            if kind in KINDS:
+                previous, normalized = self._layer(kind, item, fields, scope, local, reads, normalized)
+            else:
+                before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
+                self.poisoned = False
+                previous = self._block(kind, item, fields, scope, local, reads, block_stack)
+                failed = self.poisoned or len(self.problems) > problems_before
+                self.poisoned = self.poisoned or poisoned_before
+                if failed:  # the other repetitions (same values) would fail the same way: report once
+                    scope.names[local] = POISON
+                    previous = POISON
+                    break
+                size = self.count - before
+                if i == 0 and repeat > 1 and self.count + size * (repeat - 1) > MAX_LAYERS:
+                    raise self._too_many(fields["repeat"].location,
+                                         f"repeat: {repeat:,} of block '{kind}' ({size:,} layers each) makes "
+                                         f"{size * repeat:,} layers")
+                if size == 0:  # an empty expansion: the other repetitions are the same
+                    scope.names[local] = previous
+                    break
+            scope.names[local] = previous
+        if base_name:
+            scope.names[base_name] = previous
+        return previous
+
+    def _removed(self, item: Node, fields: dict[str, Node], kind: str, name: str | None, scope: _Scope) -> str:
+        """What an item removed by ``repeat: 0`` with several inputs stands for: a marker that
+        :meth:`_check_not_removed` refuses to read."""
+        marker = f"{REMOVED}{len(self.removed)}"
+        label = f"'{scope.prefix}{name}'" if name else f"the {kind}" + (f" in '{scope.prefix[:-1]}'"
+                                                                          if scope.prefix else "")
+        refs = fields["inputs"].value if fields["inputs"].is_sequence else [fields["inputs"]]
+        self.removed[marker] = (label, item, [str(ref.value) for ref in refs])
+        return marker
+
+    def _check_not_removed(self, reads: tuple[str, ...], fields: dict[str, Node], item: Node, kind: str,
+                           name: str | None) -> None:
+        """E400 when a layer reads an item that 'repeat: 0' removed and that had several inputs."""
+        for position, read in enumerate(reads):
+            if not read.startswith(REMOVED):
+                continue
+            label, removed, refs = self.removed[read]
+            what = (f"{label} (line {removed.location.line}) was removed by 'repeat: 0' and had {len(refs)} inputs, "
+                    "so it stands for no single layer")
+            read_list = ", ".join(refs)
+            if "inputs" in fields:
+                node = fields["inputs"]
+                where = (node.value[position] if node.is_sequence else node).location
+                raise SpecError(Problem("E400", f"inputs: {what}", where,
+                                        f"read one of its inputs ({read_list}) instead, or remove this layer "
+                                        "with the same 'repeat'"))
+            reader = f"{kind} '{name}'" if name else kind
+            raise SpecError(Problem("E400", f"{reader} reads the item before it, but {what}", item.location,
+                                    f"say which layer it reads with 'inputs:' (one of {read_list}), or remove it "
+                                    "with the same 'repeat'"))
+
+    def _name(self, node: Node | None, scope: _Scope, index: int) -> str | None:
+        if node is None:
+            return None
+        name = node.value
+        if not isinstance(name, str) or not NAME_PATTERN.match(name) or name == INPUT:
+            raise SpecError(Problem("E207", f"invalid layer name {show(name)}", node.location,
+                                    "names start with a letter or _ and hold letters, digits, _ . -; "
+                                    "'input' is reserved"))
+        if name in scope.names:
+            first = self._declared(scope.items).get(name)
+            hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
+                    if first is not None and first < index else None)
+            made = self.activations.get(scope.prefix + name)
+            if made is not None and hint is None:
+                hint = (f"the 'activation:' at line {made.line} makes a layer of that name; rename this one, "
+                        "or write that activation as a layer of its own")
+            raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))
+        return name
+
+    def _declared(self, items: list[Node]) -> dict[str, int]:
+        """Names written in ``items`` -> the index of the first item that writes each."""
+        key = id(items)
+        if key not in self._declared_cache:
+            declared: dict[str, int] = {}
+            for index, item in enumerate(items):
+                if item.is_mapping and "name" in item.value and isinstance(item.value["name"].value, str):
+                    declared.setdefault(item.value["name"].value, index)
+            self._declared_cache[key] = declared
+        return self._declared_cache[key]
+
+    def _inputs(self, node: Node, scope: _Scope, index: int) -> tuple[str, ...]:
+        refs = node.value if node.is_sequence else [node]
+        if not refs:
+            raise SpecError(Problem("E204", "inputs must name one or more earlier layers, got an empty list",
+                                    node.location))
+        resolved, problems = [], []
+        for ref in refs:
+            name = ref.value
+            if not isinstance(name, str):
+                problems.append(Problem("E204", f"inputs must be layer names, got {show(name)}", ref.location))
+            elif name == INPUT:
+                resolved.append(scope.input_name)
+            elif name in scope.names:
+                resolved.append(scope.names[name])
+            else:
+                problems.append(self._missing_input(name, ref, scope, index))
+        if problems:
+            raise SpecError(problems)
+        return tuple(resolved)
+
+    def _missing_input(self, name: str, ref: Node, scope: _Scope, index: int) -> Problem:
+        items = scope.items
+        declared = self._declared(items)
+        later = declared.get(name)
+        if later is not None and later == index:
+            return Problem("E400", f"inputs: layer '{name}' reads itself, a cycle", ref.location,
+                           "a layer can only read layers written above it (or 'input')")
+        if later is not None and later > index:
+            cycle = self._cycle(items, declared, start=later, target=index)
+            if cycle:
+                reads = ", ".join(f"{a} reads {b}" for a, b in zip(cycle, cycle[1:]))
+                return Problem("E400", f"inputs: '{name}' is defined later (line {items[later].location.line}) "
+                                       f"and reads this layer back, a cycle: {reads}", ref.location,
+                               "a layer can only read layers written above it; break the cycle")
+            return Problem("E400", f"inputs: '{name}' is defined later (line {items[later].location.line}); "
+                                   "a layer can only read layers written above it", ref.location,
+                           f"move this layer below '{name}'")
+        known = list(scope.names) + [INPUT]
+        hint = did_you_mean(name, known)
+        if hint is None and "/" in name:
+            hint = "the layers inside a block instance cannot be read from outside; a block's output is its last layer"
+        elif hint is None and scope.prefix and name in self._declared(self.spec.layers):
+            hint = "inside a block, inputs name the block's own layers, or 'input' for what the block reads"
+        elif hint is None:
+            hint = "earlier layers: " + names(known[-12:]) if known else None
+        return Problem("E400", f"inputs: no earlier layer is named {clip(name)}", ref.location, hint)
+
+    def _cycle(self, items: list[Node], declared: dict[str, int], start: int, target: int) -> list[str] | None:
+        """The names along a path of reads from item ``start`` back to item ``target``, if any."""
+
+        def reads(k: int) -> list[int]:  # explicit inputs only: a cycle the user wrote
+            item = items[k]
+            if item.is_mapping and "inputs" in item.value:
+                node = item.value["inputs"]
+                refs = node.value if node.is_sequence else [node]
+                return [declared[r.value] for r in refs if isinstance(r.value, str) and r.value in declared]
+            return []
+
+        def label(k: int) -> str:
+            item = items[k]
+            if item.is_mapping and isinstance(item.value.get("name", Node(None, item.location)).value, str):
+                return item.value["name"].value
+            return f"the layer at line {item.location.line}"
+
+        parent = {start: None}
+        stack = [start]
+        while stack:
+            k = stack.pop()
+            if k == target:
+                path = []  # target, ..., start: each read by the next
+                while k is not None:
+                    path.append(label(k))
+                    k = parent[k]
+                return [label(target)] + path[::-1]
+            for j in reads(k):
+                if j not in parent and j >= target:
+                    parent[j] = k
+                    stack.append(j)
+        return None
+
+    def _layer(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
+               reads: tuple[str, ...], normalized: tuple[Attrs, str | None] | None
+               ) -> tuple[str, tuple[Attrs, str | None]]:
+        """Add one layer (and the activation layer its ``activation:`` field asks for); return its
+        output. ``normalized`` is (attributes, fused activation) of the previous repetition of the
+        same item (the same fields with the same parameter values, so they are normalized once)."""
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._too_many(item.location, f"this layer would be layer {self.count:,}")
+        layer = KINDS[kind]
+        full = scope.prefix + local
+        if full in self.full_names:
+            where = fields["name"].location if "name" in fields else item.location
+            raise SpecError(Problem("E401", f"layer name '{full}' is used twice", where))
+        if len(reads) < layer.min_inputs or (layer.max_inputs is not None and len(reads) > layer.max_inputs):
+            if layer.max_inputs is None:
+                expected = f"at least {layer.min_inputs} inputs"
+            else:
+                expected = f"exactly {layer.min_inputs} input" + ("s" if layer.min_inputs != 1 else "")
+            raise SpecError(Problem("E204", f"{kind} '{full}' takes {expected}, got {len(reads)}",
+                                    fields["inputs"].location if "inputs" in fields else item.location,
+                                    "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
+        memo_key = None
+        if normalized is None:
+            memo_key = self._memo_key(item, fields, scope)
+            normalized = self.attrs_memo.get(memo_key)
+        if normalized is None:
+            values, problems, failed = {}, [], False
+            for field_name, spec in layer.fields.items():
+                if field_name in fields:
+                    try:
+                        values[field_name] = normalize(spec, fields[field_name], scope.values,
+                                                       f"{kind} '{full}': {field_name}")
+                    except SpecError as error:  # (no problems: it read a broken parameter)
+                        problems.extend(error.problems)
+                        failed = True
+                else:
+                    values[field_name] = _default(spec)
+            if failed:
+                raise SpecError(problems)
+            fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+            # where a layer item's attributes are made (an 'activation:' layer's are _NO_ATTRS)
+            normalized = layer.make_attrs(values), (fused[0] if fused else None)
+            if len(self.attrs_memo) >= MEMO_LIMIT:
+                self.attrs_memo.clear()
+            self.attrs_memo[memo_key] = normalized
+        attrs, activation = normalized
+        self.full_names.add(full)
+        if POISON in reads or ("shape", id(item)) in self.broken:
+            # an input failed, or a field is unknown (reported): the fields were checked, the shapes
+            # cannot be
+            self.poisoned = True
+            return POISON, normalized
+        locations = self._locations.get(id(item))
+        if locations is None:  # shared by the repetitions of one item
+            locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
+        self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
+        if activation is not None:
+            return self._activation(activation, kind, fields, scope, local, full), normalized
+        return full, normalized
+
+    def _activation(self, activation: str, kind: str, fields: dict[str, Node], scope: _Scope, local: str,
+                    reads: str) -> str:
+        """The layer of a fused ``activation: relu`` after layer ``reads``: ``<name>_relu``."""
+        name = f"{local}_{activation}"
+        full = scope.prefix + name
+        where = fields["activation"].location
+        if full in self.full_names or name in scope.names:
+            first = self._declared(scope.items).get(name)
+            raise SpecError(Problem("E401", f"{kind} '{reads}': activation: {activation} makes a layer named "
+                                            f"'{full}', but that name is used"
+                                            + (f" (line {scope.items[first].location.line})" if first is not None
+                                               else ""), where,
+                                    "rename that layer, or write the activation as a layer of its own"))
+        self.count += 1
+        if self.count > MAX_LAYERS:
+            raise self._too_many(where, f"this layer would be layer {self.count:,}")
+        self.full_names.add(full)
+        scope.names[name] = full  # so that a later layer of that name is E401
+        self.activations[full] = where
+        self.nodes.append(LayerNode(full, activation, _NO_ATTRS, (reads,), where))
+        return full
+
+    def _read(self, names: frozenset[str], scope: _Scope) -> None:
+        """Note that what is being built reads ``names`` in ``scope`` (a block's own parameters
+        hide the spec's parameters of the same names)."""
+        if names:
+            self.used.update(names - scope.own if scope.own else names)
+
+    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
+        """What a layer item's normalized fields depend on: the item and the values of the names its
+        fields read (which are noted as read, as evaluating them would)."""
+        words = self._names.get(id(item))
+        if words is None:
+            words = self._names[id(item)] = tuple(sorted(set().union(
+                *(names_read(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+        self._read(frozenset(words), scope)
+        values = scope.values
+        return (id(item),) + tuple(values[word] if word in values else None for word in words)
+
+    def _block(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
+               reads: tuple[str, ...], block_stack: tuple[str, ...]) -> str:
+        block = self.spec.blocks[kind]
+        if kind in block_stack:
+            raise SpecError(Problem("E406", f"block '{kind}' instantiates itself "
+                                            f"({' -> '.join(block_stack + (kind,))})",
+                                    item.location, "a block cannot contain itself, directly or through other blocks"))
+        if len(reads) != 1:
+            raise SpecError(Problem("E204", f"block '{kind}' takes exactly 1 input, got {len(reads)}",
+                                    fields["inputs"].location if "inputs" in fields else item.location))
+        own: dict[str, Number] = {}
+        # what the instance sees: its own parameters over the spec's (a default sees those above it)
+        values = dict(self.values) if block.parameters else self.values
+        full = scope.prefix + local
+        problems = []
+        for param, default in block.parameters:
+            try:
+                if param in fields:
+                    self._read(names_read(fields[param]), scope)
+                    values[param] = own[param] = number(fields[param], scope.values,
+                                                        f"block '{kind}' '{full}': {param}")
+                elif default is not None:
+                    self.used.update(names_read(default) - own.keys())
+                    values[param] = own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
+            except SpecError as error:
+                problems.extend(error.problems)
+                values[param] = own[param] = POISONED
+                self.poisoned = True
+        self.problems.extend(problems)
+        prefix = full + "/"
+        if problems:
+            return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+        key = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        template = self.memo.templates.get(key)
+        if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
+            return self._instantiate(template, prefix, reads[0])
+        fresh = full not in self.prefixes
+        self.prefixes.add(full)
+        start, problems_before, removed_before = len(self.nodes), len(self.problems), len(self.removed)
+        outer_used = self.used
+        self.used = set()
+        try:
+            output = self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+        finally:
+            used, self.used = self.used, outer_used
+            outer_used |= used
+        if (fresh and template is None and not self.poisoned and len(self.problems) == problems_before
+                and len(self.removed) == removed_before and len(self.memo.templates) < MEMO_LIMIT):
+            template = _template(self.nodes[start:], prefix, reads[0], output, used)
+            if template is not None:
+                self.memo.templates[key] = template
+        return output
+
+    def _instantiate(self, template: _Template, prefix: str, input_name: str) -> str:
+        """Add the nodes of a block instance made from ``template``; return its output."""
+        new, names = tuple.__new__, []  # (tuple.__new__: a LayerNode without the call of its __new__)
+        for name, kind, attrs, inputs, location, locations in template.nodes:
+            if len(inputs) == 1:
+                reads = (input_name,) if inputs[0] is None else (prefix + inputs[0],)
+            else:
+                reads = tuple([input_name if read is None else prefix + read for read in inputs])
+            name = prefix + name
+            names.append(name)
+            self.nodes.append(new(LayerNode, (name, kind, attrs, reads, location, locations)))
+        self.full_names.update(names)
+        self.count += len(names)
+        self.prefixes.add(prefix[:-1])
+        self.used |= template.used
+        return input_name if template.output is None else prefix + template.output
+
+    def _names_under(self, kind: str | None) -> tuple[str, ...]:
+        """The spec's parameters that an instance of block ``kind`` (None: the spec's layers) may read,
+        in its fields, its defaults and the blocks it uses, whatever its own parameter values are."""
+        found = self.memo.block_names.get(kind)
+        if found is None:
+            seen, stack, names = {kind}, [kind], set()
+            while stack:
+                current = stack.pop()
+                block = self.spec.blocks[current] if current is not None else None
+                for _, default in block.parameters if block else ():
+                    if default is not None:
+                        names |= names_read(default)
+                for item in block.layers if block else self.spec.layers:
+                    if item.is_mapping:  # its fields, repeat and block arguments; not its kind, name, inputs
+                        for key, node in item.value.items():
+                            if key not in ("kind", "name", "inputs"):
+                                names |= names_read(node)
+                    inner, _ = item_kind(item)
+                    if inner in self.spec.blocks and inner not in seen:
+                        seen.add(inner)
+                        stack.append(inner)
+            declared = set(self.spec.parameter_names)
+            found = self.memo.block_names[kind] = tuple(sorted(names & declared))
+        return found
+
+
+def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str, used: set[str]) -> _Template | None:
+    """The template of a block instance made of ``nodes`` under ``prefix``, or None if a node's name or
+    input is not the instance's (which a block instance that built without a problem never has)."""
+    cut = len(prefix)
+    entries = []
+    for node in nodes:
+        if not node.name.startswith(prefix):
+            return None
+        inputs = []
+        for read in node.inputs:
+            if read == input_name:
+                inputs.append(None)
+            elif read.startswith(prefix):
+                inputs.append(read[cut:])
+            else:
+                return None
+        entries.append((node.name[cut:], node.kind, node.attrs, tuple(inputs), node.location, node.field_locations))
+    if output == input_name:
+        suffix = None
+    elif output.startswith(prefix):
+        suffix = output[cut:]
+    else:
+        return None
+    return _Template(tuple(entries), suffix, frozenset(used))
+
+
+def _default(spec: Field):
+    if spec.type == "size" and isinstance(spec.default, int):
+        return (spec.default,) * spec.rank
+    return spec.default

@@ -1,0 +1,105 @@
+"""A spec's parameters -> their values: each default evaluated with the values above it, ``--set``
+overrides in place of defaults (:func:`resolve`), and the check that every override is read by
+something (:func:`unused`, E305).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping
+
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
+from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, names_read, parse_expression
+from convcost.language.fields import number
+from convcost.language.source import Node, decimal_fraction
+from convcost.language.spec import Spec
+
+def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[str, Number], list[Problem]]:
+    """Parameter values in order, each default evaluated with the values before it; an override
+    (a number, or an expression string as given to ``--set``) replaces a default. A parameter that
+    fails is POISONED (what reads it fails silently) and its problems are returned."""
+    overrides = overrides or {}
+    known = spec.parameter_names
+    problems = [Problem("E304", f"--set {clip(name)[1:-1]}: this spec has no parameter {clip(name)}", None,
+                        did_you_mean(name, known)
+                        or ("parameters: " + names(known) if known else "this spec declares no parameters"))
+                for name in overrides if name not in known]
+    values: dict[str, Number] = {}
+    for name, node in spec.parameters:
+        if ("parameter", name) in spec.broken:
+            values[name] = POISONED
+            continue
+        try:
+            if name in overrides:
+                values[name] = _override_value(name, overrides[name], values)
+            else:
+                values[name] = _parameter_value(name, node, values, known)
+        except SpecError as error:
+            problems.extend(error.problems)
+            values[name] = POISONED
+    return values, problems
+
+
+def unused(spec: Spec, overrides: Mapping[str, object] | None, used: set[str] | frozenset[str]) -> list[Problem]:
+    """E305 for each overridden parameter that nothing reads: setting it changes nothing, which is
+    never what the user meant. ``used`` holds the names read by what was built (layer fields,
+    block arguments, ``repeat``, the input); to it come the names read by the parameters'
+    evaluated defaults and the overrides themselves, and the names in the ``budget`` section."""
+    if not overrides:
+        return []
+    used = used | names_read(spec.budget) if spec.budget is not None else set(used)
+    for name, node in spec.parameters:
+        if name not in overrides:
+            used |= names_read(node)
+        elif isinstance(overrides[name], str):
+            try:
+                used |= parse_expression(overrides[name].strip(), Location(f"--set {name}", 1, 1)).names
+            except SpecError:  # pragma: no cover - resolve() reported it and the build failed
+                pass
+    problems = []
+    for name in overrides:
+        if name in used or name not in spec.parameter_names:
+            continue
+        readers = [p for p, node in spec.parameters if p != name and p in overrides and name in names_read(node)]
+        hint = (f"only the default of '{readers[0]}' uses it, and --set {readers[0]} replaces that default"
+                if readers else "no layer, block or other parameter of this spec reads it")
+        problems.append(Problem("E305", f"--set {name}: parameter '{name}' is not used, so setting it "
+                                        "changes nothing", None, hint))
+    return problems
+
+
+def _parameter_value(name: str, node: Node, earlier: Mapping[str, Number], declared: list[str]) -> Number:
+    what = f"parameter '{name}'"
+    if isinstance(node.value, bool):
+        return int(node.value)
+    if isinstance(node.value, str):
+        try:
+            expression = parse_expression(node.value, node.location)
+        except SpecError:
+            expression = None  # number() reports it
+        for used in sorted(expression.names) if expression else ():
+            if used == name:
+                raise SpecError(Problem("E301", f"{what} is defined in terms of itself", node.location,
+                                        "a parameter can only use the parameters above it"))
+            if used in declared and used not in earlier:
+                raise SpecError(Problem("E301", f"{what} uses '{used}', which is defined below it", node.location,
+                                        f"move '{used}' above '{name}' in 'parameters'"))
+    return number(node, earlier, what)
+
+
+def _override_value(name: str, value: object, earlier: Mapping[str, Number]) -> Number:
+    where = Location(f"--set {name}", 1, 1)
+    try:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (int, Fraction)):
+            return check_magnitude(value, where, "the value")
+        if isinstance(value, float):
+            return check_magnitude(decimal_fraction(repr(value), where), where, "the value")
+        text = str(value).strip()
+        return evaluate(parse_expression(text, where), earlier, where)
+    except SpecError as error:
+        raise SpecError([Problem("E304", f"--set {name}={clip(value)[1:-1]}: {p.message}", None, p.hint)
+                         for p in error.problems]) from None
+
+
