@@ -92,6 +92,13 @@ def short_change(finding: Finding) -> str:
     return _change(finding, lambda n: short(finding.budget.metric, n, binary), "0")
 
 
+def _measured(n: int | None) -> int:
+    """A value a checked finding always has (a skipped one returns before it is read)."""
+    if n is None:  # pragma: no cover - would be a bug in budgets.evaluate
+        raise ValueError("a checked budget finding without its value")
+    return n
+
+
 def describe(finding: Finding) -> str:
     """One sentence: what was measured, against what, and the verdict."""
     b = finding.budget
@@ -99,7 +106,7 @@ def describe(finding: Finding) -> str:
     if finding.status == "skipped":
         return f"{b.label}: not checked, {finding.note}"
     if b.check == "max_increase":
-        base, value = finding.baseline, finding.value
+        base, value, limit = _measured(finding.baseline), _measured(finding.value), finding.limit
         if value <= base:
             text = (f"{b.metric} is {amount(b.metric, value)}, "
                     + ("unchanged since the baseline" if value == base else
@@ -108,19 +115,20 @@ def describe(finding: Finding) -> str:
         else:
             text = (f"{b.metric} grew by {amount(b.metric, value - base)} ({share(finding.change_share, signed=True)}) "
                     f"since the baseline, from {amount(b.metric, base)} to {amount(b.metric, value)}")
-            if finding.exceeded:
-                text += (f": more than the allowed {b.text} (at most {amount(b.metric, finding.limit)}; "
-                         f"{amount(b.metric, value - finding.limit)} over)")
+            if finding.exceeded and limit is not None:
+                text += (f": more than the allowed {b.text} (at most {amount(b.metric, limit)}; "
+                         f"{amount(b.metric, value - limit)} over)")
             else:
                 text += f", within the allowed {b.text}"
     elif finding.exceeded:
-        text = (f"{subject} is {amount(b.metric, finding.value)}, over its budget of {b.text} "
-                f"by {amount(b.metric, -finding.headroom)} ({share(_excess(finding), signed=True)})")
+        text = (f"{subject} is {amount(b.metric, _measured(finding.value))}, over its budget of {b.text} "
+                f"by {amount(b.metric, -_measured(finding.headroom))} ({share(_excess(finding), signed=True)})")
         if b.scope == "layer" and len(finding.over) > 1:
             shown = ", ".join(finding.over[:5]) + (", ..." if len(finding.over) > 5 else "")
             text += f"; {len(finding.over)} layers are over: {shown}"
     else:
-        text = f"{subject} is {amount(b.metric, finding.value)}, within its budget of {b.text}: {headroom(finding)}"
+        text = (f"{subject} is {amount(b.metric, _measured(finding.value))}, within its budget of {b.text}: "
+                f"{headroom(finding)}")
     if b.check == "max" and finding.note:
         text += f" ({finding.note})"
     if finding.status == "warn" and finding.exceeded:
@@ -297,7 +305,7 @@ def to_junit(run: CheckRun) -> str:
 
     root = ET.Element("testsuites", name="convcost check")
     totals = dict(tests=0, failures=0, errors=0, skipped=0)
-    suites = [(r.path, r) for r in run.results]
+    suites: list[tuple[str, SpecCheck | None]] = [(r.path, r) for r in run.results]
     if run.problems:
         suites.insert(0, ("convcost check", None))
     for name, result in suites:

@@ -54,7 +54,7 @@ def to_dict(analysis: Analysis, alternative: Alternative | None = None) -> dict:
             "mults_ratio": _fraction_dict(alternative.mults_ratio),
             "weights_ratio": _fraction_dict(alternative.weights_ratio),
             "closed_form": None if closed is None else {
-                "formula": closed.formula, "substituted": closed.substituted, **_fraction_dict(closed.value),
+                "formula": closed.formula, "substituted": closed.substituted, **(_fraction_dict(closed.value) or {}),
                 "equals_mults_ratio": closed.value == alternative.mults_ratio},
             "closed_form_not_applicable": alternative.closed_form_reason or None,
             "per_channel_and_filter": None if alternative.per_pair is None else {

@@ -8,10 +8,12 @@ without NO_COLOR).
 
 from __future__ import annotations
 
+from typing import AbstractSet
+
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def table(headers: list[str], rows: list[list[str]], *, title: str = "", right: set[int] = frozenset(),
+def table(headers: list[str], rows: list[list[str]], *, title: str = "", right: AbstractSet[int] = frozenset(),
           color: bool = False, show_header: bool = True) -> str:
     """A table with one space-padded column per header; columns in ``right`` are right-aligned.
 

@@ -8,7 +8,10 @@ verification; imports neither NumPy nor, until a table is drawn, rich.
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # rich is imported only when a table is drawn
+    from rich.table import JustifyMethod
 
 from convcost.units import format_bytes
 
@@ -85,7 +88,9 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
         _write_disagreements(out, result)
 
     totals = Table(title="Totals", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column, justify in (("count", "left"), ("analytic", "right"), ("executed", "right"), ("", "center")):
+    justified: tuple[tuple[str, JustifyMethod], ...] = (
+        ("count", "left"), ("analytic", "right"), ("executed", "right"), ("", "center"))
+    for column, justify in justified:
         totals.add_column(column, justify=justify)
     for check in result.totals:
         totals.add_row(_TOTAL_LABELS[check.field], f"{check.analytic:,}", f"{check.measured:,}",
@@ -109,7 +114,9 @@ def _write_disagreements(out, result) -> None:
     from rich.table import Table
 
     table = Table(title="Disagreements", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column, justify in (("layer", "left"), ("quantity", "left"), ("analytic", "right"), ("executed", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("quantity", "left"), ("analytic", "right"), ("executed", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify, overflow="fold")
     for name, check in result.mismatches:
         label = "output shape" if check.field == "output_shape" else _TOTAL_LABELS.get(check.field, check.field)
