@@ -7,7 +7,7 @@ The counting conventions are in ``convcost.layers`` (one rule per kind) and docs
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
@@ -95,6 +95,11 @@ class Analysis(NamedTuple):
     @without_gc
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
+        return {**self.header_dict(), "layers": list(self.layer_dicts())}
+
+    def header_dict(self) -> dict:
+        """The JSON report without its ``layers``, in the report's key order (a renderer streams
+        the layers after it: :meth:`layer_dicts`)."""
         from convcost.version import __version__
         from convcost.language import display_name
 
@@ -109,16 +114,14 @@ class Analysis(NamedTuple):
             "dtype": self.dtype,
             "totals": self.totals_dict(),
             "breakdown": self.breakdown(),
-            "layers": self._layer_dicts(),
         }
 
-    def _layer_dicts(self) -> list[dict]:
-        """The ``layers`` of the JSON report. Layers with the same cost share one (the records of
-        the repetitions of a block do): the counts and shares of each cost are worked out once."""
+    def layer_dicts(self) -> Iterator[dict]:
+        """The ``layers`` of the JSON report, one at a time. Layers with the same cost share one (the
+        records of the repetitions of a block do): the counts and shares of each cost are worked out once."""
         dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
         counts: dict[int, tuple] = {}  # id(cost) -> its counts in the report's order (the records hold the costs)
         descriptions: dict[int, str] = {}  # id(attrs) -> the description
-        layers = []
         for r in self.layers:
             c = r.cost
             n = counts.get(id(c))
@@ -130,7 +133,7 @@ class Analysis(NamedTuple):
             description = descriptions.get(id(r.attrs))
             if description is None:
                 description = descriptions[id(r.attrs)] = r.description
-            layers.append({
+            yield {
                 "name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
                 "output_shape": list(r.output_shape),
                 "macs": n[0], "mults": n[1], "adds": n[2], "comparisons": n[3], "divisions": n[4],
@@ -140,8 +143,7 @@ class Analysis(NamedTuple):
                 "activation_elements": r.activation_elements,
                 "activation_bytes": r.activation_elements * dtype_bytes,
                 "macs_share": n[15],
-            })
-        return layers
+            }
 
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,

@@ -53,4 +53,7 @@ def report(
         if format is TableFormat.table:
             sys.stdout.write(render.to_table(result, color=use_color()))
             return
+        if format is TableFormat.json:  # streamed: a large network's report is never held whole
+            render.write_json(result, sys.stdout)
+            return
         write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))

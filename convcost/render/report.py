@@ -4,6 +4,7 @@ JSON, CSV or Markdown. Every renderer takes an :class:`~convcost.analysis.Analys
 from __future__ import annotations
 
 import json
+from typing import Iterator, TextIO
 
 from convcost.analysis import Analysis
 from convcost.render.numbers import percent, shape
@@ -44,14 +45,65 @@ def to_table(analysis: Analysis, color: bool = False) -> str:
 
 
 def to_json(analysis: Analysis) -> str:
-    """The JSON report, a key per line and a layer per line: readable, and written by json's C encoder
-    (``indent`` would switch json to its pure-Python encoder, several times slower on a large network)."""
-    data = analysis.to_dict()
-    layers = data.pop("layers")
-    lines = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}," for key, value in data.items()]
-    body = ",\n    ".join(json.dumps(layer, ensure_ascii=False) for layer in layers)
-    lines.append(f'  "layers": [\n    {body}\n  ]' if layers else '  "layers": []')
-    return "{\n" + "\n".join(lines) + "\n}"
+    """The JSON report as one string, without the final newline (:func:`write_json` writes the
+    same text, and the newline, to a stream)."""
+    import io
+
+    out = io.StringIO()
+    write_json(analysis, out)
+    return out.getvalue()[:-1]
+
+
+JSON_CHUNK = 1000  # layers encoded and written at once: what is held of a large network's report
+
+
+def write_json(analysis: Analysis, out: TextIO) -> None:
+    """The JSON report, a key per line and a layer per line, ending with a newline: readable, and
+    written by json's C encoder (``indent`` would switch json to its pure-Python encoder, several
+    times slower on a large network). The layers are encoded as they are made, a chunk at a time,
+    so a 100,000-layer report never holds its whole text or all its layer dictionaries."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    header = analysis.header_dict()
+    out.write("{\n" + "".join(f"  {json.dumps(key)}: {encode(value)},\n" for key, value in header.items()))
+    if not analysis.layers:
+        out.write('  "layers": []\n}\n')
+        return
+    out.write('  "layers": [\n    ')
+    chunk: list[str] = []
+    first = True
+    for layer in _encoded_layers(analysis, encode):
+        chunk.append(layer)
+        if len(chunk) == JSON_CHUNK:
+            out.write(("" if first else ",\n    ") + ",\n    ".join(chunk))
+            chunk, first = [], False
+    if chunk:
+        out.write(("" if first else ",\n    ") + ",\n    ".join(chunk))
+    out.write("\n  ]\n}\n")
+
+
+_NAMED_KEYS = ("name", "kind", "description", "inputs")  # the keys that start a layer's JSON object
+
+
+def _encoded_layers(analysis: Analysis, encode) -> Iterator[str]:
+    """Each layer's JSON object, as ``encode(layer)`` writes it. The repetitions of a block differ
+    only in their names and inputs: what follows those keys is encoded once per distinct value and
+    reused (a 100,000-layer report encodes a few hundred distinct tails)."""
+    tails: dict[tuple, str] = {}
+    for layer in analysis.layer_dicts():
+        keys = tuple(layer)
+        if keys[:4] != _NAMED_KEYS:  # pragma: no cover - the layout of Analysis.layer_dicts
+            yield encode(layer)
+            continue
+        values = tuple(layer.values())
+        tail_key = (keys, tuple(values[4]), values[5:])
+        tail = tails.get(tail_key)
+        if tail is None:
+            full = encode({k: layer[k] for k in keys[4:]})
+            tail = tails[tail_key] = full[1:]  # without its "{": it follows the named keys
+            if len(tails) > 100_000:
+                tails.clear()
+        yield (f'{{"name": {encode(values[0])}, "kind": {encode(values[1])}, "description": {encode(values[2])}, '
+               f'"inputs": {encode(values[3])}, {tail}')
 
 
 def to_csv(analysis: Analysis) -> str:
