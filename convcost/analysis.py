@@ -11,7 +11,7 @@ from typing import Any, Iterator, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
-from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
+from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -100,8 +100,8 @@ class Analysis(NamedTuple):
     def header_dict(self) -> dict:
         """The JSON report without its ``layers``, in the report's key order (a renderer streams
         the layers after it: :meth:`layer_dicts`)."""
-        from convcost.version import __version__
         from convcost.language import display_name
+        from convcost.version import __version__
 
         return {
             "convcost_version": __version__,
@@ -191,7 +191,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
         if len(inputs) == 1:
             if inputs[0] not in shapes:
                 continue  # an input already failed and was reported
-            input_shapes = (shapes[inputs[0]],)
+            input_shapes: tuple[Shape, ...] = (shapes[inputs[0]],)
         else:
             if any(name not in shapes for name in inputs):
                 continue
