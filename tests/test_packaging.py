@@ -23,8 +23,8 @@ def _version(text: str) -> tuple[int, ...]:
 def lower_bounds() -> dict[str, tuple[int, ...]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        requirements += extra
+    for extra in ("test", "plot"):  # what the lowest-versions run installs ('.[test]'), and plot, its subset
+        requirements += project["optional-dependencies"][extra]
     bounds = {}
     for requirement in requirements:
         name, specifiers = REQUIREMENT.match(requirement).groups()
@@ -51,6 +51,11 @@ def lowest_pins() -> dict[str, tuple[int, ...]]:
 def test_every_lower_bound_is_pinned_in_the_lowest_versions_run():
     assert lowest_pins() == lower_bounds()
 
+
+
+def test_the_linters_are_pinned_exactly():
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["lint"]
+    assert {r.split("==")[0] for r in lint} == {"ruff", "mypy"} and all("==" in r for r in lint)
 
 
 def test_the_version_module_and_pyproject_agree():
