@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
-from convcost.layers import CATEGORIES, KINDS, Cost, Shape, ShapeError
+from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -95,8 +95,8 @@ class Analysis(NamedTuple):
     @without_gc
     def to_dict(self) -> dict:
         """The JSON report (a documented, stable contract: docs/json.md)."""
-        from convcost.version import __version__
         from convcost.language import display_name
+        from convcost.version import __version__
 
         return {
             "convcost_version": __version__,
@@ -186,6 +186,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     results: dict[tuple, tuple[Shape, Cost, int]] = {}
     for node in graph.nodes:
         inputs = node.inputs
+        input_shapes: tuple[Shape, ...]
         if len(inputs) == 1:
             if inputs[0] not in shapes:
                 continue  # an input already failed and was reported
