@@ -188,10 +188,11 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     results: dict[tuple, tuple[Shape, Cost, int]] = {}
     for node in graph.nodes:
         inputs = node.inputs
+        input_shapes: tuple[Shape, ...]
         if len(inputs) == 1:
             if inputs[0] not in shapes:
                 continue  # an input already failed and was reported
-            input_shapes: tuple[Shape, ...] = (shapes[inputs[0]],)
+            input_shapes = (shapes[inputs[0]],)
         else:
             if any(name not in shapes for name in inputs):
                 continue

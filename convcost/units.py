@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import TypeGuard
 
 from convcost.errors import Location, Problem, SpecError
 
@@ -98,7 +99,7 @@ def parse_quantity(value: object, in_bytes: bool, where: Location | None = None,
     return int(exact)
 
 
-def is_percent(value: object) -> bool:
+def is_percent(value: object) -> TypeGuard[str]:
     """Is ``value`` written as a percentage (``"5%"``)?"""
     return isinstance(value, str) and value.strip().endswith("%")
 
@@ -157,9 +158,9 @@ def human(n: int | float, unit: str = "") -> str:
                 return f"{scaled(n, scale)}{suffix}{unit}"
         return f"{n}{unit}"
     value = float(n)
-    for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f}{suffix}{unit}"
+    for suffix, float_scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= float_scale:
+            return f"{value / float_scale:.2f}{suffix}{unit}"
     return f"{value:g}{unit}"
 
 

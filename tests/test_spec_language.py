@@ -48,7 +48,8 @@ def test_expressions_are_exact():
     ("lambda: 1", "E300"),
 ])
 def test_bad_expressions_are_located_errors(expression, code):
-    text = f'parameters: {{alpha: 1}}\ninput: [8, 8, 3]\nlayers:\n  - {{kind: conv2d, filters: "{expression}", kernel: 1}}\n'
+    text = (f'parameters: {{alpha: 1}}\ninput: [8, 8, 3]\nlayers:\n'
+            f'  - {{kind: conv2d, filters: "{expression}", kernel: 1}}\n')
     with pytest.raises(SpecError) as caught:
         build(text)
     problem = caught.value.problems[0]
@@ -95,7 +96,8 @@ layers:
 
 
 def test_repeat_zero_drops_an_item():
-    graph = build("parameters: {enabled: 0}\ninput: [4, 4, 1]\nlayers:\n  - {kind: relu, repeat: enabled}\n  - sigmoid\n")
+    graph = build("parameters: {enabled: 0}\ninput: [4, 4, 1]\n"
+                  "layers:\n  - {kind: relu, repeat: enabled}\n  - sigmoid\n")
     assert [n.kind for n in graph.nodes] == ["sigmoid"]
 
 
@@ -133,7 +135,8 @@ def test_errors_are_located(text, code, line):
 
 
 def test_add_mismatch_shows_both_shapes():
-    text = "input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, name: a, filters: 8, kernel: 3}\n  - {kind: add, inputs: [a, input]}\n"
+    text = ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, name: a, filters: 8, kernel: 3}\n"
+            "  - {kind: add, inputs: [a, input]}\n")
     with pytest.raises(SpecError) as caught:
         convcost.analyze(convcost.loads(text))
     assert "6×6×8" in str(caught.value) and "8×8×3" in str(caught.value)

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 from enum import Enum
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import typer
 
@@ -26,7 +26,21 @@ class TableFormat(str, Enum):
     markdown = "markdown"
 
 
-Dtype = Enum("Dtype", {name: name for name in DTYPE_BYTES}, type=str)  # --dtype: bytes per activation
+class Dtype(str, Enum):
+    """--dtype: the element type of activations, one member per key of DTYPE_BYTES, in its order.
+    Written out as a class, not ``Enum("Dtype", DTYPE_BYTES)``, so that mypy knows the members."""
+
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+    uint8 = "uint8"
+
+
+if [member.value for member in Dtype] != list(DTYPE_BYTES):  # a dtype added to analysis and not here
+    raise RuntimeError(f"convcost.cli.common.Dtype must list the keys of DTYPE_BYTES: {', '.join(DTYPE_BYTES)}")
+
 DTYPE_HELP = "Element type for activation bytes."
 
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
@@ -57,7 +71,7 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return overrides
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> NoReturn:
     typer.echo(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), err=True)
     raise typer.Exit(code)
 

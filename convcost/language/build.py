@@ -27,14 +27,21 @@ from typing import Mapping, NamedTuple
 from weakref import WeakKeyDictionary
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, finish, names
-from convcost.graph import (INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first, shape_problems,
-                            without_gc)
-from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
-from convcost.language.expressions import POISONED, Number, names_read
+from convcost.graph import (
+    INPUT,
+    Graph,
+    LayerNode,
+    channels_first_warning,
+    looks_channels_first,
+    shape_problems,
+    without_gc,
+)
+from convcost.language.expressions import POISONED, Poisoned, Value, names_read
 from convcost.language.fields import normalize, number, show, whole
 from convcost.language.parameters import resolve, unused
 from convcost.language.source import Node
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
+from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
 
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
@@ -55,7 +62,8 @@ class _Memo:
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
         self.attrs: dict[tuple, tuple[Attrs, str | None]] = {}
         self.names: dict[int, tuple[str, ...]] = {}  # id(item) -> the names its fields read, sorted
-        self.block_names: dict[str, tuple[str, ...]] = {}  # block -> the spec's parameters it may read
+        # block (None: the spec's own layers) -> the spec's parameters it may read
+        self.block_names: dict[str | None, tuple[str, ...]] = {}
         # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
         self.templates: dict[tuple, _Template] = {}
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
@@ -100,8 +108,10 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     if problems:
         raise SpecError(problems)
     # for reports: a whole number as an int, any other as the nearest float (docs/json.md)
+    # (a POISONED value is left out: it is only in a spec that failed to load, whose graph is never returned)
     shown = {k: (v if not isinstance(v, Fraction) else int(v) if v.denominator == 1 else float(v))
-             for k, v in values.items()}
+             for k, v in values.items() if not isinstance(v, Poisoned)}
+    assert input_shape is not None  # a missing or wrong input is a problem, or poisons the build: raised above
     nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
     return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, tuple(builder.warnings))
 
@@ -113,7 +123,7 @@ class _Fatal(SpecError):
 class _Scope:
     __slots__ = ("prefix", "input_name", "values", "own", "names", "counters", "items")
 
-    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Number], own: frozenset[str] = frozenset()):
+    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Value], own: frozenset[str] = frozenset()):
         self.prefix = prefix  # "" at the top, "instance/" inside a block instance
         self.input_name = input_name  # what 'input' and the first layer read
         self.values = values  # parameters visible here
@@ -128,7 +138,7 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, spec: Spec, values: Mapping[str, Number]):
+    def __init__(self, spec: Spec, values: dict[str, Value]):
         self.spec = spec
         self.values = values
         self.nodes: list[LayerNode] = []
@@ -176,11 +186,12 @@ class _Builder:
         if failed:
             self.poisoned = True
             return None
-        if looks_channels_first(shape):
+        found = tuple(shape)
+        if looks_channels_first(found):
             written = [str(item.value) for item in node.value]  # as written: [3, size, size]
             self.warnings.append(channels_first_warning(
-                tuple(shape), node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
-        return tuple(shape)
+                found, node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
+        return found
 
     def layers(self) -> None:
         """Add the nodes of the spec's layers. The nodes of a spec whose layers were built without a
@@ -238,6 +249,7 @@ class _Builder:
 
     def _item(self, item: Node, index: int, scope: _Scope, previous: str, block_stack: tuple[str, ...]) -> str:
         kind, _ = item_kind(item)
+        assert kind is not None  # an item without a kind is broken (reported while loading): expand skips it
         fields = item.value if item.is_mapping else {}
         repeat = 1
         if "repeat" in fields:
@@ -418,15 +430,16 @@ class _Builder:
                 return item.value["name"].value
             return f"the layer at line {item.location.line}"
 
-        parent = {start: None}
+        parent: dict[int, int | None] = {start: None}
         stack = [start]
         while stack:
             k = stack.pop()
             if k == target:
                 path = []  # target, ..., start: each read by the next
-                while k is not None:
-                    path.append(label(k))
-                    k = parent[k]
+                step: int | None = k
+                while step is not None:
+                    path.append(label(step))
+                    step = parent[step]
                 return [label(target)] + path[::-1]
             for j in reads(k):
                 if j not in parent and j >= target:
@@ -456,30 +469,14 @@ class _Builder:
             raise SpecError(Problem("E204", f"{kind} '{full}' takes {expected}, got {len(reads)}",
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
-        memo_key = None
         if normalized is None:
             memo_key = self._memo_key(item, fields, scope)
             normalized = self.attrs_memo.get(memo_key)
-        if normalized is None:
-            values, problems, failed = {}, [], False
-            for field_name, spec in layer.fields.items():
-                if field_name in fields:
-                    try:
-                        values[field_name] = normalize(spec, fields[field_name], scope.values,
-                                                       f"{kind} '{full}': {field_name}")
-                    except SpecError as error:  # (no problems: it read a broken parameter)
-                        problems.extend(error.problems)
-                        failed = True
-                else:
-                    values[field_name] = _default(spec)
-            if failed:
-                raise SpecError(problems)
-            fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
-            # where a layer item's attributes are made (an 'activation:' layer's are _NO_ATTRS)
-            normalized = layer.make_attrs(values), (fused[0] if fused else None)
-            if len(self.attrs_memo) >= MEMO_LIMIT:
-                self.attrs_memo.clear()
-            self.attrs_memo[memo_key] = normalized
+            if normalized is None:
+                normalized = _normalized(kind, fields, scope, full)
+                if len(self.attrs_memo) >= MEMO_LIMIT:
+                    self.attrs_memo.clear()
+                self.attrs_memo[memo_key] = normalized
         attrs, activation = normalized
         self.full_names.add(full)
         if POISON in reads or ("shape", id(item)) in self.broken:
@@ -544,7 +541,7 @@ class _Builder:
         if len(reads) != 1:
             raise SpecError(Problem("E204", f"block '{kind}' takes exactly 1 input, got {len(reads)}",
                                     fields["inputs"].location if "inputs" in fields else item.location))
-        own: dict[str, Number] = {}
+        own: dict[str, Value] = {}
         # what the instance sees: its own parameters over the spec's (a default sees those above it)
         values = dict(self.values) if block.parameters else self.values
         full = scope.prefix + local
@@ -591,6 +588,7 @@ class _Builder:
         """Add the nodes of a block instance made from ``template``; return its output."""
         new, names = tuple.__new__, []  # (tuple.__new__: a LayerNode without the call of its __new__)
         for name, kind, attrs, inputs, location, locations in template.nodes:
+            reads: tuple[str, ...]
             if len(inputs) == 1:
                 reads = (input_name,) if inputs[0] is None else (prefix + inputs[0],)
             else:
@@ -609,7 +607,7 @@ class _Builder:
         in its fields, its defaults and the blocks it uses, whatever its own parameter values are."""
         found = self.memo.block_names.get(kind)
         if found is None:
-            seen, stack, names = {kind}, [kind], set()
+            seen, stack, names = {kind}, [kind], set[str]()
             while stack:
                 current = stack.pop()
                 block = self.spec.blocks[current] if current is not None else None
@@ -638,7 +636,7 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
     for node in nodes:
         if not node.name.startswith(prefix):
             return None
-        inputs = []
+        inputs: list[str | None] = []
         for read in node.inputs:
             if read == input_name:
                 inputs.append(None)
@@ -654,6 +652,27 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
     else:
         return None
     return _Template(tuple(entries), suffix, frozenset(used))
+
+
+def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) -> tuple[Attrs, str | None]:
+    """A layer item's attributes and the activation its ``activation:`` field fuses (None if none), from
+    its fields (or their defaults) and the parameter values of ``scope``; SpecError with every problem."""
+    layer = KINDS[kind]
+    values, problems, failed = {}, [], False
+    for field_name, spec in layer.fields.items():
+        if field_name in fields:
+            try:
+                values[field_name] = normalize(spec, fields[field_name], scope.values, f"{kind} '{full}': {field_name}")
+            except SpecError as error:  # (no problems: it read a broken parameter)
+                problems.extend(error.problems)
+                failed = True
+        else:
+            values[field_name] = _default(spec)
+    if failed:
+        raise SpecError(problems)
+    fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+    # where a layer item's attributes are made (an 'activation:' layer's are _NO_ATTRS)
+    return layer.make_attrs(values), (fused[0] if fused else None)
 
 
 def _default(spec: Field):

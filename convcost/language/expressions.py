@@ -28,7 +28,7 @@ MAX_DIGITS = 100  # a value (or its denominator) with more digits than this is a
 MAX_ROUND_DIGITS = 100  # round(x, n) with |n| above this is an error
 
 
-class _Poisoned:
+class Poisoned:
     """The value of a parameter whose own definition failed (and was reported): an expression
     that reads it fails silently, so that one mistake is reported once, not at every use."""
 
@@ -36,7 +36,9 @@ class _Poisoned:
         return "<poisoned>"
 
 
-POISONED = _Poisoned()
+POISONED = Poisoned()
+
+Value = Number | Poisoned  # what a name in an expression stands for: a number, or POISONED
 
 
 def silent() -> SpecError:
@@ -69,7 +71,7 @@ def _round(x: Number, ndigits: Number | None = None) -> Number:
     """Round half to even, as Python and NumPy do: ``round(191.968) == 192``, ``round(2.5) == 2``."""
     if ndigits is None:
         return round(Fraction(x))
-    if abs(ndigits) > MAX_ROUND_DIGITS:
+    if not -MAX_ROUND_DIGITS <= ndigits <= MAX_ROUND_DIGITS:
         raise ValueError(f"the number of digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}, "
                          f"got {ndigits}")
     return _to_number(round(Fraction(x), int(ndigits)))
@@ -122,7 +124,7 @@ class Expression(NamedTuple):
 
 def _at(where: Location, node: ast.AST | None, text: str = "") -> Location:
     """Where ``node`` of the expression ``text`` (written at ``where``) is in the file."""
-    if node is None or not hasattr(node, "col_offset"):
+    if node is None or not hasattr(node, "col_offset") or not hasattr(node, "lineno"):  # nodes have both or neither
         return where
     stripped = text.strip()
     lines = stripped.split("\n")
@@ -197,20 +199,9 @@ def names_read(node) -> frozenset[str]:
 
 
 def _check(node: ast.AST, text: str, names: set[str]) -> None:
+    """Raise _Rejected at the first part of the tree outside the whitelist; add the names read to ``names``."""
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            shown = clip(node.value) if isinstance(node.value, str) else clip(repr(node.value))
-            raise _Rejected("E300", f"only numbers are allowed in expressions, got {shown}", node,
-                            "a parameter name is written without quotes" if isinstance(node.value, str) else None)
-        segment = ast.get_source_segment(text.strip(), node) or repr(node.value)
-        if len(segment) > MAX_NUMBER_CHARS:
-            raise _Rejected("E205", f"number has more than {MAX_NUMBER_CHARS} characters", node)
-        if isinstance(node.value, float):
-            try:
-                decimal_fraction(segment, Location("", 1, 1))
-            except SpecError:
-                raise _Rejected("E205", f"number {clip(segment)} has an exponent beyond ±{MAX_EXPONENT}",
-                                node) from None
+        _check_constant(node, text)
     elif isinstance(node, ast.Name):
         names.add(node.id)
     elif isinstance(node, ast.BinOp):
@@ -223,18 +214,7 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         _check(node.operand, text, names)
     elif isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name):
-            raise _Rejected("E300", "only the built-in functions can be called", node,
-                            "functions: " + ", ".join(FUNCTIONS))
-        if node.func.id not in FUNCTIONS:
-            hint = did_you_mean(node.func.id, FUNCTIONS) or "functions: " + ", ".join(FUNCTIONS)
-            raise _Rejected("E302", f"unknown function {clip(node.func.id)}", node, hint)
-        if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
-            raise _Rejected("E300", f"'{node.func.id}' takes positional arguments only", node)
-        _, fewest, most = FUNCTIONS[node.func.id]
-        if not fewest <= len(node.args) <= most:
-            expected = str(fewest) if fewest == most else f"{fewest} to {most}"
-            raise _Rejected("E300", f"'{node.func.id}' takes {expected} argument(s), got {len(node.args)}", node)
+        _check_call(node)
         for arg in node.args:
             _check(arg, text, names)
     else:
@@ -244,7 +224,41 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
                         "and the functions " + ", ".join(FUNCTIONS))
 
 
-def evaluate(expression: Expression, scope: Mapping[str, Number], where: Location) -> Number:
+def _check_constant(node: ast.Constant, text: str) -> None:
+    """A number literal (no bool, string, None, ...) of at most MAX_NUMBER_CHARS characters, its exponent in range."""
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        shown = clip(node.value) if isinstance(node.value, str) else clip(repr(node.value))
+        raise _Rejected("E300", f"only numbers are allowed in expressions, got {shown}", node,
+                        "a parameter name is written without quotes" if isinstance(node.value, str) else None)
+    segment = ast.get_source_segment(text.strip(), node) or repr(node.value)
+    if len(segment) > MAX_NUMBER_CHARS:
+        raise _Rejected("E205", f"number has more than {MAX_NUMBER_CHARS} characters", node)
+    if isinstance(node.value, float):
+        try:
+            decimal_fraction(segment, Location("", 1, 1))
+        except SpecError:
+            raise _Rejected("E205", f"number {clip(segment)} has an exponent beyond ±{MAX_EXPONENT}",
+                            node) from None
+
+
+def _check_call(node: ast.Call) -> None:
+    """A call of a function of FUNCTIONS by name, with positional arguments only and as many as it takes
+    (the arguments themselves are checked by the caller)."""
+    if not isinstance(node.func, ast.Name):
+        raise _Rejected("E300", "only the built-in functions can be called", node,
+                        "functions: " + ", ".join(FUNCTIONS))
+    if node.func.id not in FUNCTIONS:
+        hint = did_you_mean(node.func.id, FUNCTIONS) or "functions: " + ", ".join(FUNCTIONS)
+        raise _Rejected("E302", f"unknown function {clip(node.func.id)}", node, hint)
+    if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
+        raise _Rejected("E300", f"'{node.func.id}' takes positional arguments only", node)
+    _, fewest, most = FUNCTIONS[node.func.id]
+    if not fewest <= len(node.args) <= most:
+        expected = str(fewest) if fewest == most else f"{fewest} to {most}"
+        raise _Rejected("E300", f"'{node.func.id}' takes {expected} argument(s), got {len(node.args)}", node)
+
+
+def evaluate(expression: Expression, scope: Mapping[str, Value], where: Location) -> Number:
     """The value of ``expression`` with parameter values from ``scope``; SpecError (E301/E303) on
     an unknown name or an arithmetic error."""
     try:
@@ -257,11 +271,12 @@ def evaluate(expression: Expression, scope: Mapping[str, Number], where: Locatio
     return check_magnitude(value, where, f"the value of {clip(expression.text)}")
 
 
-def _eval(node: ast.expr, text: str, scope: Mapping[str, Number]) -> Number:
+def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float):  # exact decimal value of what was written
             return _to_number(Fraction(ast.get_source_segment(text.strip(), node) or repr(node.value)))
-        return node.value
+        if isinstance(node.value, int):  # _check let only ints and floats through
+            return node.value
     if isinstance(node, ast.Name):
         try:
             value = scope[node.id]
@@ -272,7 +287,7 @@ def _eval(node: ast.expr, text: str, scope: Mapping[str, Number]) -> Number:
                 hint = did_you_mean(node.id, scope) or (
                     "known names: " + name_list(sorted(scope)) if scope else "this spec defines no parameters")
             raise _Rejected("E301", f"unknown name {clip(node.id)}", node, hint) from None
-        if value is POISONED:
+        if isinstance(value, Poisoned):  # (POISONED is the one instance)
             raise _Rejected("", "", node)  # its definition failed and was reported
         return value
     if isinstance(node, ast.BinOp):
@@ -286,7 +301,7 @@ def _eval(node: ast.expr, text: str, scope: Mapping[str, Number]) -> Number:
     if isinstance(node, ast.UnaryOp):
         value = _eval(node.operand, text, scope)
         return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # _check let only calls by name through
         function = FUNCTIONS[node.func.id][0]
         args = [_eval(arg, text, scope) for arg in node.args]
         try:

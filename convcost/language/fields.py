@@ -12,9 +12,9 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
-from convcost.layers.base import Field
-from convcost.language.expressions import Number, check_magnitude, evaluate, parse_expression
+from convcost.language.expressions import Number, Value, check_magnitude, evaluate, parse_expression
 from convcost.language.source import DateText, Node
+from convcost.layers.base import Field
 
 MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
 _SMALL = 10**18
@@ -70,7 +70,7 @@ def _in(what: str, error: SpecError) -> SpecError:
     return SpecError([Problem(p.code, f"{what}: {p.message}", p.location, p.hint) for p in error.problems])
 
 
-def number(node: Node, scope: Mapping[str, Number], what: str) -> Number:
+def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
     """The numeric value of a literal or expression."""
     value = node.value
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
@@ -91,7 +91,7 @@ def number(node: Node, scope: Mapping[str, Number], what: str) -> Number:
     return check_magnitude(value, node.location, what)
 
 
-def whole(node: Node, scope: Mapping[str, Number], what: str, minimum: int | None = None,
+def whole(node: Node, scope: Mapping[str, Value], what: str, minimum: int | None = None,
           maximum: int | None = None) -> int:
     """A whole number within [minimum, maximum] (and within ±MAX_WHOLE)."""
     value = number(node, scope, what)
@@ -141,64 +141,92 @@ def _pairs(node: Node, scope, what: str, rank: int) -> tuple[tuple[int, int], ..
         if len(items) != rank or any(not isinstance(i.value, list) or len(i.value) != 2 for i in items):
             raise SpecError(Problem("E204", f"{what} as pairs needs {rank} [begin, end] pairs, got "
                                             f"{show(items)}", node.location,
-                                    f"for example [[1, 1], [0, 1]]" if rank == 2 else None))
+                                    "for example [[1, 1], [0, 1]]" if rank == 2 else None))
         return tuple((whole(i.value[0], scope, what, 0), whole(i.value[1], scope, what, 0)) for i in items)
     return tuple((p, p) for p in _per_axis(node, scope, what, rank, 0))
 
 
-def _unknown_word(value: Any, scope: Mapping[str, Number]) -> bool:
+def _unknown_word(value: Any, scope: Mapping[str, Value]) -> bool:
     """A bare word that is not a parameter: a keyword the field does not know, not an expression."""
     return isinstance(value, str) and value.strip().isidentifier() and value.strip() not in scope
 
 
-def normalize(spec: Field, node: Node, scope: Mapping[str, Number], what: str) -> Any:
+def normalize(spec: Field, node: Node, scope: Mapping[str, Value], what: str) -> Any:
     """The normalized value of one field (``what`` names it in messages: "conv2d 'conv1': stride")."""
-    value = node.value
     if spec.type == "int":
         return whole(node, scope, what, spec.minimum, spec.maximum)
     if spec.type == "size":
         return _per_axis(node, scope, what, spec.rank, spec.minimum)
     if spec.type == "pairs":
-        if _unknown_word(value, scope):
-            raise SpecError(Problem("E204", f"{what} must be a whole number, per-axis numbers or [begin, end] "
-                                            f"pairs, got {show(value)}", node.location))
-        return _pairs(node, scope, what, spec.rank)
+        return _pairs_field(node, scope, what, spec.rank)
     if spec.type == "padding":
-        if value in ("same", "valid"):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-            raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got {show(value)}",
-                                    node.location, f"write {value.strip().lower()}"))
-        if _unknown_word(value, scope):
-            raise SpecError(Problem("E205", f"{what} must be 'same', 'valid', a whole number, per-axis numbers or "
-                                            f"[begin, end] pairs; got {show(value)}", node.location,
-                                    did_you_mean(value, ("same", "valid"))))
-        return _pairs(node, scope, what, spec.rank)
+        return _padding(node, scope, what, spec.rank)
     if spec.type == "bool":
-        if isinstance(value, bool):
-            return value
-        if _unknown_word(value, scope):
-            hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
-            raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location, hint))
-        if isinstance(value, (str, int)):
-            result = number(node, scope, what)
-            if result in (0, 1):
-                return bool(result)
-        raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location))
+        return _bool(node, scope, what)
     if spec.type in ("choice", "activation"):
-        if spec.type == "activation" and (value is None or value == "linear"):
-            return None  # no activation
-        if isinstance(value, str) and value in spec.choices:
-            return value
-        hint = did_you_mean(value, spec.choices) if isinstance(value, str) else None
-        if spec.type == "activation" and isinstance(value, str) and value.strip().lower() in ("none", "identity"):
-            hint = "write linear, or leave the field out, for no activation"
-        raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {show(value)}",
-                                node.location, hint))
+        return _choice(spec, node, what)
     if spec.type == "number":
-        result = number(node, scope, what)
-        if (spec.minimum is not None and result < spec.minimum) or (spec.maximum is not None and result >= spec.maximum):
-            raise SpecError(Problem("E205", f"{what} must be in [{spec.minimum}, {spec.maximum}), got {show(result)}",
-                                    node.location))
-        return result
+        return _bounded_number(spec, node, scope, what)
     raise AssertionError(f"unknown field type {spec.type}")  # a bug in a LayerKind, not in the spec
+
+
+def _pairs_field(node: Node, scope: Mapping[str, Value], what: str, rank: int) -> tuple[tuple[int, int], ...]:
+    """A 'pairs' field: a whole number, per-axis numbers or [begin, end] pairs."""
+    value = node.value
+    if _unknown_word(value, scope):
+        raise SpecError(Problem("E204", f"{what} must be a whole number, per-axis numbers or [begin, end] "
+                                        f"pairs, got {show(value)}", node.location))
+    return _pairs(node, scope, what, rank)
+
+
+def _padding(node: Node, scope: Mapping[str, Value], what: str, rank: int) -> str | tuple[tuple[int, int], ...]:
+    """A 'padding' field: 'same', 'valid', or what a 'pairs' field takes."""
+    value = node.value
+    if value in ("same", "valid"):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        raise SpecError(Problem("E205", f"{what} must be 'same' or 'valid' in lower case, got {show(value)}",
+                                node.location, f"write {value.strip().lower()}"))
+    if _unknown_word(value, scope):
+        raise SpecError(Problem("E205", f"{what} must be 'same', 'valid', a whole number, per-axis numbers or "
+                                        f"[begin, end] pairs; got {show(value)}", node.location,
+                                did_you_mean(value, ("same", "valid"))))
+    return _pairs(node, scope, what, rank)
+
+
+def _bool(node: Node, scope: Mapping[str, Value], what: str) -> bool:
+    """A 'bool' field: true or false, or an expression whose value is 0 or 1."""
+    value = node.value
+    if isinstance(value, bool):
+        return value
+    if _unknown_word(value, scope):
+        hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
+        raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location, hint))
+    if isinstance(value, (str, int)):
+        result = number(node, scope, what)
+        if result in (0, 1):
+            return bool(result)
+    raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location))
+
+
+def _choice(spec: Field, node: Node, what: str) -> str | None:
+    """A 'choice' field: one of ``spec.choices``; an 'activation' field, also None for linear or none written."""
+    value = node.value
+    if spec.type == "activation" and (value is None or value == "linear"):
+        return None  # no activation
+    if isinstance(value, str) and value in spec.choices:
+        return value
+    hint = did_you_mean(value, spec.choices) if isinstance(value, str) else None
+    if spec.type == "activation" and isinstance(value, str) and value.strip().lower() in ("none", "identity"):
+        hint = "write linear, or leave the field out, for no activation"
+    raise SpecError(Problem("E205", f"{what} must be one of {', '.join(spec.choices)}; got {show(value)}",
+                            node.location, hint))
+
+
+def _bounded_number(spec: Field, node: Node, scope: Mapping[str, Value], what: str) -> Number:
+    """A 'number' field: in [spec.minimum, spec.maximum) when they are given."""
+    result = number(node, scope, what)
+    if (spec.minimum is not None and result < spec.minimum) or (spec.maximum is not None and result >= spec.maximum):
+        raise SpecError(Problem("E205", f"{what} must be in [{spec.minimum}, {spec.maximum}), "
+                                        f"got {show(result)}", node.location))
+    return result

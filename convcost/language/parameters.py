@@ -9,12 +9,21 @@ from fractions import Fraction
 from typing import Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
-from convcost.language.expressions import POISONED, Number, check_magnitude, evaluate, names_read, parse_expression
+from convcost.language.expressions import (
+    POISONED,
+    Number,
+    Value,
+    check_magnitude,
+    evaluate,
+    names_read,
+    parse_expression,
+)
 from convcost.language.fields import number
 from convcost.language.source import Node, decimal_fraction
 from convcost.language.spec import Spec
 
-def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[str, Number], list[Problem]]:
+
+def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[str, Value], list[Problem]]:
     """Parameter values in order, each default evaluated with the values before it; an override
     (a number, or an expression string as given to ``--set``) replaces a default. A parameter that
     fails is POISONED (what reads it fails silently) and its problems are returned."""
@@ -24,7 +33,7 @@ def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[st
                         did_you_mean(name, known)
                         or ("parameters: " + names(known) if known else "this spec declares no parameters"))
                 for name in overrides if name not in known]
-    values: dict[str, Number] = {}
+    values: dict[str, Value] = {}
     for name, node in spec.parameters:
         if ("parameter", name) in spec.broken:
             values[name] = POISONED
@@ -51,9 +60,9 @@ def unused(spec: Spec, overrides: Mapping[str, object] | None, used: set[str] | 
     for name, node in spec.parameters:
         if name not in overrides:
             used |= names_read(node)
-        elif isinstance(overrides[name], str):
+        elif isinstance(override := overrides[name], str):
             try:
-                used |= parse_expression(overrides[name].strip(), Location(f"--set {name}", 1, 1)).names
+                used |= parse_expression(override.strip(), Location(f"--set {name}", 1, 1)).names
             except SpecError:  # pragma: no cover - resolve() reported it and the build failed
                 pass
     problems = []
@@ -68,7 +77,7 @@ def unused(spec: Spec, overrides: Mapping[str, object] | None, used: set[str] | 
     return problems
 
 
-def _parameter_value(name: str, node: Node, earlier: Mapping[str, Number], declared: list[str]) -> Number:
+def _parameter_value(name: str, node: Node, earlier: Mapping[str, Value], declared: list[str]) -> Number:
     what = f"parameter '{name}'"
     if isinstance(node.value, bool):
         return int(node.value)
@@ -87,7 +96,7 @@ def _parameter_value(name: str, node: Node, earlier: Mapping[str, Number], decla
     return number(node, earlier, what)
 
 
-def _override_value(name: str, value: object, earlier: Mapping[str, Number]) -> Number:
+def _override_value(name: str, value: object, earlier: Mapping[str, Value]) -> Number:
     where = Location(f"--set {name}", 1, 1)
     try:
         if isinstance(value, bool):

@@ -104,10 +104,11 @@ def _location(path: str, mark) -> Location:
 
 
 def _line_column(data: bytes | str, index: int) -> tuple[int, int]:
-    newline = b"\n" if isinstance(data, bytes) else "\n"
-    line = data.count(newline, 0, index) + 1
-    column = index - (data.rfind(newline, 0, index) + 1) + 1
-    return line, column
+    if isinstance(data, bytes):
+        newlines, last_newline = data.count(b"\n", 0, index), data.rfind(b"\n", 0, index)
+    else:
+        newlines, last_newline = data.count("\n", 0, index), data.rfind("\n", 0, index)
+    return newlines + 1, index - (last_newline + 1) + 1
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -383,8 +384,10 @@ class _Composer:
         if frame.skip_key:
             frame.skip_key = False
             return
-        parent.value[frame.key] = node
-        parent.key_locations[frame.key] = frame.key_where
+        key, where = frame.key, frame.key_where
+        assert key is not None and where is not None  # set together above, when the key arrived
+        parent.value[key] = node
+        parent.key_locations[key] = where
         frame.key = None
 
     def _alias(self, stack: list[_Frame], event) -> None:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
 from convcost.graph import INPUT
-from convcost.layers import KINDS
 from convcost.language.fields import show
 from convcost.language.source import STDIN, Node
+from convcost.layers import KINDS
 
 if TYPE_CHECKING:
     from convcost.graph import Graph
@@ -77,7 +77,8 @@ class Spec:
         if root is None or not root.is_mapping or "blocks" not in root.value:
             return False
         start = root.key_locations["blocks"]
-        after = [where for where in root.key_locations.values() if (where.line, where.column) > (start.line, start.column)]
+        after = [where for where in root.key_locations.values()
+                 if (where.line, where.column) > (start.line, start.column)]
         end = min(after, key=lambda where: (where.line, where.column), default=None)
         return (location.path == start.path and (location.line, location.column) >= (start.line, start.column)
                 and (end is None or (location.line, location.column) < (end.line, end.column)))
@@ -284,22 +285,7 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
         kind, where = item_kind(item)
         if kind is None:
             broken.add(("item", id(item)))
-            if item.is_mapping and "kind" not in item.value:
-                hint = "write '- kind: conv2d' (or another layer kind or block name)"
-                if len(item.value) == 1:  # "- Conv2D: {filters: 32}"
-                    (key,) = item.value
-                    guess = _kind_hint(key, blocks)
-                    if guess.startswith("did you mean"):
-                        hint = f"write the kind as a field: '- {{kind: {guess[14:-2]}, …}}'"
-                problems.append(Problem("E203", "layer has no 'kind'", item.location, hint))
-            elif item.is_mapping:
-                problems.append(Problem("E204", f"'kind' must be the name of a layer kind or block, got "
-                                                f"{show(item.value['kind'].value)}", item.value["kind"].location,
-                                        "see 'convcost kinds' for the layer kinds"))
-            else:
-                problems.append(Problem("E204", f"a layer must be a mapping with 'kind' (or just a kind name), got "
-                                                f"{show(item.value)}", item.location,
-                                        "write each layer as '- kind: conv2d' with its fields"))
+            problems.append(_kindless(item, blocks))
             continue
         if kind in bad_blocks:
             broken.add(("item", id(item)))  # the block's own problem is reported where it is defined
@@ -355,6 +341,26 @@ def _check_items(items: list[Node], blocks: dict[str, BlockDef], bad_blocks: set
             problems.append(Problem("E203", f"{owner} needs '{field_name}'" + (f" ({doc})" if doc else ""),
                                     item.location,
                                     f"write it as {{kind: {kind}, {field_name}: …}}" if not item.is_mapping else None))
+
+
+def _kindless(item: Node, blocks: dict[str, BlockDef]) -> Problem:
+    """The problem of a layer item that names no kind: a mapping without 'kind', a 'kind' that is
+    not a name, or neither a mapping nor a kind name."""
+    if item.is_mapping and "kind" not in item.value:
+        hint = "write '- kind: conv2d' (or another layer kind or block name)"
+        if len(item.value) == 1:  # "- Conv2D: {filters: 32}"
+            (key,) = item.value
+            guess = _kind_hint(key, blocks)
+            if guess.startswith("did you mean"):
+                hint = f"write the kind as a field: '- {{kind: {guess[14:-2]}, …}}'"
+        return Problem("E203", "layer has no 'kind'", item.location, hint)
+    if item.is_mapping:
+        return Problem("E204", f"'kind' must be the name of a layer kind or block, got "
+                               f"{show(item.value['kind'].value)}", item.value["kind"].location,
+                       "see 'convcost kinds' for the layer kinds")
+    return Problem("E204", f"a layer must be a mapping with 'kind' (or just a kind name), got "
+                           f"{show(item.value)}", item.location,
+                   "write each layer as '- kind: conv2d' with its fields")
 
 
 def _split_expression(fields: dict[str, Node], key: str) -> tuple[str, str, list[str]] | None:

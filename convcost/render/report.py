@@ -7,6 +7,7 @@ import json
 from typing import Iterator, TextIO
 
 from convcost.analysis import Analysis
+from convcost.graph import without_gc
 from convcost.render.numbers import percent, shape
 from convcost.render.text import table
 from convcost.units import human, human_bytes, thousands
@@ -57,6 +58,7 @@ def to_json(analysis: Analysis) -> str:
 JSON_CHUNK = 1000  # layers encoded and written at once: what is held of a large network's report
 
 
+@without_gc
 def write_json(analysis: Analysis, out: TextIO) -> None:
     """The JSON report, a key per line and a layer per line, ending with a newline: readable, and
     written by json's C encoder (``indent`` would switch json to its pure-Python encoder, several
