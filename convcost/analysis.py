@@ -117,34 +117,38 @@ class Analysis(NamedTuple):
         }
 
     def layer_dicts(self) -> Iterator[dict]:
-        """The ``layers`` of the JSON report, one at a time. Layers with the same cost share one (the
-        records of the repetitions of a block do): the counts and shares of each cost are worked out once."""
+        """The ``layers`` of the JSON report, one at a time."""
+        for head, counts in self.layer_parts():
+            yield {**head, **counts}
+
+    def layer_parts(self) -> Iterator[tuple[dict, dict]]:
+        """Each layer of the JSON report as two dicts whose keys, in order, make its object: what
+        names it (name, kind, description, inputs, output_shape) and its counts. Layers with the
+        same cost and size share one counts dict, worked out once (the records of the repetitions of
+        a block do): a renderer can encode it once too."""
         dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
-        counts: dict[int, tuple] = {}  # id(cost) -> its counts in the report's order (the records hold the costs)
+        shared: dict[tuple[int, int], dict] = {}  # (id(cost), activation elements) -> counts (the records hold the costs)
         descriptions: dict[int, str] = {}  # id(attrs) -> the description
         for r in self.layers:
             c = r.cost
-            n = counts.get(id(c))
-            if n is None:
-                n = counts[id(c)] = (
-                    c.macs, c.mults, c.adds, c.comparisons, c.divisions, c.exponentials, c.flops, c.effective_mults,
-                    c.params, c.trainable_params, c.non_trainable_params, c.weights, c.biases, c.bn_trainable,
-                    c.bn_non_trainable, _share(c.macs, total_macs))
+            key = (id(c), r.activation_elements)
+            counts = shared.get(key)
+            if counts is None:
+                counts = shared[key] = {
+                    "macs": c.macs, "mults": c.mults, "adds": c.adds, "comparisons": c.comparisons,
+                    "divisions": c.divisions, "exponentials": c.exponentials, "flops": c.flops,
+                    "effective_mults": c.effective_mults, "params": c.params, "trainable_params": c.trainable_params,
+                    "non_trainable_params": c.non_trainable_params, "weights": c.weights, "biases": c.biases,
+                    "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable,
+                    "activation_elements": r.activation_elements,
+                    "activation_bytes": r.activation_elements * dtype_bytes,
+                    "macs_share": _share(c.macs, total_macs),
+                }
             description = descriptions.get(id(r.attrs))
             if description is None:
                 description = descriptions[id(r.attrs)] = r.description
-            yield {
-                "name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
-                "output_shape": list(r.output_shape),
-                "macs": n[0], "mults": n[1], "adds": n[2], "comparisons": n[3], "divisions": n[4],
-                "exponentials": n[5], "flops": n[6], "effective_mults": n[7], "params": n[8],
-                "trainable_params": n[9], "non_trainable_params": n[10], "weights": n[11], "biases": n[12],
-                "bn_trainable": n[13], "bn_non_trainable": n[14],
-                "activation_elements": r.activation_elements,
-                "activation_bytes": r.activation_elements * dtype_bytes,
-                "macs_share": n[15],
-            }
-
+            yield ({"name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
+                    "output_shape": list(r.output_shape)}, counts)
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
                  layers: int) -> dict:

@@ -83,29 +83,15 @@ def write_json(analysis: Analysis, out: TextIO) -> None:
     out.write("\n  ]\n}\n")
 
 
-_NAMED_KEYS = ("name", "kind", "description", "inputs")  # the keys that start a layer's JSON object
-
-
 def _encoded_layers(analysis: Analysis, encode) -> Iterator[str]:
-    """Each layer's JSON object, as ``encode(layer)`` writes it. The repetitions of a block differ
-    only in their names and inputs: what follows those keys is encoded once per distinct value and
-    reused (a 100,000-layer report encodes a few hundred distinct tails)."""
-    tails: dict[tuple, str] = {}
-    for layer in analysis.layer_dicts():
-        keys = tuple(layer)
-        if keys[:4] != _NAMED_KEYS:  # pragma: no cover - the layout of Analysis.layer_dicts
-            yield encode(layer)
-            continue
-        values = tuple(layer.values())
-        tail_key = (keys, tuple(values[4]), values[5:])
-        tail = tails.get(tail_key)
+    """Each layer's JSON object, as ``encode(layer)`` writes it. The repetitions of a block share
+    their counts (:meth:`Analysis.layer_parts`): those are encoded once and reused."""
+    tails: dict[int, str] = {}  # id(counts) -> its encoding, without the "{" (layer_parts keeps them alive)
+    for head, counts in analysis.layer_parts():
+        tail = tails.get(id(counts))
         if tail is None:
-            full = encode({k: layer[k] for k in keys[4:]})
-            tail = tails[tail_key] = full[1:]  # without its "{": it follows the named keys
-            if len(tails) > 100_000:
-                tails.clear()
-        yield (f'{{"name": {encode(values[0])}, "kind": {encode(values[1])}, "description": {encode(values[2])}, '
-               f'"inputs": {encode(values[3])}, {tail}')
+            tail = tails[id(counts)] = encode(counts)[1:]
+        yield encode(head)[:-1] + ", " + tail
 
 
 def to_csv(analysis: Analysis) -> str:
