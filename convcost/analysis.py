@@ -127,7 +127,8 @@ class Analysis(NamedTuple):
         same cost and size share one counts dict, worked out once (the records of the repetitions of
         a block do): a renderer can encode it once too."""
         dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
-        shared: dict[tuple[int, int], dict] = {}  # (id(cost), activation elements) -> counts (the records hold the costs)
+        # (id(cost), activation elements) -> counts (the records hold the costs)
+        shared: dict[tuple[int, int], dict] = {}
         descriptions: dict[int, str] = {}  # id(attrs) -> the description
         for r in self.layers:
             c = r.cost
