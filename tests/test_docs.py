@@ -74,7 +74,7 @@ def test_readme_python_example(capsys):
 
 @pytest.mark.parametrize("command", ["pip install '.[test]' && python -m pytest",
                                      "pip install -c .ci/lowest-constraints.txt '.[test]' && python -m pytest",
-                                     "pip install -q '.[lint]' && ruff check . && mypy"])
+                                     "pip install -q '.[plot,lint]' && ruff check . && mypy"])
 def test_readme_test_commands_match_ci(command):
     ci = (ROOT / ".ci" / "run").read_text()
     assert f"\n{command}\n" in README
