@@ -46,7 +46,6 @@ from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
 
-_NO_ATTRS = NO_ATTRS  # an activation layer's
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
 
@@ -511,7 +510,7 @@ class _Builder:
         self.full_names.add(full)
         scope.names[name] = full  # so that a later layer of that name is E401
         self.activations[full] = where
-        self.nodes.append(LayerNode(full, activation, _NO_ATTRS, (reads,), where))
+        self.nodes.append(LayerNode(full, activation, NO_ATTRS, (reads,), where))
         return full
 
     def _read(self, names: frozenset[str], scope: _Scope) -> None:
@@ -671,7 +670,7 @@ def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) ->
     if failed:
         raise SpecError(problems)
     fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
-    # where a layer item's attributes are made (an 'activation:' layer's are _NO_ATTRS)
+    # where a layer item's attributes are made (an 'activation:' layer's are NO_ATTRS)
     return layer.make_attrs(values), (fused[0] if fused else None)
 
 
