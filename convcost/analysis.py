@@ -226,7 +226,8 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
     return Analysis(
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
         activation_elements=sum([r.activation_elements for r in records]),
-        peak_activation_elements=_peak_live(graph.nodes, sizes),  # of whole-batch sizes: batch × the peak of one
+        # of whole-batch sizes: batch × the peak of one
+        peak_activation_elements=_peak_live(_sizes_by_position(graph.nodes, sizes), _frees(_positions(graph.nodes))),
     )
 
 
@@ -258,31 +259,44 @@ def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
     that reads it (the input from the start; outputs nobody reads stay alive to the end). While a
     layer runs, its inputs and its output are alive together; nothing is computed in place.
     """
-    return _peak_live(graph.nodes, {name: elements(shape) for name, shape in shapes.items()})
+    sizes = {name: elements(shape) for name, shape in shapes.items()}
+    return _peak_live(_sizes_by_position(graph.nodes, sizes), _frees(_positions(graph.nodes)))
 
 
-def _peak_live(nodes: tuple[LayerNode, ...], sizes: dict[str, int], frees: list[tuple[str, ...]] | None = None) -> int:
-    """:func:`peak_live_elements` from each tensor's element count (and the :func:`_frees` of
-    ``nodes``, if known)."""
-    live_total = peak = sizes[INPUT]
-    for node, freed in zip(nodes, frees if frees is not None else _frees(nodes)):
-        live_total += sizes[node.name]
+def _sizes_by_position(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> list[int]:
+    """Element counts by position: the input's first, then each node's."""
+    return [sizes[INPUT]] + [sizes[node.name] for node in nodes]
+
+
+def _peak_live(sizes: list[int], frees: list[tuple[int, ...]]) -> int:
+    """:func:`peak_live_elements` from each tensor's element count, by position (the input at 0,
+    node i at i + 1), and the :func:`_frees` of the nodes."""
+    live_total = peak = sizes[0]
+    for size, freed in zip(sizes[1:], frees):
+        live_total += size
         if live_total > peak:
             peak = live_total
-        for name in freed:
-            live_total -= sizes[name]
+        for position in freed:
+            live_total -= sizes[position]
     return peak
 
 
-def _frees(nodes: tuple[LayerNode, ...]) -> list[tuple[str, ...]]:
-    """For each node, the tensors whose last reader it is (freed once it has run)."""
-    last_reader: dict[str, int] = {}
-    for index, node in enumerate(nodes):
-        for name in node.inputs:
-            last_reader[name] = index
-    frees: list[tuple[str, ...]] = [()] * len(nodes)
-    for name, index in last_reader.items():
-        frees[index] += (name,)
+def _positions(nodes: tuple[LayerNode, ...]) -> list[tuple[int, ...]]:
+    """For each node, the positions of the tensors it reads (the input at 0, node i at i + 1)."""
+    position = {INPUT: 0} | {node.name: index for index, node in enumerate(nodes, 1)}
+    return [tuple([position[name] for name in node.inputs]) for node in nodes]
+
+
+def _frees(reads: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """For each node, the positions of the tensors whose last reader it is (freed once it has run),
+    from the positions each node reads."""
+    last_reader: dict[int, int] = {}
+    for index, positions in enumerate(reads):
+        for position in positions:
+            last_reader[position] = index
+    frees: list[tuple[int, ...]] = [()] * len(reads)
+    for position, index in last_reader.items():
+        frees[index] += (position,)
     return frees
 
 
@@ -317,8 +331,8 @@ class Summary(NamedTuple):
 
 _FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
 _PER_SAMPLE_INDEX = tuple(_FIELD_INDEX[name] for name in _PER_SAMPLE)
-MEMO_LIMIT = 200_000  # entries; a sweep's memo is cleared when it grows past this
-_ATTRS, _VALUES, _PLANS = object(), object(), object()  # keys of the memo's own tables
+MEMO_LIMIT = 200_000  # layer results; a sweep's memo is cleared when it holds more
+_ATTRS, _VALUES, _PLANS, _TABLES, _COUNT = object(), object(), object(), object(), object()  # the memo's keys
 
 
 def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
@@ -328,9 +342,10 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
     batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
     every configuration of a sweep. The memo also numbers each attributes object it meets by its
-    value (so a layer is looked up by a small number and its input shapes), and keeps those
-    numbers and the tensors each layer frees for a node tuple it met before (a sweep's graphs
-    share a few: build() reuses the nodes of layers that read none of the swept parameters).
+    value (a layer's results are kept in one table per number, by input shapes), and keeps, for a
+    node tuple it met before, those numbers, the positions each node reads and the tensors each
+    frees (a sweep's graphs share a few: build() reuses the nodes of layers that read none of the
+    swept parameters). Tensors are held by position (the input at 0, node i at i + 1), not name.
     A graph whose layers cannot take their inputs raises the same SpecError as :func:`analyze`.
     """
     if batch < 1:
@@ -339,24 +354,24 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
     if memo is None:
         memo = {}
-    elif len(memo) > MEMO_LIMIT:
+    elif memo.get(_COUNT, 0) > MEMO_LIMIT:
         memo.clear()
     if _ATTRS not in memo:
-        memo[_ATTRS], memo[_VALUES], memo[_PLANS] = {}, {}, {}
+        memo[_ATTRS], memo[_VALUES], memo[_PLANS], memo[_TABLES], memo[_COUNT] = {}, {}, {}, {}, 0
     nodes = graph.nodes
     plan = memo[_PLANS].get(id(nodes))
     if plan is None or plan[0] is not nodes:  # (the memo holds nodes: its id is not reused)
         plan = _plan(nodes, memo)
         if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
             memo[_PLANS][id(nodes)] = plan
-    shapes: dict[str, Shape] = {INPUT: graph.input_shape}
-    sizes: dict[str, int] = {INPUT: elements(graph.input_shape)}
+    tables: dict[int | None, dict] = memo[_TABLES]
+    shapes: list[Shape] = [graph.input_shape]  # by position: the input, then each node's output
+    sizes: list[int] = [elements(graph.input_shape)]
     rows = []
-    for node, number in zip(nodes, plan[1]):
-        inputs = node.inputs
-        input_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[name] for name in inputs])
-        key = (number, input_shapes) if number is not None else None
-        hit = memo.get(key) if key is not None else None
+    for node, number, reads in plan[1]:
+        input_shapes = (shapes[reads[0]],) if len(reads) == 1 else tuple([shapes[p] for p in reads])
+        table = tables.get(number)
+        hit = table.get(input_shapes) if table is not None else None
         if hit is None:
             kind = KINDS[node.kind]
             try:
@@ -365,24 +380,26 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
             except ShapeError:
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
-            hit = (output_shape, tuple([getattr(cost, name) for name in _COST_FIELDS]), elements(output_shape))
-            if key is not None:
-                memo[key] = hit
-        shapes[node.name] = hit[0]
-        sizes[node.name] = hit[2]
+            hit = (output_shape, cost[:-1], elements(output_shape))  # every count; parts are per layer
+            if number is not None:
+                tables.setdefault(number, {})[input_shapes] = hit
+                memo[_COUNT] += 1
+        shapes.append(hit[0])
+        sizes.append(hit[2])
         rows.append(hit[1])
     sums: list[Any] = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
     if batch != 1:
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
-    activation = sum(sizes.values()) - sizes[INPUT]
-    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(nodes, sizes, plan[2]),
+    activation = sum(sizes) - sizes[0]
+    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(sizes, plan[2]),
                    len(rows))
 
 
-def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[int | None], list[tuple[str, ...]]]:
-    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes, the number of
-    each node's attributes, the tensors each node frees)."""
+def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[tuple[LayerNode, int | None, tuple[int, ...]]],
+                                                      list[tuple[int, ...]]]:
+    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes; for each node,
+    itself, the number of its attributes and the positions it reads; the positions each frees)."""
     numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
     found = []
     for node in nodes:
@@ -390,7 +407,8 @@ def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[int | N
         if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
             known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
         found.append(known[1])
-    return nodes, found, _frees(nodes)
+    reads = _positions(nodes)
+    return nodes, list(zip(nodes, found, reads)), _frees(reads)
 
 
 def _number(node: LayerNode, values: dict) -> int | None:

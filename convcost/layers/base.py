@@ -10,6 +10,7 @@ The counting conventions behind every :class:`Cost` field are written once, in
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Callable, Generic, Literal, Mapping, NamedTuple, TypeVar
 
 Shape = tuple[int, ...]
@@ -199,7 +200,7 @@ def resolve_padding(padding: Padding, sizes: Shape, kernel: Shape, stride: Shape
     return padding
 
 
-def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads: Pads, dilation: Shape, kind: str) -> Shape:
+def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads: Pads, dilation: Shape) -> Shape:
     """Output sizes of a windowed layer, or ShapeError E403 where a window does not fit."""
     out = []
     for axis, (n, k, s, p, d) in enumerate(zip(sizes, kernel, stride, pads, dilation)):
@@ -217,6 +218,32 @@ def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads: Pads, dilat
             )
         out.append(size)
     return tuple(out)
+
+
+# A sweep evaluates the same few windows on the same few sizes thousands of times (MobileNet over
+# 1,000 widths and resolutions meets about 30 distinct (size, window) pairs per resolution), so
+# the geometry of a window is kept, by value, in bounded caches. Both functions are pure.
+@lru_cache(maxsize=4096)
+def window_geometry(sizes: Shape, kernel: Shape, stride: Shape, padding: Padding,
+                    dilation: Shape) -> tuple[Pads, Shape]:
+    """(padding pairs, output sizes) of a window on ``sizes``: :func:`resolve_padding`, then
+    :func:`spatial_output` (which raises ShapeError E403 where the window does not fit).
+
+    ``window_geometry((224, 224), (3, 3), (2, 2), "same", (1, 1)) == (((0, 1), (0, 1)), (112, 112))``
+    """
+    pads = resolve_padding(padding, sizes, kernel, stride, dilation)
+    return pads, spatial_output(sizes, kernel, stride, pads, dilation)
+
+
+@lru_cache(maxsize=4096)
+def real_taps(sizes: Shape, out_sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape, pads: Pads) -> int:
+    """(output position, kernel tap) pairs over every spatial axis whose input is a real value, not
+    padding: the product of :func:`taps_inside` along each axis.
+
+    ``real_taps((7, 7), (7, 7), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))) == 19 * 19``
+    """
+    return math.prod(taps_inside(n, n_out, k, s, d, p[0])
+                     for n, n_out, k, s, d, p in zip(sizes, out_sizes, kernel, stride, dilation, pads))
 
 
 _AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}

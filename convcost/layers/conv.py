@@ -27,10 +27,9 @@ from convcost.layers.base import (
     ShapeError,
     check_dimensions,
     describe_padding,
+    real_taps,
     require_rank,
-    resolve_padding,
-    spatial_output,
-    taps_inside,
+    window_geometry,
 )
 
 # --- the attribute records (fields in the order of the kinds' spec fields) ---------------------
@@ -100,7 +99,7 @@ def _conv_fields(rank: int, *, filters: bool, groups: bool, depth_multiplier: bo
 
 def _category(kernel: Shape, c_in: int, groups: int) -> str:
     if groups == 1:
-        return "conv 1x1" if all(k == 1 for k in kernel) else "full conv"
+        return "conv 1x1" if max(kernel) == 1 else "full conv"
     return "depthwise" if groups == c_in else "grouped conv"
 
 
@@ -113,15 +112,13 @@ def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, p
     c_in, c_out = in_shape[-1], out_shape[-1]
     outputs = math.prod(out_shape)
     reduction = math.prod(kernel) * (c_in // groups)  # weights in one dot product
-    real_taps = math.prod(
-        taps_inside(n, n_out, k, s, d, p[0])
-        for n, n_out, k, s, d, p in zip(in_shape[:-1], out_shape[:-1], kernel, stride, dilation, pads))
+    inside = real_taps(in_shape[:-1], out_shape[:-1], kernel, stride, dilation, pads)
     weights = reduction * c_out
     return Cost(
         macs=outputs * reduction,
         mults=outputs * reduction,
         adds=outputs * (reduction - 1) + (outputs if bias else 0),
-        effective_mults=real_taps * c_out * (c_in // groups),
+        effective_mults=inside * c_out * (c_in // groups),
         weights=weights,
         biases=c_out if bias else 0,
         parts=(Part(_category(kernel, c_in, groups), outputs * reduction, weights),),
@@ -132,9 +129,7 @@ def _geometry(attrs: WindowAttrs, in_shape: Shape, kind: str) -> tuple[Pads, Sha
     """(padding pairs, output spatial sizes) of a windowed layer on ``in_shape``."""
     rank = len(attrs.kernel)
     require_rank(in_shape, rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
-    spatial = in_shape[:-1]
-    pads = resolve_padding(attrs.padding, spatial, attrs.kernel, attrs.stride, attrs.dilation)
-    return pads, spatial_output(spatial, attrs.kernel, attrs.stride, pads, attrs.dilation, kind)
+    return window_geometry(in_shape[:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation)
 
 
 def _check_groups(c_in: int, filters: int, groups: int, kind: str) -> None:
@@ -162,7 +157,7 @@ def _conv_shape(kind: str) -> Callable[[ConvAttrs, tuple[Shape, ...]], Shape]:
 
 
 def _conv_cost(attrs: ConvAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
-    pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    pads, _ = window_geometry(inputs[0][:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation)
     return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, attrs.groups, attrs.bias)
 
 
@@ -200,7 +195,7 @@ def _depthwise_shape(attrs: DepthwiseConvAttrs, inputs: tuple[Shape, ...]) -> Sh
 
 def _depthwise_cost(attrs: DepthwiseConvAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     """A convolution with groups = C_in: ``M·D_K²·D_G²`` for depth multiplier 1 (MobileNet eq. 3)."""
-    pads = resolve_padding(attrs.padding, inputs[0][:-1], attrs.kernel, attrs.stride, attrs.dilation)
+    pads, _ = window_geometry(inputs[0][:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation)
     return conv_cost(inputs[0], out, attrs.kernel, attrs.stride, pads, attrs.dilation, inputs[0][-1], attrs.bias)
 
 

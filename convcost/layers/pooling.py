@@ -28,8 +28,7 @@ from convcost.layers.base import (
     elements,
     format_shape,
     require_rank,
-    resolve_padding,
-    spatial_output,
+    window_geometry,
 )
 
 
@@ -80,10 +79,8 @@ def _pool_shape(kind: str) -> Callable[[PoolAttrs, tuple[Shape, ...]], Shape]:
         rank = len(attrs.kernel)
         require_rank(inputs[0], rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
         check_padding(attrs)
-        spatial = inputs[0][:-1]
-        ones = (1,) * rank
-        pads = resolve_padding(attrs.padding, spatial, attrs.kernel, _stride(attrs), ones)
-        return spatial_output(spatial, attrs.kernel, _stride(attrs), pads, ones, kind) + (inputs[0][-1],)
+        _, spatial = window_geometry(inputs[0][:-1], attrs.kernel, _stride(attrs), attrs.padding, (1,) * rank)
+        return spatial + (inputs[0][-1],)
     return output_shape
 
 
