@@ -342,7 +342,7 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     in ``memo`` and reused: within a graph (MobileNet's five identical 14×14×512 blocks, every
     batch-norm and ReLU on one shape) and across graphs when the same ``memo`` dict is passed for
     every configuration of a sweep. The memo also numbers each attributes object it meets by its
-    value (a layer's results are kept in one table per number, by input shapes), and keeps, for a
+    value (a layer's results are kept in one table per number, by input shape), and keeps, for a
     node tuple it met before, those numbers, the positions each node reads and the tensors each
     frees (a sweep's graphs share a few: build() reuses the nodes of layers that read none of the
     swept parameters). Tensors are held by position (the input at 0, node i at i + 1), not name.
@@ -364,15 +364,18 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         plan = _plan(nodes, memo)
         if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
             memo[_PLANS][id(nodes)] = plan
-    tables: dict[int | None, dict] = memo[_TABLES]
     shapes: list[Shape] = [graph.input_shape]  # by position: the input, then each node's output
     sizes: list[int] = [elements(graph.input_shape)]
     rows = []
-    for node, number, reads in plan[1]:
-        input_shapes = (shapes[reads[0]],) if len(reads) == 1 else tuple([shapes[p] for p in reads])
-        table = tables.get(number)
-        hit = table.get(input_shapes) if table is not None else None
+    for node, table, reads in plan[1]:
+        if len(reads) == 1:  # a layer of one input is looked up by that shape, others by the tuple
+            key: Any = shapes[reads[0]]
+            hit = table.get(key) if table is not None else None
+        else:
+            key = tuple([shapes[p] for p in reads])
+            hit = table.get(key) if table is not None else None
         if hit is None:
+            input_shapes = (key,) if len(reads) == 1 else key
             kind = KINDS[node.kind]
             try:
                 output_shape = kind.output_shape(node.attrs, input_shapes)
@@ -381,8 +384,8 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
             hit = (output_shape, cost[:-1], elements(output_shape))  # every count; parts are per layer
-            if number is not None:
-                tables.setdefault(number, {})[input_shapes] = hit
+            if table is not None:
+                table[key] = hit
                 memo[_COUNT] += 1
         shapes.append(hit[0])
         sizes.append(hit[2])
@@ -396,17 +399,21 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
                    len(rows))
 
 
-def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[tuple[LayerNode, int | None, tuple[int, ...]]],
-                                                      list[tuple[int, ...]]]:
+_Step = tuple[LayerNode, "dict | None", tuple[int, ...]]  # a node, its results table, the positions it reads
+
+
+def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[_Step], list[tuple[int, ...]]]:
     """What :func:`summarize` needs of a node tuple whatever the input: (the nodes; for each node,
-    itself, the number of its attributes and the positions it reads; the positions each frees)."""
+    itself, the table of results of its attribute values and the positions it reads; the positions
+    each node frees)."""
     numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
+    tables: dict[int, dict] = memo[_TABLES]  # number -> {input shape(s): (output shape, counts, elements)}
     found = []
     for node in nodes:
         known = numbers.get(id(node.attrs))
         if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
             known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
-        found.append(known[1])
+        found.append(None if known[1] is None else tables.setdefault(known[1], {}))
     reads = _positions(nodes)
     return nodes, list(zip(nodes, found, reads)), _frees(reads)
 
