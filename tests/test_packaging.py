@@ -62,3 +62,19 @@ def test_the_version_module_and_pyproject_agree():
     from convcost.version import __version__
 
     assert __version__ == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_version_answers_without_loading_any_command():
+    """``convcost --version`` is answered by the root callback: no command module is imported."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; sys.argv = ['convcost', '--version']\n"
+             "import convcost.cli as cli\n"
+             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m in cli.COMMANDS.values()))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    from convcost.version import __version__
+
+    assert done.stdout.splitlines()[0] == f"convcost {__version__}"
+    assert done.stdout.splitlines()[1] == "[]"

@@ -44,5 +44,10 @@ def __getattr__(name: str):
 def main() -> None:
     words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     command = words[0] if words else None
-    app = load_commands([command] if command in COMMANDS else None)
+    if command in COMMANDS:
+        app = load_commands([command])
+    elif command is None and "--version" in sys.argv[1:]:  # answered by the root callback alone
+        from convcost.cli.base import app
+    else:
+        app = load_commands()
     app()
