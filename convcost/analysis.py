@@ -364,18 +364,14 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         plan = _plan(nodes, memo)
         if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
             memo[_PLANS][id(nodes)] = plan
-    shapes: list[Shape] = [graph.input_shape]  # by position: the input, then each node's output
-    sizes: list[int] = [elements(graph.input_shape)]
-    rows = []
-    for node, table, reads in plan[1]:
-        if len(reads) == 1:  # a layer of one input is looked up by that shape, others by the tuple
-            key: Any = shapes[reads[0]]
-            hit = table.get(key) if table is not None else None
-        else:
-            key = tuple([shapes[p] for p in reads])
-            hit = table.get(key) if table is not None else None
+    # by position (the input, then each node): (output shape, counts, output elements)
+    results: list[tuple[Shape, Any, int]] = [(graph.input_shape, (), elements(graph.input_shape))]
+    for node, table, single, reads in plan[1]:
+        # a layer of one input is looked up by that shape, others by the tuple of their shapes
+        key: Any = results[single][0] if single >= 0 else tuple([results[p][0] for p in reads])
+        hit = table.get(key)
         if hit is None:
-            input_shapes = (key,) if len(reads) == 1 else key
+            input_shapes = (key,) if single >= 0 else key
             kind = KINDS[node.kind]
             try:
                 output_shape = kind.output_shape(node.attrs, input_shapes)
@@ -383,13 +379,11 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
             except ShapeError:
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
-            hit = (output_shape, cost[:-1], elements(output_shape))  # every count; parts are per layer
-            if table is not None:
-                table[key] = hit
-                memo[_COUNT] += 1
-        shapes.append(hit[0])
-        sizes.append(hit[2])
-        rows.append(hit[1])
+            hit = table[key] = (output_shape, cost[:-1], elements(output_shape))  # parts are per layer
+            memo[_COUNT] += 1
+        results.append(hit)
+    rows = [result[1] for result in results[1:]]
+    sizes = [result[2] for result in results]
     sums: list[Any] = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
     if batch != 1:
         for index in _PER_SAMPLE_INDEX:
@@ -399,23 +393,26 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
                    len(rows))
 
 
-_Step = tuple[LayerNode, "dict | None", tuple[int, ...]]  # a node, its results table, the positions it reads
+# a node, the table of results of its attribute values, the one position it reads (-1 if it reads
+# several) and the positions it reads
+_Step = tuple[LayerNode, dict, int, tuple[int, ...]]
 
 
 def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[_Step], list[tuple[int, ...]]]:
-    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes; for each node,
-    itself, the table of results of its attribute values and the positions it reads; the positions
-    each node frees)."""
+    """What :func:`summarize` needs of a node tuple whatever the input: (the nodes; a :data:`_Step`
+    for each node; the positions each node frees). Nodes whose attributes cannot be hashed get a
+    table of their own (their attributes object does not change)."""
     numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
     tables: dict[int, dict] = memo[_TABLES]  # number -> {input shape(s): (output shape, counts, elements)}
-    found = []
-    for node in nodes:
+    steps: list[_Step] = []
+    reads = _positions(nodes)
+    for node, positions in zip(nodes, reads):
         known = numbers.get(id(node.attrs))
         if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
             known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
-        found.append(None if known[1] is None else tables.setdefault(known[1], {}))
-    reads = _positions(nodes)
-    return nodes, list(zip(nodes, found, reads)), _frees(reads)
+        table = {} if known[1] is None else tables.setdefault(known[1], {})
+        steps.append((node, table, positions[0] if len(positions) == 1 else -1, positions))
+    return nodes, steps, _frees(reads)
 
 
 def _number(node: LayerNode, values: dict) -> int | None:
