@@ -3,7 +3,6 @@ values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -22,6 +21,7 @@ from convcost.cli.common import (
     parameter_names,
     parse_sets,
     report_warnings,
+    say,
     use_color,
     write,
 )
@@ -96,9 +96,10 @@ def sweep(
         from convcost.render import sweep as render
 
         if format is TableFormat.table:
-            sys.stdout.write(render.to_table(result, color=use_color()))
+            write(render.to_table(result, color=use_color()), styled=True)
         else:
-            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))
+            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result),
+                  json=format is TableFormat.json)
         if plot is not None:
-            typer.echo(f"wrote {plot} ({len(result.rows)} points)", err=True)
+            say(f"wrote {plot} ({len(result.rows)} points)")
 
