@@ -98,16 +98,20 @@ def did_you_mean(asked: object, choices) -> str | None:
 # What a terminal would act on instead of showing: C0 controls (the newline is kept where text is
 # meant to have lines), DEL, C1 controls (U+009B is a one-character CSI), the bidirectional marks,
 # embeddings, overrides and isolates that reorder what is shown ("Trojan Source", CVE-2021-42574),
-# the Unicode line and paragraph separators, and lone surrogates (an undecodable byte of a file name,
-# which cannot even be encoded for output).
+# the Unicode line and paragraph separators, lone surrogates (an undecodable byte of a file name,
+# which cannot even be encoded for output) and the noncharacters U+FFFE and U+FFFF (which, like the
+# C0 controls, XML 1.0 forbids: check --format junit stays well-formed).
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
+                     "\ud800-\udfff\ufffe\uffff]")
 _NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
 def escaped(char: str) -> str:
-    """One character as a visible escape: ``\\x1b``, ``\\t``, ``\\u202e``."""
+    """One character as a visible escape: ``\\x1b``, ``\\t``, ``\\u202e``; a byte of a file name
+    that is not UTF-8 (which Python holds as a surrogate, U+DC80-U+DCFF) as the byte, ``\\xff``."""
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        code -= 0xDC00
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
                                 else f"\\U{code:08x}")
 
