@@ -261,3 +261,20 @@ def test_shipped_specs_give_the_renderers_json_byte_for_byte():
         result = runner.invoke(app, ["report", str(spec), "-f", "json"])
         assert result.exit_code == 0
         assert result.stdout == to_json(convcost.analyze(convcost.load(spec))) + "\n"
+
+
+def test_a_plot_that_cannot_be_written_is_a_flag_error_not_a_bug(tmp_path, monkeypatch):
+    """The file passed the check before the sweep, but writing it failed (a full disk, a file
+    made read-only meanwhile): exit 2 naming --plot, not an internal error."""
+    pytest.importorskip("matplotlib")
+    import convcost.plot
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    (tmp_path / "net.yaml").write_text(TINY)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(convcost.plot, "plot_sweep", full_disk)
+    result = runner.invoke(app, ["sweep", "net.yaml", "--set", "w=4,8", "--plot", "plot.png"])
+    assert result.exit_code == 2
+    assert "--plot: cannot write 'plot.png': No space left on device" in result.stderr
