@@ -33,7 +33,11 @@ class Location(NamedTuple):
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        # A newline in a file name would start a line of its own that reads like another problem
+        # (``net.yaml:1:1: E999 …``): shown as \n. Other control characters are escaped where
+        # the location is printed (errors.visible).
+        path = self.path.replace("\n", "\\n") if "\n" in self.path else self.path
+        return f"{path}:{self.line}:{self.column}"
 
 
 class Problem(NamedTuple):
