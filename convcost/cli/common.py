@@ -124,7 +124,7 @@ def handled(debug: bool = False) -> Iterator[None]:
             traceback.print_exc()
         if not error.problems:  # every problem is reported where it is found: this would be a bug
             say("internal error: an input error without a message. This is a bug in convcost; run again "
-                       "with --debug and report the traceback.")
+                "with --debug and report the traceback.")
             raise typer.Exit(EXIT_INTERNAL) from None
         report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -141,7 +141,7 @@ def handled(debug: bool = False) -> Iterator[None]:
             traceback.print_exc()
         else:
             say(f"internal error: {type(error).__name__}: {error}\n"
-                       "This is a bug in convcost; run again with --debug and report the traceback.")
+                "This is a bug in convcost; run again with --debug and report the traceback.")
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
