@@ -278,3 +278,20 @@ def test_a_plot_that_cannot_be_written_is_a_flag_error_not_a_bug(tmp_path, monke
     result = runner.invoke(app, ["sweep", "net.yaml", "--set", "w=4,8", "--plot", "plot.png"])
     assert result.exit_code == 2
     assert "--plot: cannot write 'plot.png': No space left on device" in result.stderr
+
+
+@pytest.mark.parametrize("raised, code", [(SystemExit(1), 1), ("abort", 1)])
+def test_the_command_group_lets_exits_and_aborts_through(monkeypatch, raised, code):
+    """The group that escapes usage errors runs click without its standalone handling: an exit
+    (rich's on a broken pipe) or an abort (end of input at a prompt) still ends the run with its
+    code, not with an error of the group itself."""
+    import typer
+
+    from convcost.cli import kinds
+
+    def stop(*args, **kwargs):
+        raise typer.Abort() if raised == "abort" else raised
+
+    monkeypatch.setattr(kinds, "write", stop)
+    result = runner.invoke(app, ["kinds"])
+    assert result.exit_code == code and not isinstance(result.exception, AttributeError), result.exception

@@ -29,17 +29,17 @@ class _Group(typer.core.TyperGroup):
 
         if not standalone_mode:
             return run(False)
-        click = _click()
+        usage_error = _click().ClickException
         try:
             code = run(False)
-        except click.ClickException as error:
+        except usage_error as error:
             from convcost.cli.common import say
 
             shown = io.StringIO()
             error.show(shown)
             say(shown.getvalue().rstrip("\n"))
             sys.exit(error.exit_code)
-        except click.exceptions.Abort:
+        except typer.Abort:  # (typer's, or click's on older typer)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
