@@ -17,6 +17,7 @@ from __future__ import annotations
 # Records here and in the report path are NamedTuples, not dataclasses: a frozen dataclass costs
 # about 1 ms to create at import, and `convcost report` has a start-up budget
 # (benchmarks/report_speed.py).
+import re
 from typing import Callable, NamedTuple
 
 EXIT_OK = 0
@@ -32,7 +33,11 @@ class Location(NamedTuple):
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        # A newline in a file name would start a line of its own that reads like another problem
+        # (``net.yaml:1:1: E999 …``): shown as \n. Other control characters are escaped where
+        # the location is printed (errors.visible).
+        path = self.path.replace("\n", "\\n") if "\n" in self.path else self.path
+        return f"{path}:{self.line}:{self.column}"
 
 
 class Problem(NamedTuple):
@@ -94,14 +99,59 @@ def did_you_mean(asked: object, choices) -> str | None:
     return f"did you mean {clip(close[0])}?" if close else None
 
 
+# What a terminal would act on instead of showing: C0 controls (the newline is kept where text is
+# meant to have lines), DEL, C1 controls (U+009B is a one-character CSI), the bidirectional marks,
+# embeddings, overrides and isolates that reorder what is shown ("Trojan Source", CVE-2021-42574),
+# the Unicode line and paragraph separators, lone surrogates (an undecodable byte of a file name,
+# which cannot even be encoded for output) and the noncharacters U+FFFE and U+FFFF (which, like the
+# C0 controls, XML 1.0 forbids: check --format junit stays well-formed).
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+                     "\ud800-\udfff\ufffe\uffff]")
+_NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
+
+
+def escaped(char: str) -> str:
+    """One character as a visible escape: ``\\x1b``, ``\\t``, ``\\u202e``; a byte of a file name
+    that is not UTF-8 (which Python holds as a surrogate, U+DC80-U+DCFF) as the byte, ``\\xff``."""
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        code -= 0xDC00
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                                else f"\\U{code:08x}")
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print: every character a terminal would act on instead of showing
+    (``_UNSAFE``: controls, bidirectional overrides) written as a visible escape, the newline
+    excepted. ``visible("a\\x1b[2J") == "a\\\\x1b[2J"``; every other character is kept as it is
+    (``'café ×'`` stays), so text without such characters is returned unchanged. The command line
+    passes everything it prints for a person through this (cli/common.py)."""
+    return _UNSAFE.sub(lambda match: escaped(match.group()), text)
+
+
+def has_controls(text: str) -> bool:
+    """Whether :func:`visible` would change ``text`` (one search: cheaper than escaping it)."""
+    return _UNSAFE.search(text) is not None
+
+
+def visible_json(text: str) -> str:
+    """JSON text with the characters ``json.dumps(..., ensure_ascii=False)`` leaves raw (DEL, C1,
+    bidirectional overrides; it escapes the C0 controls itself) written as JSON escapes: the same
+    strings once parsed, and the very same text when there are none. They can only occur inside
+    JSON strings, where ``\\u202e`` means the character itself."""
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def clip(value: object, limit: int = 60) -> str:
     """A value quoted for a message, shortened and with control characters escaped:
-    ``clip("conv") == "'conv'"``; a 1 MB string becomes its first ``limit`` characters and '…'."""
+    ``clip("conv") == "'conv'"``; a 1 MB string becomes its first ``limit`` characters and '…'.
+    Unlike :func:`visible`, every character that does not print (a newline, a zero-width space) is
+    escaped, so that a value that looks right but is not shows why."""
     text = str(value)
     if len(text) > limit:
         text = text[:limit] + "…"
     if not text.isprintable():
-        text = text.encode("unicode_escape").decode("ascii")
+        text = "".join(c if c.isprintable() else escaped(c) for c in text)
     return f"'{text}'"
 
 
@@ -110,7 +160,7 @@ def shorten(text: str, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[:limit] + "…"
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return text if text.isprintable() else "".join(c if c.isprintable() else escaped(c) for c in text)
 
 
 def names(items, limit: int = 12) -> str:

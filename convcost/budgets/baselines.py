@@ -25,7 +25,7 @@ class BaselineEntry:
 
 def load_baseline(path: str) -> list[BaselineEntry]:
     """The entries of a saved report (one spec) or check result (``results``: several specs)."""
-    text = read_text(path)
+    text = read_text(path, "a JSON baseline file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -47,7 +47,7 @@ class BudgetFile:
 
 def load_budget_file(path: str) -> BudgetFile:
     """Read and validate a budget file; a SpecError lists every problem, each at its line and column."""
-    return parse_budget_file(read_text(path), path)
+    return parse_budget_file(read_text(path, "a YAML budget file"), path)
 
 
 def parse_budget_file(text: str, path: str = "<budgets>") -> BudgetFile:

@@ -130,7 +130,7 @@ def check(
             render.write_text(run, sys.stdout)
         else:
             write({"json": render.to_json, "junit": render.to_junit, "github": render.to_github,
-                   "markdown": render.to_markdown}[format.value](run))
+                   "markdown": render.to_markdown}[format.value](run), json=format is CheckFormat.json)
         raise typer.Exit(run.exit_code)
 
 

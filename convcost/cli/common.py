@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import traceback
 from enum import Enum
-from typing import Iterator, NoReturn
+from typing import Iterator, NoReturn, TextIO, cast
 
 import typer
 
 from convcost.analysis import DTYPE_BYTES
-from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError
+from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError, visible, visible_json
+from convcost.render.text import STYLES
 
 EXIT_INTERNAL = 3
 
@@ -72,7 +74,7 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT, hint: str | None = None) -> NoReturn:
-    typer.echo(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""), err=True)
+    say(f"error: {message}" + (f"\n    hint: {hint}" if hint else ""))
     raise typer.Exit(code)
 
 
@@ -91,12 +93,12 @@ def report_problems(error: SpecError) -> None:
     """Each problem as ``path:line:col: CODE message`` (and its hint) on standard error."""
     problems = error.problems
     for problem in problems[:MAX_SHOWN]:
-        typer.echo(str(problem), err=True)
+        say(str(problem))
     count = len(problems)
     if count > MAX_SHOWN:
-        typer.echo(f"… and {count - MAX_SHOWN:,} more", err=True)
+        say(f"… and {count - MAX_SHOWN:,} more")
     if count > 1:
-        typer.echo(f"{count:,} problems found", err=True)
+        say(f"{count:,} problems found")
 
 
 def report_warnings(warnings, no_warn: bool = False) -> None:
@@ -107,7 +109,7 @@ def report_warnings(warnings, no_warn: bool = False) -> None:
     from convcost.errors import once
 
     for warning in once(warnings):
-        typer.echo(str(warning), err=True)
+        say(str(warning))
 
 
 @contextlib.contextmanager
@@ -121,25 +123,25 @@ def handled(debug: bool = False) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         if not error.problems:  # every problem is reported where it is found: this would be a bug
-            typer.echo("internal error: an input error without a message. This is a bug in convcost; run again "
-                       "with --debug and report the traceback.", err=True)
+            say("internal error: an input error without a message. This is a bug in convcost; run again "
+                "with --debug and report the traceback.")
             raise typer.Exit(EXIT_INTERNAL) from None
         report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ConvcostError as error:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {error}", err=True)
+        say(f"error: {error}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        say("interrupted")
         raise typer.Exit(130) from None
     except Exception as error:  # a bug in convcost, not in the user's input
         if debug:
             traceback.print_exc()
         else:
-            typer.echo(f"internal error: {type(error).__name__}: {error}\n"
-                       "This is a bug in convcost; run again with --debug and report the traceback.", err=True)
+            say(f"internal error: {type(error).__name__}: {error}\n"
+                "This is a bug in convcost; run again with --debug and report the traceback.")
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
@@ -149,5 +151,38 @@ def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def write(text: str) -> None:
+# The output boundary. Everything convcost prints for a person goes through say() (standard error)
+# or write() (standard output), which escape what a terminal would act on (errors.visible): a layer
+# description, a spec's name, a file name or a --set value holding an escape sequence is shown as
+# \x1b[2J, never sent to the terminal. Machine output stays exact: JSON is written by the json
+# module, which escapes control characters itself, and write(json=True) only turns the characters
+# JSON leaves raw (DEL, C1, bidirectional overrides) into \u escapes of the same characters.
+_STYLE = re.compile("(" + "|".join(re.escape(code) for code in STYLES) + ")")  # the only escapes convcost writes
+
+
+def say(text: str) -> None:
+    """A message on standard error, control characters escaped."""
+    typer.echo(visible(text), err=True)
+
+
+class _JSONStream:
+    """Standard output for a JSON renderer that streams (report): each piece through visible_json."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(visible_json(text))
+
+
+def json_stdout() -> TextIO:
+    return cast(TextIO, _JSONStream())
+
+
+def write(text: str, *, json: bool = False, styled: bool = False) -> None:
+    """``text`` on standard output, control characters escaped (as \\u escapes with ``json``;
+    ``styled``: text drawn with render/text.py's bold and dim, which are kept)."""
+    if json:
+        text = visible_json(text)
+    elif styled:
+        text = "".join(part if i % 2 else visible(part) for i, part in enumerate(_STYLE.split(text)))
+    else:
+        text = visible(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
@@ -73,10 +72,10 @@ def compare(
         from convcost.render import compare as render
 
         if format is TableFormat.table:
-            sys.stdout.write(render.to_table(result, all_layers, color=use_color()))
+            write(render.to_table(result, all_layers, color=use_color()), styled=True)
             return
         renderers = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
-        write(renderers[format.value](result, all_layers=all_layers))
+        write(renderers[format.value](result, all_layers=all_layers), json=format is TableFormat.json)
 
 
 def _labels(name_a: str, name_b: str, only_a: dict, only_b: dict) -> tuple[str, str]:

@@ -76,4 +76,5 @@ def layer(
         result = analyze(build_layer(kind, input, options))
         report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None
-        write(render.to_json(result, alt) if format is LayerFormat.json else render.to_text(result, alt))
+        json = format is LayerFormat.json
+        write(render.to_json(result, alt) if json else render.to_text(result, alt), json=json)

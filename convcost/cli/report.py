@@ -3,7 +3,6 @@ breakdown by layer type."""
 
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
@@ -18,6 +17,7 @@ from convcost.cli.common import (
     TableFormat,
     examples,
     handled,
+    json_stdout,
     parse_sets,
     report_warnings,
     use_color,
@@ -51,9 +51,9 @@ def report(
         from convcost.render import report as render
 
         if format is TableFormat.table:
-            sys.stdout.write(render.to_table(result, color=use_color()))
+            write(render.to_table(result, color=use_color()), styled=True)
             return
         if format is TableFormat.json:  # streamed: a large network's report is never held whole
-            render.write_json(result, sys.stdout)
+            render.write_json(result, json_stdout())
             return
-        write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))
+        write({"csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))

@@ -3,7 +3,8 @@ values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
 
 from __future__ import annotations
 
-import sys
+import os
+import stat
 from pathlib import Path
 from typing import List, Optional
 
@@ -22,9 +23,11 @@ from convcost.cli.common import (
     parameter_names,
     parse_sets,
     report_warnings,
+    say,
     use_color,
     write,
 )
+from convcost.errors import clip
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
                   "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
@@ -76,6 +79,7 @@ def sweep(
                 fail(f"--plot: the file must end in .png or .svg, got '{plot.name}'")
             if plot_x not in core.COLUMN_LABELS:
                 fail(f"--plot-x: '{plot_x}' is not a total; use weights, params or trainable_params")
+            check_plot_target(plot)
             from convcost.plot import require_matplotlib
 
             require_matplotlib()
@@ -92,13 +96,33 @@ def sweep(
         if plot is not None:
             from convcost.plot import plot_sweep
 
-            plot_sweep(result, plot, x=plot_x)
+            try:
+                plot_sweep(result, plot, x=plot_x)
+            except OSError as exc:
+                fail(f"--plot: cannot write {clip(str(plot))}: {exc.strerror or exc}")
         from convcost.render import sweep as render
 
         if format is TableFormat.table:
-            sys.stdout.write(render.to_table(result, color=use_color()))
+            write(render.to_table(result, color=use_color()), styled=True)
         else:
-            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result))
+            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result),
+                  json=format is TableFormat.json)
         if plot is not None:
-            typer.echo(f"wrote {plot} ({len(result.rows)} points)", err=True)
+            say(f"wrote {plot} ({len(result.rows)} points)")
 
+
+def check_plot_target(plot: Path) -> None:
+    """--plot names a regular file to write, or a new one in an existing directory. Anything else is
+    refused before the sweep runs: writing to a named pipe waits for a reader, a device (/dev/full)
+    swallows or refuses the plot, a directory cannot be written."""
+    try:
+        info = os.stat(plot)
+    except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(plot))):
+            fail(f"--plot: the directory of {clip(str(plot))} does not exist")
+        return
+    except (OSError, ValueError) as exc:
+        fail(f"--plot: cannot write {clip(str(plot))}: {getattr(exc, 'strerror', None) or exc}")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, a device or a socket)"
+        fail(f"--plot: {clip(str(plot))} is {kind}; give the name of a .png or .svg file to write")

@@ -83,7 +83,7 @@ def verify(
         from convcost.render import verify as render
 
         if format is VerifyFormat.json:
-            write(render.to_json(graph, run, result))
+            write(render.to_json(graph, run, result), json=True)
         else:
             render.write_table(graph, run, result, sys.stdout)
         if not result.agree:

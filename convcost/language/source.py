@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 from fractions import Fraction
 from typing import Any
 
@@ -115,9 +116,56 @@ _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
          (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
-def read_text(path: str) -> str:
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(path: str, mode: int, where: Location, what: str) -> SpecError:
+    kind = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+    return SpecError(Problem("E100", f"{clip(path)} is {kind}, expected {what}", where,
+                             None if stat.S_ISDIR(mode) else
+                             "convcost reads regular files only" + (", and '-' reads standard input"
+                                                                    if "spec" in what else "")))
+
+
+def _read_regular_file(path: str, where: Location, what: str) -> bytes:
+    """At most MAX_FILE_BYTES + 1 bytes of the regular file ``path`` (a symbolic link to one is
+    fine). Anything else is refused before a byte is read: a FIFO would block until a writer came,
+    a device such as /dev/zero never ends, a directory or a socket holds no text. The file is
+    checked before it is opened (opening a FIFO to read waits for a writer) and again once open,
+    non-blocking, in case it was replaced in between."""
+    try:
+        info = os.stat(path)
+    except ValueError:  # an embedded NUL byte
+        raise SpecError(Problem("E100", f"{clip(path)} is not a valid file name", where)) from None
+    except FileNotFoundError:
+        broken = os.path.lexists(path)
+        raise SpecError(Problem("E100", f"{clip(path)} is a symbolic link to a missing file" if broken
+                                else f"no such file: {clip(path)}", where)) from None
+    except OSError as exc:
+        raise SpecError(Problem("E100", f"cannot read {clip(path)}: {exc.strerror or exc}", where)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(path, info.st_mode, where, what)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise SpecError(Problem("E100", f"cannot read {clip(path)}: {exc.strerror or exc}", where)) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode, where, what)
+        try:
+            return handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SpecError(Problem("E100", f"cannot read {clip(path)}: {exc.strerror or exc}", where)) from None
+
+
+def read_text(path: str, what: str = "a YAML spec file") -> str:
     """The text of a spec file (``-`` reads standard input), or a SpecError (E100) that says why it
-    cannot be read: missing, a directory, too large, binary, not UTF-8."""
+    cannot be read: missing, not a regular file (a directory, a FIFO, a device), too large, binary,
+    not UTF-8. ``what`` names the file expected, in messages (budget files and baselines are read
+    here too: this is the one door through which convcost reads a file)."""
     shown = STDIN if path == "-" else path
     where = Location(shown, 1, 1)
     if path == "-":
@@ -128,30 +176,18 @@ def read_text(path: str) -> str:
         except (OSError, ValueError, AttributeError) as exc:
             raise SpecError(Problem("E100", f"cannot read standard input: {exc}", where)) from None
     else:
-        try:
-            exists = os.path.exists(path)
-        except ValueError:  # an embedded NUL byte
-            raise SpecError(Problem("E100", f"{clip(path)} is not a valid file name", where)) from None
-        if not exists:
-            raise SpecError(Problem("E100", f"no such file: {clip(path)}", where))
-        if os.path.isdir(path):
-            raise SpecError(Problem("E100", f"{clip(path)} is a directory, expected a YAML spec file", where))
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise SpecError(Problem("E100", f"cannot read {clip(path)}: {exc.strerror or exc}", where)) from None
+        data = _read_regular_file(path, where, what)
     if len(data) > MAX_FILE_BYTES:
         raise SpecError(Problem("E100", f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
-                                        "a spec is a small text file", where,
-                                "use 'repeat' and blocks to describe large networks"))
+                                        f"{what} is a small text file", where,
+                                "use 'repeat' and blocks to describe large networks" if "spec" in what else None))
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             raise SpecError(Problem("E100", f"the file is {encoding} text; convcost reads UTF-8", where,
                                     "save the spec as UTF-8"))
     if b"\x00" in data:
         line, column = _line_column(data, data.index(b"\x00"))
-        raise SpecError(Problem("E100", "the file is binary (it contains NUL bytes), expected a YAML text file",
+        raise SpecError(Problem("E100", f"the file is binary (it contains NUL bytes), expected {what}",
                                 Location(shown, line, column)))
     try:
         return data.decode("utf-8-sig")

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import TextIO
 
 from convcost.budgets.model import CheckRun, Finding, SpecCheck, is_bytes
-from convcost.errors import Problem
+from convcost.errors import Problem, visible
 from convcost.units import human, human_bytes, thousands
 
 SCHEMA_VERSION = 1
@@ -184,6 +184,14 @@ STYLES = {"ok": "green", "warn": "yellow", "error": "bold red", "skipped": "dim"
           "unbudgeted": "dim"}
 
 
+def escape(text: str) -> str:
+    """User text (a spec's name, a path, a glob, a limit as written) for a rich table: shown as
+    written, never read as markup (``[bold]``), control characters escaped."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(visible(text))
+
+
 def write_text(run: CheckRun, file: TextIO | None = None) -> None:
     """One table per spec to ``file`` (default: standard output): status, budget (and where it was
     declared), value, limit, headroom or excess (absolute and %), growth since the baseline; then
@@ -191,7 +199,6 @@ def write_text(run: CheckRun, file: TextIO | None = None) -> None:
     Drawn with rich, imported only here: the other formats of ``check`` stay without it."""
     from rich import box
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     out = Console(file=file, highlight=False)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import AbstractSet
 
+from convcost.errors import has_controls, visible
+
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+STYLES = (BOLD, DIM, RESET)  # the only escape sequences convcost writes (cli/common.write keeps them)
 
 
 def table(headers: list[str], rows: list[list[str]], *, title: str = "", right: AbstractSet[int] = frozenset(),
@@ -23,6 +26,12 @@ def table(headers: list[str], rows: list[list[str]], *, title: str = "", right: 
     1    22
     333   4
     """
+    # Escaped here, before the widths are measured and the bold added: a cell or title holding an
+    # escape sequence (a spec's name) shows it as \x1b[1m, aligned, and cannot pass for convcost's own
+    # styles, which cli/common.write keeps. One pass over all the text when there is none to escape.
+    title, headers = visible(title), [visible(h) for h in headers]
+    if has_controls("".join("".join(r) for r in rows)):
+        rows = [[visible(c) for c in r] for r in rows]
     widths = [max([len(h) if show_header else 0] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:  # rich is imported only when a table is drawn
     from rich.table import JustifyMethod
 
+from convcost.errors import visible
 from convcost.units import format_bytes
 
 # table columns: (header, the fields a cell covers)
@@ -55,8 +56,10 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
     from rich.table import Table
 
     out = Console(file=file, highlight=False)
-    title = (f"[bold]{graph.name}[/]  input {_shape(graph.input_shape)}  reference run: batch {run.batch}, "
-             f"{run.dtype}, seed {run.seed}")
+    from rich.markup import escape
+
+    title = (f"[bold]{escape(visible(graph.name))}[/]  input {_shape(graph.input_shape)}  "
+             f"reference run: batch {run.batch}, {run.dtype}, seed {run.seed}")
     # wide terminals: one column per count; narrow ones: the seven counts share one column
     columns = _COLUMNS if out.width >= _WIDE else (
         ("counts", tuple(f for _, fields in _COLUMNS[:-1] for f in fields)), _COLUMNS[-1])
@@ -73,7 +76,7 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
     for header, _ in columns:  # cells are ✓ or 'analytic ≠ executed'
         table.add_column(header, justify="center", overflow="fold")
     for index, verdict in enumerate(result.layers, 1):
-        lead = [str(index), verdict.name] + ([verdict.kind] if out.width >= _WIDE else [])
+        lead = [str(index), escape(verdict.name)] + ([verdict.kind] if out.width >= _WIDE else [])
         whole = verdict.check("layer")
         if whole is not None:  # only one side has this layer
             table.add_row(*lead, f"[red]analytic: {whole.analytic}, executed: {whole.measured}[/]",
@@ -111,6 +114,7 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
 def _write_disagreements(out, result) -> None:
     """Every disagreement on one line, with both values in full, whatever the terminal width."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Disagreements", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -120,7 +124,7 @@ def _write_disagreements(out, result) -> None:
         table.add_column(column, justify=justify, overflow="fold")
     for name, check in result.mismatches:
         label = "output shape" if check.field == "output_shape" else _TOTAL_LABELS.get(check.field, check.field)
-        table.add_row(name, label, _value(check.field, check.analytic), _value(check.field, check.measured))
+        table.add_row(escape(name), label, _value(check.field, check.analytic), _value(check.field, check.measured))
     out.print(table)
 
 
