@@ -203,6 +203,7 @@ def _told(problem: Problem, more: int, use: Aliased | None, uses: dict[Location,
     return problem if message == problem.message else Problem(problem.code, message, problem.location, problem.hint)
 
 
+_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
 _YAML_SPACE = frozenset(" \t\r\n\x85\u2028\u2029")  # what folding and indentation change; nothing else
 
 
@@ -221,7 +222,11 @@ def text_position(node: Node, offset: int) -> Location | None:
     value = node.value
     if not isinstance(value, str) or not 0 <= offset < len(value):
         return node.location
-    raw = node.source[node.start:node.end]
+    start = node.start
+    properties = _PROPERTIES.match(node.source, start, node.end)  # an anchor or a tag: '&k !!str 3 * x'
+    if properties:
+        start = properties.end()
+    raw = node.source[start:node.end]
     if node.style in ("'", '"'):
         if (node.style == '"' and "\\" in raw) or (node.style == "'" and "''" in raw[1:-1]):
             return Location(node.location.path, node.location.line, node.location.column + 1)
@@ -235,7 +240,7 @@ def text_position(node: Node, offset: int) -> Location | None:
     for index in range(first, len(raw)):
         if raw[index] not in _YAML_SPACE:
             if rank == 0:
-                line, column = _line_column(node.source, node.start + index)
+                line, column = _line_column(node.source, start + index)
                 return Location(node.location.path, line, column)
             rank -= 1
     return node.location
@@ -592,7 +597,8 @@ class _Composer:
             self.problems.extend(error.problems)
             value = None
         start, end = event.start_mark, event.end_mark
-        if isinstance(value, str) and (start.line != end.line or quoted and end.index - start.index - 2 != len(value)):
+        # an anchor, a tag, an escape or a line break: the characters are not where they would be
+        if isinstance(value, str) and (start.line != end.line or end.index - start.index != len(value) + 2 * quoted):
             node: Node = SpreadText(value, where, quoted, self.text, start.index, end.index, event.style)
         else:
             node = Node(value, where, quoted=quoted)
