@@ -13,13 +13,14 @@ import pytest
 import yaml
 
 import convcost
+from convcost.cli import app
 from convcost.errors import SpecError
 
 from cli_runner import runner
-from convcost.cli import app
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])
-TWO_CONVS = "input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 3}\n  - {kind: conv2d, filters: 0, kernel: 3}\n"
+TWO_CONVS = ("input: [8, 8, 3]\nlayers:\n  - {kind: conv2d, filters: 4, kernel: 3}\n"
+             "  - {kind: conv2d, filters: 0, kernel: 3}\n")
 
 
 def problems(text: str, monkeypatch, loader) -> list[tuple[str, int, int, str]]:
@@ -46,7 +47,8 @@ def test_every_line_break_of_yaml_counts_as_one_line(newline, loader, monkeypatc
 
 @pytest.mark.parametrize("loader", LOADERS, ids=lambda loader: loader.__name__)
 def test_mixed_line_breaks(loader, monkeypatch):
-    text = "input: [8, 8, 3]\r\nlayers:\r  - {kind: conv2d, filters: 4, kernel: 3}\n  - {kind: conv2d, filters: x, kernel: 3}\r\n"
+    text = ("input: [8, 8, 3]\r\nlayers:\r  - {kind: conv2d, filters: 4, kernel: 3}\n"
+            "  - {kind: conv2d, filters: x, kernel: 3}\r\n")
     assert located(text, monkeypatch, loader) == [("E301", 4, 29)]
 
 
