@@ -39,7 +39,7 @@ from convcost.graph import (
 from convcost.language.expressions import POISONED, Poisoned, Value, names_read
 from convcost.language.fields import normalize, number, show, whole
 from convcost.language.parameters import resolve, unused
-from convcost.language.source import Node
+from convcost.language.source import Node, through_aliases
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
 from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
 
@@ -91,14 +91,15 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     try:
         builder.layers()
     except _Fatal as fatal:
-        raise SpecError(finish(problems + builder.problems + fatal.problems, spec.in_blocks)) from None
+        raise SpecError(finish(through_aliases(problems + builder.problems + fatal.problems, spec.root),
+                                    spec.in_blocks)) from None
     problems += builder.problems
     if problems or builder.poisoned:
         if not problems and not spec.broken:  # pragma: no cover - would be a bug in this module
             raise RuntimeError("a layer failed without a reported problem")
         if input_shape is not None:
             problems += shape_problems(builder.nodes, input_shape)
-        raise SpecError(finish(problems, spec.in_blocks))
+        raise SpecError(finish(through_aliases(problems, spec.root), spec.in_blocks))
     if not builder.nodes:
         if spec.broken:  # the layers were reported while loading
             raise SpecError([])
@@ -120,13 +121,17 @@ class _Fatal(SpecError):
 
 
 class _Scope:
-    __slots__ = ("prefix", "input_name", "values", "own", "names", "counters", "items")
+    __slots__ = ("prefix", "input_name", "values", "own", "arguments", "names", "counters", "items")
 
-    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Value], own: frozenset[str] = frozenset()):
+    def __init__(self, prefix: str, input_name: str, values: Mapping[str, Value], own: frozenset[str] = frozenset(),
+                 arguments: Mapping[str, Node] | None = None):
         self.prefix = prefix  # "" at the top, "instance/" inside a block instance
         self.input_name = input_name  # what 'input' and the first layer read
         self.values = values  # parameters visible here
         self.own = own  # a block instance's own parameters, which hide the spec's of the same names
+        # a block instance's parameters given at its use -> the value the user wrote there (for a block
+        # used inside a block with one of that block's own arguments: the value given to the outer one)
+        self.arguments = arguments
         self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
         self.counters: dict[str, int] = {}
         self.items: list[Node] = []  # the item list being expanded
@@ -162,6 +167,7 @@ class _Builder:
         self.removed: dict[str, tuple[str, Node, list[str]]] = {}
         self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
         self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
+        self.argument_problems: set[tuple[str, Location]] = set()  # problems placed at a block argument
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -229,10 +235,26 @@ class _Builder:
             except _Fatal:
                 raise
             except SpecError as error:
-                self.problems.extend(error.problems)
+                self.problems.extend(self._once_per_argument(error.problems, scope))
                 self._poison(item, scope)
                 previous = POISON
         return previous
+
+    def _once_per_argument(self, problems: list[Problem], scope: _Scope) -> list[Problem]:
+        """``problems`` without those already reported at the same block argument: one bad argument
+        read by several layers of its block is one mistake."""
+        if not scope.arguments:
+            return problems
+        kept = []
+        for problem in problems:
+            if problem.location is not None and any(problem.location == node.location
+                                                    for node in scope.arguments.values()):
+                key = (problem.code, problem.location)
+                if key in self.argument_problems:
+                    continue
+                self.argument_problems.add(key)
+            kept.append(problem)
+        return kept
 
     def _poison(self, item: Node, scope: _Scope) -> None:
         """Layers that read ``item`` fail silently: its own problem is reported once."""
@@ -561,7 +583,9 @@ class _Builder:
         self.problems.extend(problems)
         prefix = full + "/"
         if problems:
-            return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+            return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own),
+                                                    _arguments(block.parameters, fields, scope)),
+                               block_stack + (kind,))
         key = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
         template = self.memo.templates.get(key)
         if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
@@ -572,7 +596,9 @@ class _Builder:
         outer_used = self.used
         self.used = set()
         try:
-            output = self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own)), block_stack + (kind,))
+            output = self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own),
+                                                      _arguments(block.parameters, fields, scope)),
+                                 block_stack + (kind,))
         finally:
             used, self.used = self.used, outer_used
             outer_used |= used
@@ -653,6 +679,47 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
     return _Template(tuple(entries), suffix, frozenset(used))
 
 
+def _arguments(parameters, fields: dict[str, Node], scope: _Scope) -> dict[str, Node] | None:
+    """The parameters of a block instance given at its use -> the value written there: where a
+    problem in the block's layers that comes from those values alone is reported. A value that
+    is itself one of the arguments of the block the use is in is followed to that block's use."""
+    arguments = {}
+    for param, _ in parameters:
+        if param in fields:
+            node = fields[param]
+            outer = _argument_read(node, scope)
+            arguments[param] = outer if outer is not None else node
+    return arguments or None
+
+
+def _argument_read(node: Node, scope: _Scope) -> Node | None:
+    """The use-site value of the first block argument of ``scope`` that ``node`` reads, if what
+    it reads are only the block's own parameters (a value that also reads a spec parameter is
+    wrong, or not, in the block itself)."""
+    if not scope.arguments:
+        return None
+    read = names_read(node)
+    if not read or any(name in scope.values for name in read - scope.own):
+        return None
+    return next((given for param, given in scope.arguments.items() if param in read), None)
+
+
+def _from_arguments(problems: list[Problem], node: Node, scope: _Scope) -> list[Problem]:
+    """The problems of a field ``node`` of a layer in a block, placed at the block argument they
+    come from when its value is computed from the block's arguments alone, and saying where in
+    the block it is used; else as they are."""
+    given = _argument_read(node, scope)
+    if given is None:
+        return problems
+    moved = []
+    for problem in problems:
+        used = problem.location or node.location
+        moved.append(Problem(problem.code, f"{problem.message}; it comes from the block argument written here, "
+                                           f"used in the block at line {used.line}, column {used.column}",
+                             given.location, problem.hint))
+    return moved
+
+
 def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) -> tuple[Attrs, str | None]:
     """A layer item's attributes and the activation its ``activation:`` field fuses (None if none), from
     its fields (or their defaults) and the parameter values of ``scope``; SpecError with every problem."""
@@ -663,7 +730,8 @@ def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) ->
             try:
                 values[field_name] = normalize(spec, fields[field_name], scope.values, f"{kind} '{full}': {field_name}")
             except SpecError as error:  # (no problems: it read a broken parameter)
-                problems.extend(error.problems)
+                problems.extend(_from_arguments(error.problems, fields[field_name], scope)
+                                if scope.arguments else error.problems)
                 failed = True
         else:
             values[field_name] = _default(spec)

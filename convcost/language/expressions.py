@@ -19,7 +19,7 @@ from typing import Callable, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.errors import names as name_list
-from convcost.language.source import MAX_EXPONENT, MAX_NUMBER_CHARS, decimal_fraction
+from convcost.language.source import MAX_EXPONENT, MAX_NUMBER_CHARS, Node, decimal_fraction, text_position
 
 Number = int | Fraction
 
@@ -122,14 +122,20 @@ class Expression(NamedTuple):
     names: frozenset[str]
 
 
-def _at(where: Location, node: ast.AST | None, text: str = "") -> Location:
-    """Where ``node`` of the expression ``text`` (written at ``where``) is in the file."""
+def _at(where: Location, node: ast.AST | None, text: str = "", scalar: Node | None = None) -> Location:
+    """Where ``node`` of the expression ``text`` (written at ``where``, the value of ``scalar`` if
+    it comes from the file) is in the file."""
     if node is None or not hasattr(node, "col_offset") or not hasattr(node, "lineno"):  # nodes have both or neither
         return where
     stripped = text.strip()
     lines = stripped.split("\n")
     line_text = lines[node.lineno - 1] if node.lineno <= len(lines) else ""
     column = len(line_text.encode("utf-8")[:node.col_offset].decode("utf-8", "replace"))  # col_offset is in bytes
+    if scalar is not None:  # a scalar written over several lines, or with escapes
+        offset = len(text) - len(text.lstrip()) + sum(len(line) + 1 for line in lines[:node.lineno - 1]) + column
+        found = text_position(scalar, offset)
+        if found is not None:
+            return found
     if node.lineno == 1:
         column += where.column + len(text) - len(text.lstrip())
     else:
@@ -137,12 +143,14 @@ def _at(where: Location, node: ast.AST | None, text: str = "") -> Location:
     return Location(where.path, where.line + node.lineno - 1, column)
 
 
-def parse_expression(text: str, where: Location) -> Expression:
-    """Check ``text`` and return an :class:`Expression`, or raise SpecError (E300/E302)."""
+def parse_expression(text: str, where: Location, scalar: Node | None = None) -> Expression:
+    """Check ``text`` and return an :class:`Expression`, or raise SpecError (E300/E302). ``scalar``
+    is the YAML value ``text`` comes from, if any: a problem inside a value written over several
+    lines is placed on its own line."""
     try:
         return _parse_cached(text)
     except _Rejected as rejected:
-        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, text),
+        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, text, scalar),
                                 rejected.hint)) from None
 
 
@@ -161,9 +169,13 @@ def _parse_cached(text: str) -> Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
+        lines = text.strip().split("\n")
+        hint = "expressions use numbers, parameter names, + - * / // %, parentheses and the functions " \
+            + ", ".join(FUNCTIONS)
+        if len(lines) > 1 and not text.strip().startswith("("):
+            hint = "an expression written over several lines needs parentheses around it: (…)"
         raise _Rejected("E300", f"cannot read {clip(text)} as a number or an expression: {exc.msg}",
-                        hint="expressions use numbers, parameter names, + - * / // %, parentheses "
-                             "and the functions " + ", ".join(FUNCTIONS)) from None
+                        _syntax_error_place(exc, lines), hint) from None
     except (RecursionError, MemoryError, OverflowError):
         raise _Rejected("E300", "expression is nested too deeply") from None
     except ValueError as exc:  # e.g. a NUL character
@@ -171,6 +183,16 @@ def _parse_cached(text: str) -> Expression:
     names: set[str] = set()
     _check(tree, text, names)
     return Expression(text, tree, frozenset(names))
+
+
+def _syntax_error_place(error: SyntaxError, lines: list[str]) -> ast.AST | None:
+    """Where Python stopped reading an expression, as a node :func:`_at` can place (its offset is
+    in characters, a node's in UTF-8 bytes); None when it does not say."""
+    if not error.lineno or not error.offset or not 1 <= error.lineno <= len(lines):
+        return None
+    line = lines[error.lineno - 1]
+    column = min(error.offset - 1, len(line))
+    return ast.Name(id="", lineno=error.lineno, col_offset=len(line[:column].encode("utf-8")))
 
 
 def names_read(node) -> frozenset[str]:
@@ -258,15 +280,16 @@ def _check_call(node: ast.Call) -> None:
         raise _Rejected("E300", f"'{node.func.id}' takes {expected} argument(s), got {len(node.args)}", node)
 
 
-def evaluate(expression: Expression, scope: Mapping[str, Value], where: Location) -> Number:
+def evaluate(expression: Expression, scope: Mapping[str, Value], where: Location,
+             scalar: Node | None = None) -> Number:
     """The value of ``expression`` with parameter values from ``scope``; SpecError (E301/E303) on
-    an unknown name or an arithmetic error."""
+    an unknown name or an arithmetic error (``scalar`` as for :func:`parse_expression`)."""
     try:
         value = _to_number(_eval(expression.tree, expression.text, scope))
     except _Rejected as rejected:
         if rejected.code == "":
             raise silent() from None
-        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, expression.text),
+        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, expression.text, scalar),
                                 rejected.hint)) from None
     return check_magnitude(value, where, f"the value of {clip(expression.text)}")
 

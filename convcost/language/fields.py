@@ -83,7 +83,7 @@ def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
     if isinstance(value, str):
         where = text_location(node)
         try:
-            return evaluate(parse_expression(value, where), scope, where)
+            return evaluate(parse_expression(value, where, node), scope, where, node)
         except SpecError as error:
             raise _in(what, error) from None
     if type(value) is int and -_SMALL < value < _SMALL:  # the common case, quickly

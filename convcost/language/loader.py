@@ -18,7 +18,7 @@ from pathlib import Path
 from convcost.errors import Problem, SpecError, did_you_mean, finish
 from convcost.graph import shape_problems
 from convcost.language.build import build
-from convcost.language.source import STDIN, parse_yaml, read_text
+from convcost.language.source import STDIN, parse_yaml, read_text, through_aliases
 from convcost.language.spec import SHIPPED, Spec, check
 
 __all__ = ["SHIPPED", "Spec", "display_name", "load", "loads", "resolve_path", "shipped_specs"]
@@ -38,7 +38,7 @@ def load(source: str | Path, *, text: str | None = None) -> Spec:
             path = STDIN
     spec, problems = check(parse_yaml(text, path), path)
     if problems:
-        raise SpecError(finish(problems + _other_problems(spec), spec.in_blocks))
+        raise SpecError(finish(through_aliases(problems, spec.root) + _other_problems(spec), spec.in_blocks))
     return spec
 
 
@@ -89,4 +89,4 @@ def _other_problems(spec: Spec) -> list[Problem]:
         graph = build(spec)
     except SpecError as error:
         return error.problems
-    return shape_problems(graph.nodes, graph.input_shape)
+    return through_aliases(shape_problems(graph.nodes, graph.input_shape), spec.root)

@@ -100,16 +100,176 @@ class Node:
         return self.value
 
 
+class SpreadText(Node):
+    """A text scalar whose characters are not where its line and column plus their offset say:
+    one written over several lines (YAML folds the line breaks of a plain or quoted scalar into
+    spaces and strips the indentation of a block scalar) or quoted with escapes. It keeps the span
+    of the file it was written in, so that :func:`text_position` can find a character of its value."""
+
+    __slots__ = ("source", "start", "end", "style")
+
+    def __init__(self, value: str, location: Location, quoted: bool, source: str, start: int, end: int,
+                 style: str):
+        super().__init__(value, location, quoted=quoted)
+        self.source, self.start, self.end, self.style = source, start, end, style
+
+
+class Aliased(Node):
+    """A value used through an alias (``*a``): the anchored value placed at the alias, the place
+    it is used, naming its anchor and where the anchored value is written. What is inside it is
+    shared with the anchored value (an alias is never expanded), so the parts of an aliased
+    mapping or list stay where they are written (:func:`through_aliases`)."""
+
+    __slots__ = ("anchor", "written")
+
+    def __init__(self, original: Node, anchor: str, where: Location):
+        super().__init__(original.value, where, original.key_locations)
+        self.names = original.names
+        self.anchor = anchor
+        self.written: Location = original.written if isinstance(original, Aliased) else original.location
+
+
+def through_aliases(problems: list[Problem], root: Node | None) -> list[Problem]:
+    """``problems`` told where their value is written when it is reached through an alias
+    (docs/errors.md, "Aliases"). A problem of an aliased value as a whole is at the alias and says
+    where the value is written: ``…; the value of '*a' is written at line 3, column 14``. A problem
+    of a part of an aliased mapping or list is where that part is written, in the anchored value,
+    once, however many uses of the anchor share it: ``… (and 1 more like it through '*a')``; so is
+    the same problem at the anchored value and at its uses."""
+    if root is None or not problems:
+        return problems
+    uses, anchored = _alias_places(root)
+    if not uses:
+        return problems
+    written = {use.written for use in uses.values()}
+    first: dict[tuple, int] = {}
+    kept: list[list] = []  # [problem, how many more like it, the use it is at (or None)]
+    for problem in sorted(problems, key=lambda p: (0, 0) if p.location is None else
+                          (p.location.line, p.location.column)):
+        where = problem.location
+        use = uses.get(where) if where is not None else None
+        if use is not None:  # the same as at the anchored value itself, or at another use, is one problem
+            key: tuple | None = (problem.code, problem.message, use.written)
+        elif where in written:
+            key = (problem.code, problem.message, where)
+        else:  # a part of an aliased value: the same code at the same place is one problem
+            key = (problem.code, where) if where in anchored else None
+        if key is not None and key in first:
+            kept[first[key]][1] += 1
+            continue
+        if key is not None:
+            first[key] = len(kept)
+        kept.append([problem, 0, use or (anchored.get(where) if where is not None else None)])
+    return [_told(problem, more, use, uses) for problem, more, use in kept]
+
+
+def _alias_places(root: Node) -> tuple[dict[Location, Aliased], dict[Location, Aliased]]:
+    """The uses of aliases in the tree of ``root`` by their place, and the places of the aliased
+    values and of each part of them, each with one of its uses. The tree is walked once, as
+    written: what an alias stands for is walked once, not at each use."""
+    uses: dict[Location, Aliased] = {}
+    anchored: dict[Location, Aliased] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Aliased):
+            uses.setdefault(node.location, node)
+            if node.written not in anchored:
+                anchored[node.written] = node
+                parts = _parts(node)
+                while parts:
+                    part = parts.pop()
+                    if part.location not in anchored:
+                        anchored[part.location] = node
+                        parts.extend(_parts(part))
+            continue
+        stack.extend(_parts(node))
+    return uses, anchored
+
+
+def _parts(node: Node) -> list[Node]:
+    value = node.value
+    return list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, list) else []
+
+
+def _told(problem: Problem, more: int, use: Aliased | None, uses: dict[Location, Aliased]) -> Problem:
+    """``problem`` saying where its aliased value is written, or how many more like it there are."""
+    if use is None:
+        return problem
+    message = problem.message
+    if problem.location in uses:
+        message += f"; the value of '*{use.anchor}' is written at line {use.written.line}, column {use.written.column}"
+    if more:
+        message += f" (and {more} more like it through '*{use.anchor}')"
+    return problem if message == problem.message else Problem(problem.code, message, problem.location, problem.hint)
+
+
+_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
+_YAML_SPACE = frozenset(" \t\r\n\x85\u2028\u2029")  # what folding and indentation change; nothing else
+
+
+def text_position(node: Node, offset: int) -> Location | None:
+    """Where character ``offset`` of the text value of ``node`` is written in the file; None for a
+    scalar written on one line without escapes, whose characters follow its first one.
+
+    Folding and indentation change only white space, so the character is the file's non-space
+    character of the same rank in the scalar's text (after the quote, or after the header line of
+    a block scalar ``|``/``>``). A quoted scalar with escapes (``\\x41``, ``''``) changes other
+    characters too: its characters are placed at its start (docs/errors.md)."""
+    if isinstance(node, Aliased):  # written elsewhere: its characters are at the alias
+        return node.location
+    if not isinstance(node, SpreadText):
+        return None
+    value = node.value
+    if not isinstance(value, str) or not 0 <= offset < len(value):
+        return node.location
+    start = node.start
+    properties = _PROPERTIES.match(node.source, start, node.end)  # an anchor or a tag: '&k !!str 3 * x'
+    if properties:
+        start = properties.end()
+    raw = node.source[start:node.end]
+    if node.style in ("'", '"'):
+        if (node.style == '"' and "\\" in raw) or (node.style == "'" and "''" in raw[1:-1]):
+            return Location(node.location.path, node.location.line, node.location.column + 1)
+        first = 1
+    elif node.style in ("|", ">"):
+        header = _LINE_BREAK.search(raw)
+        first = header.end() if header else len(raw)
+    else:
+        first = 0
+    rank = sum(1 for character in value[:offset] if character not in _YAML_SPACE)
+    for index in range(first, len(raw)):
+        if raw[index] not in _YAML_SPACE:
+            if rank == 0:
+                line, column = _line_column(node.source, start + index)
+                return Location(node.location.path, line, column)
+            rank -= 1
+    return node.location
+
+
 def _location(path: str, mark) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
+# What YAML 1.1 counts as a line break, and so what both YAML readers count in their marks: LF, CR,
+# CRLF (one break), NEL and the Unicode line and paragraph separators.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _line_column(data: bytes | str, index: int) -> tuple[int, int]:
-    if isinstance(data, bytes):
-        newlines, last_newline = data.count(b"\n", 0, index), data.rfind(b"\n", 0, index)
+    """The 1-based line and column of character ``index`` of ``data`` (of byte ``index`` for
+    bytes, whose column still counts characters), counting lines as the YAML readers do."""
+    if isinstance(data, bytes):  # the UTF-8 before the byte (a BOM is not a character of the line)
+        text = data[:index].decode("utf-8", "replace")
+        index = len(text)
+        if text.startswith("\ufeff"):
+            text, index = text[1:], index - 1
     else:
-        newlines, last_newline = data.count("\n", 0, index), data.rfind("\n", 0, index)
-    return newlines + 1, index - (last_newline + 1) + 1
+        text = data
+    line, line_start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, line_start = line + 1, match.end()
+    return line, index - line_start + 1
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -310,6 +470,7 @@ class _Composer:
 
     def __init__(self, text: str, path: str):
         self.loader = _Loader(text)
+        self.text = text
         self.path = path
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Node, int]] = {}  # anchor -> (node, values it expands to)
@@ -439,9 +600,9 @@ class _Composer:
                                          where, f"define '&{clip(name, 40)}' before using '*{clip(name, 40)}'"))
             raise _Stop
         node, size = self.anchors[name]
-        self._count(size, where, alias=True)
+        self._count(size, where, alias=True)  # (before the copy: a "billion laughs" stops here)
         if stack:
-            self._add(stack, node, size, event, counted=True)
+            self._add(stack, Aliased(node, name, where), size, event, counted=True)
 
     def _tag(self, event, default: str, where: Location) -> str:
         tag = event.tag
@@ -471,7 +632,12 @@ class _Composer:
         except SpecError as error:
             self.problems.extend(error.problems)
             value = None
-        node = Node(value, where, quoted=quoted)
+        start, end = event.start_mark, event.end_mark
+        # an anchor, a tag, an escape or a line break: the characters are not where they would be
+        if isinstance(value, str) and (start.line != end.line or end.index - start.index != len(value) + 2 * quoted):
+            node: Node = SpreadText(value, where, quoted, self.text, start.index, end.index, event.style)
+        else:
+            node = Node(value, where, quoted=quoted)
         if event.anchor is not None:
             self.anchors[event.anchor] = (node, 1)
         return node
