@@ -230,6 +230,7 @@ CODES = {
     "E205": "value out of range",
     "E206": "a whole number was needed",
     "E207": "invalid name",
+    "E208": "a YAML 1.1 form where a number or true/false is needed (010, 08, 1:30, yes/no/on/off, 1__0)",
     # expressions and parameters
     "E300": "expression syntax not allowed",
     "E301": "unknown name in an expression",
@@ -259,5 +260,10 @@ CODES = {
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
+    "W201": "a spec parameter that nothing reads",
+    "W202": "a block parameter that no layer of its block reads",
+    "W401": "a layer that no layer reads and that is not the network's output (its last layer)",
+    "W402": "a block that no layer uses",
+    "W403": "a layer that lists the same input twice",
     "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

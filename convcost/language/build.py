@@ -36,6 +36,7 @@ from convcost.graph import (
     shape_problems,
     without_gc,
 )
+from convcost.language.checks import Instance, spec_warnings, unread_layers
 from convcost.language.expressions import POISONED, Poisoned, Value, names_read
 from convcost.language.fields import normalize, number, show, whole
 from convcost.language.parameters import resolve, unused
@@ -55,7 +56,7 @@ class _Memo:
     A sweep rebuilds one spec many times, and most of it does not change between configurations;
     a large spec repeats the same block instance many times."""
 
-    __slots__ = ("attrs", "names", "block_names", "templates", "layers")
+    __slots__ = ("attrs", "names", "block_names", "templates", "layers", "instances")
 
     def __init__(self):
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
@@ -67,6 +68,7 @@ class _Memo:
         self.templates: dict[tuple, _Template] = {}
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
         self.layers: dict[tuple, tuple[tuple[LayerNode, ...], frozenset[str]]] = {}
+        self.instances: dict[tuple, list[tuple[str, Instance]]] = {}  # the same key -> the block instances made
 
 
 class _Template(NamedTuple):
@@ -77,6 +79,8 @@ class _Template(NamedTuple):
     nodes: tuple[tuple[str, str, Attrs, tuple[str | None, ...], Location, Mapping | None], ...]
     output: str | None  # the suffix of the instance's output, None when that is its input
     used: frozenset[str]  # the spec's parameters the instance reads
+    # the block instances inside it: (name, block, location, output), the names as suffixes (None: its input)
+    instances: tuple[tuple[str, str, Location, str | None], ...] = ()
 
 
 _MEMOS: WeakKeyDictionary = WeakKeyDictionary()
@@ -113,7 +117,14 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
              for k, v in values.items() if not isinstance(v, Poisoned)}
     assert input_shape is not None  # a missing or wrong input is a problem, or poisons the build: raised above
     nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
-    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, tuple(builder.warnings))
+    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec), *unread_layers(nodes, builder.instances)),
+                            key=_reading_order))
+    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings)
+
+
+def _reading_order(problem: Problem) -> tuple:
+    where = problem.location
+    return (0, "", 0, 0) if where is None else (1, where.path, where.line, where.column)
 
 
 class _Fatal(SpecError):
@@ -168,6 +179,7 @@ class _Builder:
         self.activations: dict[str, Location] = {}  # layers made by 'activation:' fields -> where
         self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
         self.argument_problems: set[tuple[str, Location]] = set()  # problems placed at a block argument
+        self.instances: list[tuple[str, Instance]] = []  # the block instances made: full name, block (for W401)
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -209,6 +221,7 @@ class _Builder:
             self.reused = hit[0]  # the graph shares the tuple (and what an analysis keeps for it)
             self.count = len(hit[0])
             self.used |= hit[1]
+            self.instances = list(self.memo.instances[key])
             return
         outer_used = self.used
         self.used = set()
@@ -220,6 +233,7 @@ class _Builder:
         if not (self.problems or self.poisoned or self.broken or self.removed) and len(self.memo.layers) < MEMO_LIMIT:
             self.reused = tuple(self.nodes)
             self.memo.layers[key] = (self.reused, frozenset(used))
+            self.memo.instances[key] = self.instances
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
@@ -307,6 +321,8 @@ class _Builder:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
                 previous = self._block(kind, item, fields, scope, local, reads, block_stack)
+                self.instances.append((scope.prefix + local, Instance(
+                    kind, fields["name"].location if "name" in fields else item.location, previous)))
                 failed = self.poisoned or len(self.problems) > problems_before
                 self.poisoned = self.poisoned or poisoned_before
                 if failed:  # the other repetitions (same values) would fail the same way: report once
@@ -593,6 +609,7 @@ class _Builder:
         fresh = full not in self.prefixes
         self.prefixes.add(full)
         start, problems_before, removed_before = len(self.nodes), len(self.problems), len(self.removed)
+        instances_before = len(self.instances)
         outer_used = self.used
         self.used = set()
         try:
@@ -604,7 +621,7 @@ class _Builder:
             outer_used |= used
         if (fresh and template is None and not self.poisoned and len(self.problems) == problems_before
                 and len(self.removed) == removed_before and len(self.memo.templates) < MEMO_LIMIT):
-            template = _template(self.nodes[start:], prefix, reads[0], output, used)
+            template = _template(self.nodes[start:], prefix, reads[0], output, used, self.instances[instances_before:])
             if template is not None:
                 self.memo.templates[key] = template
         return output
@@ -625,6 +642,9 @@ class _Builder:
         self.count += len(names)
         self.prefixes.add(prefix[:-1])
         self.used |= template.used
+        for name, kind, where, output in template.instances:
+            inner_output = input_name if output is None else prefix + output
+            self.instances.append((prefix + name, Instance(kind, where, inner_output)))
         return input_name if template.output is None else prefix + template.output
 
     def _names_under(self, kind: str | None) -> tuple[str, ...]:
@@ -653,7 +673,8 @@ class _Builder:
         return found
 
 
-def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str, used: set[str]) -> _Template | None:
+def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str, used: set[str],
+              instances: list[tuple[str, Instance]]) -> _Template | None:
     """The template of a block instance made of ``nodes`` under ``prefix``, or None if a node's name or
     input is not the instance's (which a block instance that built without a problem never has)."""
     cut = len(prefix)
@@ -676,7 +697,15 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
         suffix = output[cut:]
     else:
         return None
-    return _Template(tuple(entries), suffix, frozenset(used))
+    inner: list[tuple[str, str, Location, str | None]] = []
+    for name, (kind, where, inner_output) in instances:
+        if inner_output == input_name:
+            inner.append((name[cut:], kind, where, None))
+        elif inner_output.startswith(prefix):
+            inner.append((name[cut:], kind, where, inner_output[cut:]))
+        else:  # pragma: no cover - an instance inside reads only what its block instance has
+            return None
+    return _Template(tuple(entries), suffix, frozenset(used), tuple(inner))
 
 
 def _arguments(parameters, fields: dict[str, Node], scope: _Scope) -> dict[str, Node] | None:

@@ -67,14 +67,25 @@ def _to_number(value) -> Number:
     return value
 
 
+def _whole_argument(label: str, value: Number) -> int:
+    """``value`` as an int, or ValueError (E303) when it is a fraction: a function argument that
+    must be whole is refused, never cut to a whole number."""
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise ValueError(f"the {label} must be a whole number, got {float(value):g}")
+        return int(value)
+    return value
+
+
 def _round(x: Number, ndigits: Number | None = None) -> Number:
     """Round half to even, as Python and NumPy do: ``round(191.968) == 192``, ``round(2.5) == 2``."""
     if ndigits is None:
         return round(Fraction(x))
+    ndigits = _whole_argument("number of digits", ndigits)  # round(8.5, 0.5) is not round(8.5, 0)
     if not -MAX_ROUND_DIGITS <= ndigits <= MAX_ROUND_DIGITS:
         raise ValueError(f"the number of digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}, "
                          f"got {ndigits}")
-    return _to_number(round(Fraction(x), int(ndigits)))
+    return _to_number(round(Fraction(x), ndigits))
 
 
 def make_divisible(value: Number, divisor: Number = 8, min_value: Number | None = None) -> int:
@@ -83,6 +94,9 @@ def make_divisible(value: Number, divisor: Number = 8, min_value: Number | None 
     ``make_divisible(32 * 0.75) == 24``, ``make_divisible(20) == 24``."""
     if divisor <= 0:
         raise ZeroDivisionError("make_divisible divisor must be positive")
+    divisor = _whole_argument("divisor", divisor)  # a fractional one would be cut off by int() below
+    if min_value is not None:
+        min_value = _whole_argument("min_value", min_value)
     floor_value = divisor if min_value is None else min_value
     rounded = max(floor_value, math.floor(Fraction(value) + Fraction(divisor) / 2) // divisor * divisor)
     if rounded < Fraction(9, 10) * value:
@@ -294,6 +308,26 @@ def evaluate(expression: Expression, scope: Mapping[str, Value], where: Location
     return check_magnitude(value, where, f"the value of {clip(expression.text)}")
 
 
+def _unknown_name(node: ast.Name, known) -> _Rejected:
+    if node.id in FUNCTIONS:
+        hint = f"{node.id} is a function: write {node.id}(x)"
+    else:
+        hint = did_you_mean(node.id, known) or (
+            "known names: " + name_list(sorted(known)) if known else "this spec defines no parameters")
+    return _Rejected("E301", f"unknown name {clip(node.id)}", node, hint)
+
+
+def unknown_names(expression: Expression, known, where: Location, scalar: Node | None = None) -> list[Problem]:
+    """E301 for each name that ``expression`` reads and ``known`` does not hold, without evaluating
+    anything: how a parameter default that ``--set`` replaces is still checked. (``where`` and
+    ``scalar`` as for :func:`parse_expression`.)"""
+    called = {id(node.func) for node in ast.walk(expression.tree) if isinstance(node, ast.Call)}
+    return [Problem(rejected.code, rejected.message, _at(where, node, expression.text, scalar), rejected.hint)
+            for node in ast.walk(expression.tree)
+            if isinstance(node, ast.Name) and node.id not in known and id(node) not in called
+            for rejected in (_unknown_name(node, known),)]
+
+
 def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float):  # exact decimal value of what was written
@@ -304,12 +338,7 @@ def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
         try:
             value = scope[node.id]
         except KeyError:
-            if node.id in FUNCTIONS:
-                hint = f"{node.id} is a function: write {node.id}(x)"
-            else:
-                hint = did_you_mean(node.id, scope) or (
-                    "known names: " + name_list(sorted(scope)) if scope else "this spec defines no parameters")
-            raise _Rejected("E301", f"unknown name {clip(node.id)}", node, hint) from None
+            raise _unknown_name(node, scope) from None
         if isinstance(value, Poisoned):  # (POISONED is the one instance)
             raise _Rejected("", "", node)  # its definition failed and was reported
         return value

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.language.expressions import Number, Value, check_magnitude, evaluate, parse_expression
-from convcost.language.source import DateText, Node
+from convcost.language.source import DateText, Node, Yaml11Text
 from convcost.layers.base import Field
 
 MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
@@ -77,6 +77,8 @@ def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
         hint = "a missing value: write a number after the ':'" if value is None else None
         raise SpecError(Problem("E204", f"{what} must be a number or an expression, got {_kind_of(value)}"
                                         + ("" if value is None else f" ({show(value)})"), node.location, hint))
+    if isinstance(value, Yaml11Text):
+        raise yaml_1_1_error(node, what, "a number or an expression")
     if isinstance(value, DateText):  # YAML read it as a date; as arithmetic it would be 2001 - 12 - 14
         raise SpecError(Problem("E204", f"{what} must be a number or an expression, got the date {value}",
                                 node.location, "quote it if you meant the expression"))
@@ -89,6 +91,14 @@ def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
     if type(value) is int and -_SMALL < value < _SMALL:  # the common case, quickly
         return value
     return check_magnitude(value, node.location, what)
+
+
+def yaml_1_1_error(node: Node, what: str, expected: str) -> SpecError:
+    """E208: a plain scalar that YAML 1.1 and 1.2 read differently (``010``, ``1:30``, ``yes``),
+    where a number or true/false is needed: which reading was meant cannot be known."""
+    value = node.value
+    return SpecError(Problem("E208", f"{what} must be {expected}; {clip(value)} is {value.reading}",
+                             node.location, value.fix))
 
 
 def whole(node: Node, scope: Mapping[str, Value], what: str, minimum: int | None = None,
@@ -199,6 +209,8 @@ def _bool(node: Node, scope: Mapping[str, Value], what: str) -> bool:
     value = node.value
     if isinstance(value, bool):
         return value
+    if isinstance(value, Yaml11Text) and value not in scope:
+        raise yaml_1_1_error(node, what, "true or false")
     if _unknown_word(value, scope):
         hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
         raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location, hint))

@@ -42,7 +42,7 @@ def resolve(spec: Spec, overrides: Mapping[str, object] | None) -> tuple[dict[st
             if name in overrides:
                 values[name] = _override_value(name, overrides[name], values)
             else:
-                values[name] = _parameter_value(name, node, values, known)
+                values[name] = _parameter_value(name, node, values)
         except SpecError as error:
             problems.extend(error.problems)
             values[name] = POISONED
@@ -77,23 +77,11 @@ def unused(spec: Spec, overrides: Mapping[str, object] | None, used: set[str] | 
     return problems
 
 
-def _parameter_value(name: str, node: Node, earlier: Mapping[str, Value], declared: list[str]) -> Number:
-    what = f"parameter '{name}'"
+def _parameter_value(name: str, node: Node, earlier: Mapping[str, Value]) -> Number:
+    """The value of a default (whose syntax and names were checked at load: spec._default_problems)."""
     if isinstance(node.value, bool):
         return int(node.value)
-    if isinstance(node.value, str):
-        try:
-            expression = parse_expression(node.value, node.location)
-        except SpecError:
-            expression = None  # number() reports it
-        for used in sorted(expression.names) if expression else ():
-            if used == name:
-                raise SpecError(Problem("E301", f"{what} is defined in terms of itself", node.location,
-                                        "a parameter can only use the parameters above it"))
-            if used in declared and used not in earlier:
-                raise SpecError(Problem("E301", f"{what} uses '{used}', which is defined below it", node.location,
-                                        f"move '{used}' above '{name}' in 'parameters'"))
-    return number(node, earlier, what)
+    return number(node, earlier, f"parameter '{name}'")
 
 
 def _override_value(name: str, value: object, earlier: Mapping[str, Value]) -> Number:

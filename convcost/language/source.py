@@ -627,11 +627,16 @@ class _Composer:
                     self.resolved[key] = tag
         else:
             tag = self._tag(event, "str", where)
-        try:
-            value = _scalar(tag, event.value, where)
-        except SpecError as error:
-            self.problems.extend(error.problems)
-            value = None
+        value = None
+        text = event.value
+        if event.implicit[0] and not quoted and (tag == _YAML + "bool" or ":" in text or "_" in text
+                                                  or text.lstrip("+-")[:1] == "0"):
+            value = _yaml_1_1_only(tag, text)  # None: both YAML versions read it alike
+        if value is None:
+            try:
+                value = _scalar(tag, event.value, where)
+            except SpecError as error:
+                self.problems.extend(error.problems)
         start, end = event.start_mark, event.end_mark
         # an anchor, a tag, an escape or a line break: the characters are not where they would be
         if isinstance(value, str) and (start.line != end.line or end.index - start.index != len(value) + 2 * quoted):
@@ -666,6 +671,74 @@ def _scalar(tag: str, text: str, where: Location) -> Any:
     if tag == _YAML + "timestamp":
         return DateText(text)
     return text
+
+
+class Yaml11Text(str):
+    """A plain scalar that YAML 1.1 (PyYAML's resolver) and YAML 1.2 read differently: ``010``
+    (octal 8 in 1.1, 10 in 1.2), ``08`` (text in 1.1, 8 in 1.2), ``1:30`` (base-60 90 in 1.1,
+    text in 1.2), ``yes``/``no``/``on``/``off`` (booleans in 1.1, text in 1.2), ``1__0``.
+
+    It is kept as its text, as YAML 1.2 keeps the words and base-60 forms, so a name or a
+    description may be written so; a field that needs a number or true/false refuses it (E208)
+    with ``reading`` (what each YAML version makes of it) and ``fix`` (what to write instead)."""
+
+    reading: str
+    fix: str
+
+    @classmethod
+    def of(cls, text: str, reading: str, fix: str) -> "Yaml11Text":
+        made = cls(text)
+        made.reading, made.fix = reading, fix
+        return made
+
+
+_YAML_1_1_BOOLS = {"yes": True, "Yes": True, "YES": True, "on": True, "On": True, "ON": True,
+                   "no": False, "No": False, "NO": False, "off": False, "Off": False, "OFF": False}
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_PYTHON_NUMBER = re.compile(r"[-+]?(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|0[xX](?:_?[0-9a-fA-F])+"
+                            r"|0[bB](?:_?[01])+|\.[0-9](?:_?[0-9])*)(?:[eE][-+]?[0-9]+)?")
+
+
+def _yaml_1_1_only(tag: str, text: str) -> Yaml11Text | None:
+    """A :class:`Yaml11Text` when YAML 1.1 (PyYAML's resolver, which gave ``tag``) and YAML 1.2
+    read the plain scalar ``text`` differently, else None. Forms that both read alike are kept:
+    ``0x1F``, ``0b101`` and ``1_000`` also mean what they mean in a Python expression, and
+    ``0o10`` (YAML 1.2's octal, text to YAML 1.1) is read by the expression language as 8."""
+    if tag == _YAML + "bool":
+        if text not in _YAML_1_1_BOOLS:
+            return None
+        word = "true" if _YAML_1_1_BOOLS[text] else "false"
+        return Yaml11Text.of(text, f"{word} in YAML 1.1 but text in YAML 1.2, which convcost reads",
+                             f"write {word}")
+    if tag not in (_YAML + "int", _YAML + "float", _YAML + "str") or len(text) > MAX_NUMBER_CHARS:
+        return None
+    node = yaml.ScalarNode(tag, text)
+    if ":" in text and tag != _YAML + "str":  # 1:30 is 90 in YAML 1.1
+        try:
+            old = (_scalar_constructor.construct_yaml_int(node) if tag == _YAML + "int"
+                   else _scalar_constructor.construct_yaml_float(node))
+        except (ValueError, OverflowError):  # pragma: no cover - the resolver's pattern admits no other
+            return None
+        shown = f"{old:g}" if isinstance(old, float) else str(old)
+        return Yaml11Text.of(text, f"a base-60 number in YAML 1.1 ({shown}) but text in YAML 1.2, which convcost "
+                                   "reads", f"write the number itself ({shown}), or quote the text")
+    if _LEADING_ZERO.fullmatch(text):  # 010 is 8 in YAML 1.1, 10 in YAML 1.2
+        sign, digits = text[:1] if text[:1] in "+-" else "", text.lstrip("+-")
+        decimal = int(text.replace("_", ""))
+        if tag == _YAML + "int":
+            octal = _scalar_constructor.construct_yaml_int(node)
+            reading = (f"the octal number {octal} in YAML 1.1 but {decimal} in YAML 1.2" if octal != decimal
+                       else f"octal in YAML 1.1 but decimal in YAML 1.2 (both {decimal} here)")
+            fix = f"write {decimal}" + (f", or {sign}0o{digits.lstrip('0_')} for octal {octal}" if octal != decimal
+                                        else "")
+        else:
+            reading, fix = f"text in YAML 1.1 but {decimal} in YAML 1.2", f"write {decimal}"
+        return Yaml11Text.of(text, f"written with a leading zero: {reading}", fix)
+    if "_" in text and tag != _YAML + "str" and not _PYTHON_NUMBER.fullmatch(text):  # 1__0, 10_
+        value = text.replace("_", "")
+        return Yaml11Text.of(text, f"{value} in YAML 1.1 (which drops every '_') but text in YAML 1.2",
+                             f"write {value}; a '_' may only stand between two digits")
+    return None
 
 
 class DateText(str):

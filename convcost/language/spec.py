@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
 from convcost.graph import INPUT
-from convcost.language.fields import show
-from convcost.language.source import STDIN, Node
+from convcost.language.expressions import parse_expression, unknown_names
+from convcost.language.fields import show, text_location, yaml_1_1_error
+from convcost.language.source import STDIN, DateText, Node, Yaml11Text
 from convcost.layers import KINDS
 
 if TYPE_CHECKING:
@@ -130,7 +131,8 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
                  "name", problems)
     description = _text(sections.get("description"), "", "description", problems)
     parameters = _parameters(sections.get("parameters"), problems, broken)
-    blocks, bad_blocks = _blocks(sections.get("blocks"), problems)
+    blocks, bad_blocks = _blocks(sections.get("blocks"), problems, [p for p, _ in parameters])
+    bad_blocks |= _recursive_blocks(blocks, problems)
     broken.update(("block", b) for b in bad_blocks)
     layers = _layer_list(sections.get("layers"), "layers", problems) if "layers" in sections else []
     if not layers:
@@ -175,7 +177,7 @@ def _names_mapping(node: Node | None, what: str, problems: list[Problem],
 
 
 def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list[tuple[str, Node]]:
-    result = []
+    result: list[tuple[str, Node]] = []
     for name, value, where in _names_mapping(node, "parameter", problems, section="parameters"):
         if "." in name or "-" in name:
             problems.append(Problem("E207", f"parameter name '{name}' cannot be used in expressions", where,
@@ -186,11 +188,53 @@ def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list
             problems.append(Problem("E204", f"parameter '{name}' needs a number or an expression as its default, "
                                             f"got {got}", value.location))
             broken.add(("parameter", name))
+        else:
+            declared = [p for p, _ in result]
+            found = _default_problems(f"parameter '{name}'", value, declared, name, _declared_names(node))
+            if found:
+                problems.extend(found)
+                broken.add(("parameter", name))
         result.append((name, value))
     return result
 
 
-def _blocks(node: Node | None, problems: list[Problem]) -> tuple[dict[str, BlockDef], set[str]]:
+def _declared_names(node: Node | None) -> set[str]:
+    return set(node.value) if node is not None and node.is_mapping else set()
+
+
+def _default_problems(what: str, node: Node, above: list[str], name: str | None = None,
+                      declared: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """The problems of a default that show without evaluating it: a YAML 1.1 form (E208), a date,
+    an expression outside the whitelist (E300, E302), a name it cannot read (E301). Found at load,
+    so that a default which ``--set`` (or every instance of a block) replaces, and which is then
+    never evaluated, is still checked. ``above`` are the names it may read; ``name`` is the
+    parameter's own (a spec parameter, which cannot use itself or one ``declared`` below it)."""
+    value = node.value
+    if isinstance(value, Yaml11Text):
+        return yaml_1_1_error(node, what, "a number or an expression").problems
+    if isinstance(value, DateText):
+        return [Problem("E204", f"{what} must be a number or an expression, got the date {value}", node.location,
+                        "quote it if you meant the expression")]
+    if not isinstance(value, str):
+        return []
+    where = text_location(node)
+    try:
+        expression = parse_expression(value, where, node)
+    except SpecError as error:
+        return [Problem(p.code, f"{what}: {p.message}", p.location, p.hint) for p in error.problems]
+    for used in sorted(expression.names):
+        if used == name:
+            return [Problem("E301", f"{what} is defined in terms of itself", node.location,
+                            "a parameter can only use the parameters above it")]
+        if used in declared and used not in above:
+            return [Problem("E301", f"{what} uses '{used}', which is defined below it", node.location,
+                            f"move '{used}' above '{name}' in 'parameters'")]
+    return [Problem(p.code, f"{what}: {p.message}", p.location, p.hint)
+            for p in unknown_names(expression, above, where, node)]
+
+
+def _blocks(node: Node | None, problems: list[Problem], spec_parameters: list[str]
+            ) -> tuple[dict[str, BlockDef], set[str]]:
     blocks: dict[str, BlockDef] = {}
     invalid: list[str] = []
     bad: set[str] = set()
@@ -211,7 +255,7 @@ def _blocks(node: Node | None, problems: list[Problem]) -> tuple[dict[str, Block
                                         did_you_mean(key, ("parameters", "layers", "description"))
                                         or "a block has 'parameters', 'layers' and optionally 'description'"))
         invalid_params: list[str] = []
-        params = []
+        params: list[tuple[str, Node | None]] = []
         for p, v, p_where in _names_mapping(value.value.get("parameters"), "block parameter", problems,
                                             invalid_params, section=f"block '{name}' parameters"):
             if p in ITEM_KEYS:
@@ -219,6 +263,12 @@ def _blocks(node: Node | None, problems: list[Problem]) -> tuple[dict[str, Block
                                         "'kind', 'name', 'inputs' and 'repeat' are keys of every layer item"))
                 invalid_params.append(p)
                 continue
+            if v.value is not None:  # a default sees the spec's parameters and the block's above it
+                above = spec_parameters + [q for q, _ in params]
+                found = _default_problems(f"block '{name}': default of {p}", v, above)
+                if found:
+                    problems.extend(found)
+                    invalid_params.append(p)
             params.append((p, v if v.value is not None else None))
         if "layers" not in value.value:
             problems.append(Problem("E203", f"block '{name}' has no 'layers'", value.location))
@@ -230,6 +280,39 @@ def _blocks(node: Node | None, problems: list[Problem]) -> tuple[dict[str, Block
         blocks[name] = BlockDef(name, params, layers, where)
     bad.update(invalid)
     return blocks, bad
+
+
+def _recursive_blocks(blocks: dict[str, BlockDef], problems: list[Problem]) -> set[str]:
+    """E406 for each use of a block that closes a cycle of blocks using blocks, found before
+    anything is built: a use with ``repeat: 0`` (or a ``repeat`` that a parameter makes 0) is
+    one too, since another value would recurse for ever. Returns the blocks on a cycle."""
+    state: dict[str, int] = {}  # 1 while its uses are being followed, 2 when done
+    on_cycle: set[str] = set()
+    for start in blocks:
+        if start in state:
+            continue
+        path, stack = [start], [iter(blocks[start].layers)]
+        state[start] = 1
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            kind, where = item_kind(item)
+            if kind not in blocks:
+                continue
+            if state.get(kind) == 1:
+                cycle = path[path.index(kind):] + [kind]
+                on_cycle.update(cycle)
+                problems.append(Problem("E406", f"block '{kind}' instantiates itself ({' -> '.join(cycle)})",
+                                        item.location, "a block cannot contain itself, directly or through other "
+                                                       "blocks, even with 'repeat: 0'"))
+            elif kind not in state:
+                state[kind] = 1
+                path.append(kind)
+                stack.append(iter(blocks[kind].layers))
+    return on_cycle
 
 
 def _layer_list(node: Node, what: str, problems: list[Problem]) -> list[Node]:
