@@ -335,6 +335,11 @@ MEMO_LIMIT = 200_000  # layer results; a sweep's memo is cleared when it holds m
 _ATTRS, _VALUES, _PLANS, _TABLES, _COUNT = object(), object(), object(), object(), object()  # the memo's keys
 
 
+def memo_entries(memo: dict) -> int:
+    """How many layer results a :func:`summarize` memo holds."""
+    return memo.get(_COUNT, 0)
+
+
 def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
     """The totals of ``analyze(graph)`` computed without building per-layer records.
 
@@ -425,4 +430,5 @@ def _number(node: LayerNode, values: dict) -> int | None:
         return None
 
 
-__all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "peak_live_elements", "summarize", "DTYPE_BYTES"]
+__all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "memo_entries", "peak_live_elements", "summarize",
+           "DTYPE_BYTES"]

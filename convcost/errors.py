@@ -259,6 +259,10 @@ CODES = {
     "E507": "a layer budget selects no layer of the spec",
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
+    # sweep grids (convcost sweep; docs/sweep.md)
+    "E530": "a sweep grid with more configurations than --max-configurations allows (refused before any is built)",
+    "E531": "--max-configurations is not from 1 to 1,000,000,000",
+    "E532": "a table, Markdown or --plot sweep with more rows than it may hold (1,000,000)",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W201": "a spec parameter that nothing reads",
     "W202": "a block parameter that no layer of its block reads",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -397,3 +398,157 @@ def test_the_complete_examples_in_docs_sweep_md_are_what_the_commands_print(comm
     result = runner.invoke(app, shlex.split(command)[1:])
     assert result.exit_code == 0, result.output
     assert [line.rstrip() for line in result.stdout.splitlines()] == [line.rstrip() for line in output.splitlines()]
+
+
+# --- large grids: bounded up front, rows streamed (issue 11, classes 2 and 8) ---------------------
+
+SEED = str(ROOT / "specs" / "seed_standard.yaml")
+
+
+@pytest.mark.parametrize("sets, zipped, count", [
+    (["size=0:1:1e-12"], False, "1,000,000,000,001"),
+    (["size=3:10", "filters=1:1e100"], False, "about 8 × 10^100"),
+    (["size=3:1000002", "filters=1:1000000"], True, "1,000,000"),
+    (["filters=1:60000,1:60000"], False, "120,000"),  # each range below the limit, the axis above it
+])
+def test_a_grid_over_the_limit_is_refused_before_any_configuration_is_built(monkeypatch, sets, zipped, count):
+    import convcost.language.loader as loader
+
+    builds = []
+    monkeypatch.setattr(loader.Spec, "build", lambda self, o=None: builds.append(o))
+    args = ["sweep", SEED, *[a for s in sets for a in ("--set", s)], "--format", "csv"] + (["--zip"] if zipped else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"E530 the grid has {count} configurations" in result.stderr
+    assert "more than the limit of 100,000" in result.stderr and "--max-configurations" in result.stderr
+    assert builds == [] and result.stdout == ""
+
+
+def test_ranges_are_counted_not_made():
+    from convcost.sweep import grid_size
+
+    axis = parse_axis("alpha", "0:1:1e-100,0.5")
+    assert axis.size == 10**100 + 2
+    assert axis.values[10**100 + 1] == Fraction(1, 2) and axis.values[-2] == 1
+    assert axis.values[1] == Fraction(1, 10**100)
+    assert grid_size([axis, parse_axis("rho", "1,0.5")]) == 2 * (10**100 + 2)
+
+
+@pytest.mark.parametrize("limit, ok", [(9, True), (8, False)])
+def test_max_configurations_raises_or_lowers_the_limit(limit, ok):
+    result = runner.invoke(app, ["sweep", SEED, "--set", "size=3:5", "--set", "filters=1:3", "--format", "csv",
+                                 "--max-configurations", str(limit)])
+    if ok:
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 1 + 9
+    else:
+        assert result.exit_code == 2
+        assert "E530 the grid has 9 configurations (size 3 × filters 3), more than the limit of 8" in result.stderr
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", str(10**9 + 1), str(10**40)])
+def test_a_bad_max_configurations_is_e531(limit):
+    result = runner.invoke(app, ["sweep", SEED, "--set", "size=3:5", "--max-configurations", limit])
+    assert result.exit_code == 2
+    assert "E531 --max-configurations must be a whole number from 1 to 1,000,000,000" in result.stderr
+
+
+def test_the_grid_is_read_by_index_in_the_old_order():
+    a, b = parse_axis("alpha", "1,0.5:0.25:-0.25"), parse_axis("rho", "1,0.714,0.571")
+    grid = configurations([a, b])
+    listed = [{"alpha": x, "rho": y} for x in a.values for y in b.values]
+    assert len(grid) == 9 and list(grid) == listed and grid[4] == listed[4] and grid[-1] == listed[-1]
+    assert grid[::4] == listed[::4]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("format", ["csv", "json"])
+def test_rows_are_written_before_the_last_configuration_is_built(monkeypatch, jobs, format):
+    """Streaming: when this process builds its last configuration, rows are already on standard
+    output (before issue 11 nothing was written until every row was computed)."""
+    import convcost.language.loader as loader
+
+    real_build = loader.Spec.build
+    seen = []  # (configuration, bytes on standard output when it was built)
+
+    def build(self, overrides=None):
+        sys.stdout.flush()
+        seen.append(sys.stdout.buffer.getvalue().count(b"\n"))  # type: ignore[attr-defined]
+        return real_build(self, overrides)
+
+    monkeypatch.setattr(loader.Spec, "build", build)
+    result = runner.invoke(app, ["sweep", SEED, "--set", "size=3:302", "--format", format, "--jobs", jobs])
+    assert result.exit_code == 0, result.output
+    assert seen[0] == 0 and seen[-1] >= 100, seen[-1]  # at least the first chunks were out
+
+
+def test_json_and_csv_written_a_row_at_a_time_are_byte_identical_to_the_held_result(mobilenet_spec):
+    from convcost.render import sweep as render
+    from convcost.sweep import stream
+
+    axes = [parse_axis("alpha", "1,0.5,0.25"), parse_axis("rho", "1,0.714")]
+    for baseline in (0, 4):
+        held = sweep(mobilenet_spec, axes, baseline=baseline)
+        for write, whole in ((render.write_json, render.to_json(held)), (render.write_csv, render.to_csv(held))):
+            running = stream(mobilenet_spec, axes, baseline=baseline, jobs=2)
+            out = io.StringIO()
+            write(running, running.rows, out)
+            assert out.getvalue() == whole
+    data = json.loads(render.to_json(held))
+    assert data["rows"][4]["ratios"]["macs"] == 1.0 and len(data["rows"]) == 6
+
+
+def test_streamed_rows_are_not_held():
+    """Nothing keeps a row once it has been given: memory stays flat however large the grid."""
+    import gc
+    import weakref
+
+    from convcost.sweep import stream
+
+    spec = convcost.load(SEED)
+    running = stream(spec, [parse_axis("size", "3:2002")], jobs=1)
+    alive = []
+    for row in running.rows:
+        alive.append(weakref.ref(row))
+        del row
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) <= 1  # the baseline row, which the stream keeps
+
+
+def test_streaming_memory_does_not_grow_with_the_grid():
+    import tracemalloc
+
+    from convcost.layers.base import real_taps, window_geometry
+    from convcost.render import sweep as render
+    from convcost.sweep import stream
+
+    spec = convcost.load(SEED)
+
+    def peak(count: int) -> int:
+        window_geometry.cache_clear()  # bounded caches of the layer rules: start each run alike
+        real_taps.cache_clear()
+        running = stream(spec, [parse_axis("size", f"3:{count + 2}")], jobs=1)
+        tracemalloc.start()
+        with open(os.devnull, "w") as sink:
+            render.write_csv(running, running.rows, sink)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(3000), peak(12000)  # both past MEMO_ROWS: the memo is bounded too
+    assert large < 1.5 * small, (small, large)
+
+
+def test_a_failing_configuration_after_streamed_rows_still_exits_2():
+    spec = ROOT / "specs" / "seed_standard.yaml"
+    result = runner.invoke(app, ["sweep", str(spec), "--set", "size=5,4,3,2", "--format", "csv"])
+    assert result.exit_code == 2
+    assert "configuration 4 (size=2)" in result.stderr and "E403" in result.stderr
+    assert len(result.stdout.splitlines()) == 1 + 3  # the rows before it were written as they came
+
+
+def test_a_failing_baseline_reports_the_first_failure_in_row_order(tmp_path):
+    result = runner.invoke(app, ["sweep", SEED, "--set", "size=5,2,1,6", "--baseline", "3", "--format", "csv"])
+    assert result.exit_code == 2
+    assert "configuration 2 (size=2)" in result.stderr and "configuration 3" not in result.stderr
+    assert result.stdout == ""

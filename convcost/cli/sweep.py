@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
+import time
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 import typer
 
@@ -27,7 +29,14 @@ from convcost.cli.common import (
     use_color,
     write,
 )
-from convcost.errors import clip
+from convcost.errors import clip, visible, visible_json
+
+if TYPE_CHECKING:
+    from convcost.sweep import SweepRow, SweepStream
+
+HELD_ROWS = 1_000_000  # rows the table, Markdown and --plot hold (a few hundred bytes each) until the last
+FLUSH_EVERY = 0.25  # seconds: streamed rows reach a pipe at least this often
+SLOW_ROW = 0.01  # seconds: a row that took longer is flushed at once (a flush costs a few microseconds)
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
                   "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
@@ -59,6 +68,10 @@ def sweep(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Processes to share the grid (POSIX). Default: 2 for sweeps of 200 or "
                                             "more configurations on a machine with 2 or more CPUs, else 1."),
+    max_configurations: Optional[int] = typer.Option(
+        None, "--max-configurations", metavar="N",
+        help="Refuse a grid of more than N configurations before building any (default 100,000; at most "
+             "1,000,000,000). csv and json write each row as it is computed, so a large grid needs no more memory."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
@@ -73,6 +86,7 @@ def sweep(
     with handled(debug):
         import convcost
         from convcost import sweep as core
+        from convcost.errors import Problem, SpecError
 
         if plot is not None:
             if plot.suffix.lower() not in (".png", ".svg"):
@@ -83,6 +97,7 @@ def sweep(
             from convcost.plot import require_matplotlib
 
             require_matplotlib()
+        limit = core.MAX_CONFIGURATIONS if max_configurations is None else core.check_limit(max_configurations)
         axes = core.parse_axes(parse_sets(set_))
         wanted = tuple(c.strip() for c in columns.split(",") if c.strip())
         parsed = convcost.load(spec)
@@ -90,9 +105,35 @@ def sweep(
             known = parsed.parameter_names
             fail("sweep needs at least one --set NAME=V1,V2,... (without one, the grid has no parameters)",
                  hint=f"e.g. --set {known[0] if known else 'NAME'}=V1,V2,... ({parameter_names(parsed)})")
-        result = core.sweep(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
-                            dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs)
-        report_warnings(result.warnings, no_warn)
+        running = core.stream(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
+                              dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs, limit=limit)
+        streamed = format in (TableFormat.json, TableFormat.csv)
+        held_keys = () if streamed and plot is None else tuple(dict.fromkeys(
+            wanted + ((plot_x, "macs") if plot is not None else ())))
+        if held_keys and running.count > HELD_ROWS:
+            raise SpecError(Problem(
+                "E532", f"--format {format.value}{' with --plot' if plot is not None else ''} holds every row until "
+                        f"the last (for the column units, widths and bars), at most {HELD_ROWS:,}; this grid has "
+                        f"{running.count:,}", None, "--format csv or json writes each row as it is computed"))
+        held: list[SweepRow] = []
+        rows = _rows(running, held, held_keys, no_warn)
+        from convcost.render import sweep as render
+
+        if format is TableFormat.json:
+            render.write_json(running, rows, _Escaping(sys.stdout, visible_json))
+            sys.stdout.write("\n")
+        elif format is TableFormat.csv:
+            render.write_csv(running, rows, _Escaping(sys.stdout, visible))
+        else:
+            for _ in rows:
+                pass
+        result = core.SweepResult(running.name, running.path, running.axes, running.mode, tuple(held), running.batch,
+                                  running.dtype, running.baseline_index, running.columns)
+        del held
+        if format is TableFormat.table:
+            write(render.to_table(result, color=use_color()), styled=True)
+        elif format is TableFormat.markdown:
+            write(render.to_markdown(result))
         if plot is not None:
             from convcost.plot import plot_sweep
 
@@ -100,15 +141,21 @@ def sweep(
                 plot_sweep(result, plot, x=plot_x)
             except OSError as exc:
                 fail(f"--plot: cannot write {clip(str(plot))}: {exc.strerror or exc}")
-        from convcost.render import sweep as render
-
-        if format is TableFormat.table:
-            write(render.to_table(result, color=use_color()), styled=True)
-        else:
-            write({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[format.value](result),
-                  json=format is TableFormat.json)
-        if plot is not None:
             say(f"wrote {plot} ({len(result.rows)} points)")
+
+
+class _Escaping:
+    """A text stream that writes to ``out`` what it is given with control characters escaped by
+    ``escape`` (rows are streamed past cli/common.write, which does the same for whole texts)."""
+
+    def __init__(self, out, escape):
+        self.out, self.escape = out, escape
+
+    def write(self, text: str) -> int:
+        return self.out.write(self.escape(text))
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def check_plot_target(plot: Path) -> None:
@@ -126,3 +173,28 @@ def check_plot_target(plot: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, a device or a socket)"
         fail(f"--plot: {clip(str(plot))} is {kind}; give the name of a .png or .svg file to write")
+
+
+def _rows(running: SweepStream, held: list[SweepRow], keys: tuple[str, ...], no_warn: bool) -> Iterator[SweepRow]:
+    """The sweep's rows as they are computed, with on the way: each new warning reported at once,
+    the totals ``keys`` of each row kept in ``held`` (when a table or plot needs every row), and
+    standard output flushed every FLUSH_EVERY seconds and after each slow row (rows reach a pipe
+    soon: ``convcost sweep … | head`` shows the first at once)."""
+    from convcost.errors import once
+
+    warned: list = []
+    last = asked = time.monotonic()
+    for row in running.rows:
+        took = time.monotonic() - asked
+        if row.warnings and not no_warn:
+            fresh = once([*warned, *row.warnings])[len(warned):]
+            if fresh:
+                warned += fresh
+                report_warnings(fresh)
+        if keys:
+            held.append(row.keeping(keys))
+        yield row
+        now = asked = time.monotonic()
+        if now - last > FLUSH_EVERY or took > SLOW_ROW or row.index == 0:
+            sys.stdout.flush()
+            last = now

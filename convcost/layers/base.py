@@ -223,7 +223,7 @@ def spatial_output(sizes: Shape, kernel: Shape, stride: Shape, pads: Pads, dilat
 # A sweep evaluates the same few windows on the same few sizes thousands of times (MobileNet over
 # 1,000 widths and resolutions meets about 30 distinct (size, window) pairs per resolution), so
 # the geometry of a window is kept, by value, in bounded caches. Both functions are pure.
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def window_geometry(sizes: Shape, kernel: Shape, stride: Shape, padding: Padding,
                     dilation: Shape) -> tuple[Pads, Shape]:
     """(padding pairs, output sizes) of a window on ``sizes``: :func:`resolve_padding`, then
@@ -235,7 +235,7 @@ def window_geometry(sizes: Shape, kernel: Shape, stride: Shape, padding: Padding
     return pads, spatial_output(sizes, kernel, stride, pads, dilation)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def real_taps(sizes: Shape, out_sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape, pads: Pads) -> int:
     """(output position, kernel tap) pairs over every spatial axis whose input is a real value, not
     padding: the product of :func:`taps_inside` along each axis.

@@ -3,6 +3,11 @@
 The table and Markdown show each column in one unit chosen for the column (``568.74M`` and
 ``41.03M``, ``4.21M`` and ``0.46M``), so the MobileNet paper's "Million Mult-Adds" and "Million
 Parameters" can be read straight off; JSON and CSV hold the exact integers.
+
+JSON and CSV are written a row at a time (:func:`write_json`, :func:`write_csv`), from a
+:class:`~convcost.sweep.SweepStream` as its rows are computed or from a held
+:class:`~convcost.sweep.SweepResult`, byte for byte the same. The table and Markdown need every
+row first (units, widths and bars depend on the largest value).
 """
 
 from __future__ import annotations
@@ -10,14 +15,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Iterable, Protocol
 
 from convcost.render.numbers import shape
 from convcost.render.text import table as text_table
-from convcost.sweep import COLUMN_LABELS, SweepResult, format_value
+from convcost.sweep import COLUMN_LABELS, SweepResult, SweepRow, SweepStream, format_value
 from convcost.units import BINARY_STEPS, COUNT_STEPS, scaled
 
 BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+class Writable(Protocol):
+    """Where rows are streamed: a text stream, or anything that writes text and flushes."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 def column_unit(key: str, values: list[int]) -> tuple[str, int]:
@@ -107,30 +121,53 @@ def to_table(result: SweepResult, color: bool = False) -> str:
 def to_json(result: SweepResult) -> str:
     """Indented JSON with one configuration per line (compact rows keep a 1,000-row sweep fast to
     write and still easy to read or grep)."""
-    data = result.to_dict()
-    rows = data.pop("rows")
-    head = json.dumps(data, indent=2, ensure_ascii=False)
-    body = ",\n".join("    " + json.dumps(row, ensure_ascii=False) for row in rows)
-    return head[:-2] + ',\n  "rows": [' + (("\n" + body + "\n  ") if rows else "") + "]\n}"
+    out = io.StringIO()
+    write_json(result, result.rows, out)
+    return out.getvalue()
+
+
+def write_json(sweep: SweepResult | SweepStream, rows: Iterable[SweepRow], out: Writable) -> None:
+    """:func:`to_json`, written to ``out`` a row at a time as ``rows`` gives them (no final newline)."""
+    head = json.dumps(sweep.header_dict(), indent=2, ensure_ascii=False)
+    out.write(head[:-2] + ',\n  "rows": [')
+    separator = "\n    "
+    for row in rows:
+        out.write(separator + json.dumps(sweep.row_dict(row), ensure_ascii=False))
+        separator = ",\n    "
+    out.write(("\n  " if separator != "\n    " else "") + "]\n}")
 
 
 def to_csv(result: SweepResult) -> str:
     """One row per configuration: the swept values, the resolved input shape, the chosen totals
     and their ratios to the baseline, then every other total."""
     out = io.StringIO()
-    others = [k for k in result.rows[0].totals if k not in result.columns] if result.rows else []
-    fieldnames = ([axis.name for axis in result.axes] + ["input_shape"] + list(result.columns)
-                  + [f"{k}_ratio" for k in result.columns] + others)
+    write_csv(result, result.rows, out)
+    return out.getvalue()
+
+
+def write_csv(sweep: SweepResult | SweepStream, rows: Iterable[SweepRow], out: Writable) -> None:
+    """:func:`to_csv`, written to ``out`` a row at a time (the header once the first row tells the
+    other totals)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fieldnames)
-    for row in result.rows:
-        ratios = [result.ratio(row, k) for k in result.columns]
-        writer.writerow([format_value(row.config[axis.name]) for axis in result.axes]
+    names = [axis.name for axis in sweep.axes]
+    others: list[str] | None = None
+    for row in rows:
+        if others is None:
+            others = [k for k in row.totals if k not in sweep.columns]
+            writer.writerow(_csv_header(sweep, others))
+        ratios = [sweep.ratio(row, k) for k in sweep.columns]
+        writer.writerow([format_value(row.config[name]) for name in names]
                         + ["x".join(map(str, row.input_shape))]
-                        + [row.totals[k] for k in result.columns]
+                        + [row.totals[k] for k in sweep.columns]
                         + ["" if r is None else repr(float(r)) for r in ratios]
                         + [row.totals[k] for k in others])
-    return out.getvalue()
+    if others is None:
+        writer.writerow(_csv_header(sweep, []))
+
+
+def _csv_header(sweep: SweepResult | SweepStream, others: list[str]) -> list[str]:
+    return ([axis.name for axis in sweep.axes] + ["input_shape"] + list(sweep.columns)
+            + [f"{k}_ratio" for k in sweep.columns] + others)
 
 
 def to_markdown(result: SweepResult) -> str:
