@@ -15,6 +15,8 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
+    BATCH_HELP,
     DTYPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
@@ -81,7 +83,7 @@ def check(
                                                          "max_increase) as errors (exit 1)."),
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),

@@ -11,6 +11,8 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
+    BATCH_HELP,
     DTYPE_HELP,
     NO_WARN_HELP,
     SPEC_HELP,
@@ -56,7 +58,7 @@ def sweep(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Processes to share the grid (POSIX). Default: 2 for sweeps of 200 or "
                                             "more configurations on a machine with 2 or more CPUs, else 1."),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
