@@ -208,6 +208,7 @@ CODES = {
     "E507": "a layer budget selects no layer of the spec",
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
+    "E510": "a limit beyond convcost's bounds: above 10^18, more than 100 characters, or an exponent beyond ±400",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

@@ -333,7 +333,8 @@ def sweep(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: M
         raise ConvcostError("no columns to show; columns: " + ", ".join(COLUMN_LABELS))
     configs = configurations(axes, mode)
     if not 0 <= baseline < len(configs):
-        raise ConvcostError(f"baseline row {baseline + 1} is outside the sweep's {len(configs)} rows")
+        raise ConvcostError(f"--baseline {baseline + 1}: there is no such row; the sweep has {len(configs):,} "
+                            f"row{'s' if len(configs) != 1 else ''}")
     fixed = dict(fixed or {})
     jobs = _jobs(jobs, len(configs))
     if jobs > 1:

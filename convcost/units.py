@@ -81,7 +81,8 @@ def read_number(text: str, maximum: int = MAX_WHOLE) -> Fraction:
     digits = match["whole"].replace(",", "").replace("_", "") + fraction
     value = Fraction(int(digits or "0")) * Fraction(10) ** (exponent - len(fraction))
     if abs(value) > maximum:
-        raise NumberError(f"'{text}' is above {_bound(maximum)}")
+        raise NumberError(f"'{text}' is " + (f"below -{_bound(maximum)}" if match["sign"] == "-" else
+                                             f"above {_bound(maximum)}"))
     return -value if match["sign"] == "-" else value
 
 
@@ -102,7 +103,10 @@ def check_bound(value: int | Fraction, maximum: int = MAX_WHOLE) -> int | Fracti
     """``value`` if its magnitude is at most ``maximum``; NumberError otherwise, without ever
     printing the value in full (a 5,000-digit integer cannot even be converted to text)."""
     if abs(value) > maximum:
-        raise NumberError(f"the value is above {_bound(maximum)}")
+        magnitude = abs(value.numerator if isinstance(value, Fraction) else value)
+        shown = f"{value:,}" if magnitude < 10**30 else f"about {'-' if value < 0 else ''}10^" \
+                                                          f"{int(magnitude.bit_length() * 0.30103)}"
+        raise NumberError(f"{shown} is " + (f"above {_bound(maximum)}" if value > 0 else f"below -{_bound(maximum)}"))
     return value
 
 
