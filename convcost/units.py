@@ -102,11 +102,11 @@ def read_whole(text: str, minimum: int = 0, maximum: int = MAX_WHOLE) -> int:
 def check_bound(value: int | Fraction, maximum: int = MAX_WHOLE) -> int | Fraction:
     """``value`` if its magnitude is at most ``maximum``; NumberError otherwise, without ever
     printing the value in full (a 5,000-digit integer cannot even be converted to text)."""
-    if abs(value) > maximum:
-        magnitude = abs(value.numerator if isinstance(value, Fraction) else value)
-        shown = f"{value:,}" if magnitude < 10**30 else f"about {'-' if value < 0 else ''}10^" \
-                                                          f"{int(magnitude.bit_length() * 0.30103)}"
-        raise NumberError(f"{shown} is " + (f"above {_bound(maximum)}" if value > 0 else f"below -{_bound(maximum)}"))
+    if not -maximum <= value <= maximum:
+        whole = int(value)
+        shown = (f"{whole:,}" if abs(whole) < 10**30 else
+                 f"about {'-' if whole < 0 else ''}10^{int(abs(whole).bit_length() * 0.30103)}")
+        raise NumberError(f"{shown} is " + (f"above {_bound(maximum)}" if whole > 0 else f"below -{_bound(maximum)}"))
     return value
 
 
@@ -167,7 +167,8 @@ def parse_quantity(value: object, in_bytes: bool, where: Location | None = None,
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise _error("E503", f"{what}: {value!r} is not a {kind}", where, f"write it like {example}")
-        number, unit, text = _within_bounds(Fraction(repr(value)), what, where), "", repr(value)
+        number, unit, text = Fraction(repr(value)), "", repr(value)
+        _within_bounds(number, what, where)
     elif isinstance(value, str):
         text = value.strip()
         match = _QUANTITY.fullmatch(text)

@@ -47,7 +47,8 @@ def test_refuses_every_digit_that_is_not_ascii(text):
         read_number(text)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1e", "e5", "1.2.3", "1,00", "--1", "1 000", "0x1F", "inf", "nan", "1e5.5"])
+@pytest.mark.parametrize("text", ["", "abc", "1e", "e5", "1.2.3", "1,00", "--1", "1 000", "0x1F", "inf", "nan",
+                                  "1e5.5"])
 def test_refuses_what_is_not_a_decimal_number(text):
     with pytest.raises(NumberError, match="is not a number"):
         read_number(text)
