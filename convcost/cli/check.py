@@ -92,7 +92,8 @@ def check(
 
     Budgets come from --budget files, a spec's own 'budget:' section and the --max options; all of
     them apply. Each is 'error' (the default) or 'warn' (reported, exit 0). Limits take human units:
-    K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes.
+    K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes. A limit is a
+    whole number up to 10^18, written with the digits 0-9 (1.5e9 and 568,740,352 are fine).
     """
     with handled(debug):
         from convcost import budgets as core

@@ -34,7 +34,8 @@ JOBS = whole_number(1, MAX_JOBS)
 BASELINE = whole_number(1)  # a row of the grid; the sweep says when there is no such row
 
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
-                  "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
+                  "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Numbers use the digits 0-9, at most 100 "
+                  "characters, exponent within ±400, value within ±10^18. Repeatable; several --set give the "
                   "cartesian product (the first varies slowest) unless --zip.")
 
 

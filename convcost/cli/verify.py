@@ -58,7 +58,7 @@ def verify(
                              help=f"Seed of the random input and weights, 0 to {MAX_SEED:,}."),
     max_memory: str = typer.Option("4GiB", "--max-memory", metavar="SIZE",
                                    help="Refuse a run whose estimated peak memory exceeds SIZE "
-                                        "(4GiB, 512MiB, 2GB ...; 'none' for no limit)."),
+                                        "(4GiB, 512MiB, 2GB ..., at most 10^18 bytes; 'none' for no limit)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
