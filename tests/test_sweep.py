@@ -221,7 +221,7 @@ def test_a_failing_configuration_is_named(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--set", "alph=1,0.5"], "did you mean 'alpha'"),
     (["--set", "alpha=1", "--columns", "macs,flop"], "unknown column 'flop'"),
-    (["--set", "alpha=1,0.5", "--baseline", "3"], "baseline row 3"),
+    (["--set", "alpha=1,0.5", "--baseline", "3"], "--baseline 3: there is no such row"),
     (["--set", "alpha=0:1:0"], "cannot be 0"),
 ])
 def test_usage_errors_exit_2(args, message):
