@@ -259,6 +259,7 @@ CODES = {
     "E507": "a layer budget selects no layer of the spec",
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
+    "E510": "a limit beyond convcost's bounds: above 10^18, more than 100 characters, or an exponent beyond ±400",
     # sweep grids (convcost sweep; docs/sweep.md)
     "E530": "a sweep grid with more configurations than --max-configurations allows (refused before any is built)",
     "E531": "--max-configurations is not from 1 to 1,000,000,000",

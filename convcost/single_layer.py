@@ -29,12 +29,14 @@ from fractions import Fraction
 from typing import Mapping
 
 from convcost.analysis import Analysis, LayerRecord, analyze
-from convcost.errors import Location, Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.graph import INPUT, Graph, LayerNode, channels_first_warning, looks_channels_first
 from convcost.language.fields import normalize
 from convcost.language.source import Node
 from convcost.layers import KINDS, Attrs, ConvAttrs
 from convcost.layers.base import resolve_padding
+from convcost.units import MAX_EXPONENT, MAX_NUMBER_CHARS, MAX_WHOLE, NumberError, read_number, read_whole
+from convcost.units import foreign_digit_note as foreign_digit
 
 ALTERNATIVES = ("depthwise-separable", "spatially-separable")
 SOURCE = "<command line>"
@@ -58,27 +60,39 @@ _SPLIT = re.compile(r"\s*[x×,]\s*")
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
-    """``'7x7x3'``, ``'7×7×3'``, ``'7,7,3'`` or ``'[7, 7, 3]'`` -> ``(7, 7, 3)``."""
+    """``'7x7x3'``, ``'7×7×3'``, ``'7,7,3'`` or ``'[7, 7, 3]'`` -> ``(7, 7, 3)``; each size is written
+    with the digits 0-9 and is at most 10^18 (convcost.units.read_whole, the spec's bound)."""
     where = OptionLocation("--input", 1, 1)
     body = text.strip().strip("[]()").strip()
     parts = _SPLIT.split(body) if body else []
-    if not 1 <= len(parts) <= 4 or not all(p.isdigit() for p in parts):
+    if not 1 <= len(parts) <= 4 or not all(_DIGITS.fullmatch(p) for p in parts):
         raise SpecError(Problem("E204", f"--input must be a shape like 7x7x3 (H×W×C) or 8x32x32x3 (D×H×W×C), "
-                                        f"got '{text}'", where))
-    shape = tuple(int(p) for p in parts)
-    if any(n < 1 for n in shape):
-        raise SpecError(Problem("E205", f"--input sizes must be >= 1, got '{text}'", where))
+                                        f"got {clip(text)}{foreign_digit(text)}", where))
+    try:
+        shape = tuple(read_whole(p, 1, MAX_WHOLE) for p in parts)
+    except NumberError as error:
+        raise SpecError(Problem("E205", f"--input sizes: {error}",
+                                where)) from None
     return shape
 
 
-def _scalar(text: str) -> object:
-    """``'3'`` -> 3, ``'0.5'`` -> Fraction(1, 2) (exact, as a spec reads it), anything else stays text."""
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _scalar(text: str, where: Location) -> object:
+    """``'3'`` -> 3, ``'0.5'`` -> Fraction(1, 2) (exact, as a spec reads it), anything else stays text
+    (an expression or a choice, which the field's rule reads). Numbers are read by the bounded
+    reader: at most 100 characters and an exponent within ±400, or E205 at the option."""
     text = text.strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?", text):
-        return Fraction(text)
-    return text
+    if not (_INTEGER.fullmatch(text) or _DECIMAL.fullmatch(text)):
+        return text
+    try:
+        value = read_number(text, maximum=10**(MAX_NUMBER_CHARS + MAX_EXPONENT))  # the field bounds the value
+    except NumberError as error:
+        raise SpecError(Problem("E205", str(error), where)) from None
+    return int(value) if _INTEGER.fullmatch(text) else value
 
 
 def option_node(field: str, value: object) -> Node:
@@ -102,14 +116,14 @@ def _node(value: object, where: Location) -> Node:
     is_list = re.search(r"[x×,]", text) and not re.search(r"[a-wyzA-Z_(]", text)
     parts = _SPLIT.split(text) if is_list else [text]
     if len(parts) == 1 and ":" not in text:
-        return Node(_scalar(text), where)
+        return Node(_scalar(text, where), where)
     items = []
     for part in parts:
         if ":" in part:
             begin, _, end = part.partition(":")
-            items.append(Node([Node(_scalar(begin), where), Node(_scalar(end), where)], where))
+            items.append(Node([Node(_scalar(begin, where), where), Node(_scalar(end, where), where)], where))
         else:
-            items.append(Node(_scalar(part), where))
+            items.append(Node(_scalar(part, where), where))
     return Node(items, where)
 
 

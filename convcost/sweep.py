@@ -19,14 +19,16 @@ import gc
 import itertools
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterable, Iterator, Mapping, Sequence, overload
 
 from convcost.analysis import memo_entries, summarize
-from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean, once
+from convcost.errors import ConvcostError, Location, Problem, SpecError, UnknownNameError, did_you_mean, once, shorten
 from convcost.language import Spec, display_name
 from convcost.language.expressions import Number, parse_expression
+from convcost.units import MAX_EXPONENT, MAX_NUMBER_CHARS, NumberError, read_number
 
 MAX_CONFIGURATIONS = 100_000  # the grid size run without asking (--max-configurations raises it)
 LIMIT_CEILING = 10**9  # the largest --max-configurations: each row is still computed, ~0.1-1 ms apiece
@@ -318,12 +320,29 @@ def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _exact(text: str) -> Number | None:
-    """An exact number from ``0.75``, ``3/4``, ``1e-3`` or ``-2``; None if ``text`` is not a number."""
-    try:
-        value = Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
+_NUMBER_LIKE = re.compile(r"[+-]?[0-9._,]*[0-9][0-9._,]*(?:[eE][+-]?[0-9]+)?(?:/[+-]?[0-9_]+)?", re.ASCII)
+
+
+def _exact(name: str, whole: str, text: str) -> Number | None:
+    """An exact number from ``0.75``, ``3/4``, ``1e-3`` or ``-2``; None if ``text`` is not written as a
+    number (an expression, then). Read by the one bounded reader (convcost.units.read_number: ASCII
+    digits, at most 100 characters, an exponent within ±400, within ±10^18), so a hostile value is
+    refused (E304) before any arithmetic."""
+    text = text.strip()
+    if not _NUMBER_LIKE.fullmatch(text):
         return None
+    numerator, slash, denominator = text.partition("/")
+    try:
+        value = read_number(numerator)
+        if slash:
+            divisor = read_number(denominator)
+            if value.denominator != 1 or divisor.denominator != 1 or divisor == 0:
+                return None  # "1.5/2", "1/0": an expression, as before (evaluating 1/0 is E303)
+            value /= divisor
+    except NumberError as error:
+        raise _bad(name, whole, str(error), "values are numbers up to 10^18 written with the digits 0-9: "
+                                            f"at most {MAX_NUMBER_CHARS} characters, an exponent within "
+                                            f"±{MAX_EXPONENT}") from None
     return int(value) if value.denominator == 1 else value
 
 
@@ -343,7 +362,7 @@ def _split_items(text: str) -> list[str]:
 
 
 def _bad(name: str, text: str, message: str, hint: str | None = None) -> SpecError:
-    return SpecError(Problem("E304", f"--set {name}={text}: {message}", None, hint))
+    return SpecError(Problem("E304", f"--set {shorten(name, 60)}={shorten(text, 60)}: {message}", None, hint))
 
 
 def _range(name: str, whole: str, item: str) -> Steps:
@@ -351,7 +370,7 @@ def _range(name: str, whole: str, item: str) -> Steps:
     parts = item.split(":")
     if len(parts) not in (2, 3):
         raise _bad(name, whole, f"a range is START:STOP or START:STOP:STEP, got '{item}'")
-    parsed = [_exact(p) for p in parts]
+    parsed = [_exact(name, whole, p) for p in parts]
     numbers = [n for n in parsed if n is not None]
     if len(numbers) != len(parsed):
         raise _bad(name, whole, f"range bounds and step must be numbers, got '{item}'",
@@ -380,7 +399,7 @@ def parse_axis(name: str, text: str) -> Axis:
     for item in _split_items(text):
         if not item:
             raise _bad(name, text, "empty value in the list", "separate values with commas: 1,0.75,0.5")
-        number = _exact(item)
+        number = _exact(name, text, item)
         if number is not None:
             values.append(number)
         elif ":" in item and "(" not in item:
@@ -560,7 +579,8 @@ def stream(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: 
         raise ConvcostError("no columns to show; columns: " + ", ".join(COLUMN_LABELS))
     grid = configurations(axes, mode, limit)
     if not 0 <= baseline < len(grid):
-        raise ConvcostError(f"baseline row {baseline + 1} is outside the sweep's {len(grid)} rows")
+        raise ConvcostError(f"--baseline {baseline + 1}: there is no such row; the sweep has {len(grid):,} "
+                            f"row{'s' if len(grid) != 1 else ''}")
     run = _Run(spec, grid, dict(fixed or {}), batch, dtype)
     first = run.baseline_row(baseline)
     jobs = _jobs(jobs, len(grid))

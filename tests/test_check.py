@@ -28,7 +28,7 @@ from convcost.budgets import LAYER_METRICS, TOTAL_METRICS, matches, parse_increa
 from convcost.cli import app
 from convcost.errors import CODES, SpecError
 from convcost.render.budget import annotation, escape_data, escape_property
-from convcost.units import parse_bytes, parse_count
+from convcost.units import MAX_WHOLE, parse_bytes, parse_count
 
 from cli_runner import runner
 
@@ -522,9 +522,11 @@ def test_decimal_counts_are_exact(whole, thousandths, unit):
     assert parse_count(f"{whole}.{thousandths:03d}{suffix}") == whole * scale + thousandths * scale // 1000
 
 
-@given(st.integers(0, 2**40), st.sampled_from([("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30)]))
-def test_binary_sizes_are_exact(n, unit):
-    suffix, scale = unit
+@given(st.sampled_from([("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30)])
+       .flatmap(lambda unit: st.tuples(st.integers(0, MAX_WHOLE // unit[1]), st.just(unit))))
+def test_binary_sizes_are_exact(n_and_unit):
+    """Up to the bound of every number convcost reads, 10^18 (issue 11: limits are bounded)."""
+    n, (suffix, scale) = n_and_unit
     assert parse_bytes(f"{n}{suffix}") == n * scale
 
 

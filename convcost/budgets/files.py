@@ -12,7 +12,7 @@ from typing import Sequence
 
 from convcost.budgets.model import LAYER_METRICS, LEVELS, TOTAL_METRICS, Budget, is_bytes, parse_increase, parse_limit
 from convcost.budgets.paths import matches
-from convcost.errors import Location, Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, shorten
 from convcost.language.source import Node, parse_yaml, read_text
 from convcost.units import plain
 
@@ -275,12 +275,13 @@ def cli_budget(option: str, metric: str, text: str, *, increase: bool = False) -
     Raises SpecError (no location: the message names the option) for an unknown metric or bad value.
     """
     if metric not in TOTAL_METRICS:
-        raise SpecError(Problem("E501", f"{option}: unknown metric '{metric}'", None,
+        raise SpecError(Problem("E501", f"{option}: unknown metric {clip(metric)}", None,
                                 did_you_mean(metric, TOTAL_METRICS) or "metrics: " + ", ".join(TOTAL_METRICS)))
+    what = f"{option} {shorten(text, 60)}"  # a 5,000-digit value is not echoed back whole
     if increase:
-        amount, relative = parse_increase(metric, text, None, f"{option} {text}")
+        amount, relative = parse_increase(metric, text, None, what)
         return Budget(metric, amount, check="max_increase", relative=relative, text=text.strip(), origin=option)
-    return Budget(metric, parse_limit(metric, text, None, f"{option} {text}"), text=text.strip(), origin=option)
+    return Budget(metric, parse_limit(metric, text, None, what), text=text.strip(), origin=option)
 
 
 def _error(code: str, message: str, where: Location | None, hint: str | None = None) -> SpecError:

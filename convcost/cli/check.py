@@ -15,6 +15,8 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
+    BATCH_HELP,
     DTYPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
@@ -81,7 +83,7 @@ def check(
                                                          "max_increase) as errors (exit 1)."),
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
@@ -90,7 +92,8 @@ def check(
 
     Budgets come from --budget files, a spec's own 'budget:' section and the --max options; all of
     them apply. Each is 'error' (the default) or 'warn' (reported, exit 0). Limits take human units:
-    K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes.
+    K, M, G, T for counts; KB, MB, GB (1000s) and KiB, MiB, GiB (1024s) for bytes. A limit is a
+    whole number up to 10^18, written with the digits 0-9 (1.5e9 and 568,740,352 are fine).
     """
     with handled(debug):
         from convcost import budgets as core

@@ -8,13 +8,14 @@ import re
 import sys
 import traceback
 from enum import Enum
-from typing import Iterator, NoReturn, TextIO, cast
+from typing import Callable, Iterator, NoReturn, TextIO, cast
 
 import typer
 
 from convcost.analysis import DTYPE_BYTES
 from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError, visible, visible_json
 from convcost.render.text import STYLES
+from convcost.units import MAX_WHOLE, NumberError, read_whole
 
 EXIT_INTERNAL = 3
 
@@ -44,6 +45,25 @@ if [member.value for member in Dtype] != list(DTYPE_BYTES):  # a dtype added to 
     raise RuntimeError(f"convcost.cli.common.Dtype must list the keys of DTYPE_BYTES: {', '.join(DTYPE_BYTES)}")
 
 DTYPE_HELP = "Element type for activation bytes."
+BATCH_HELP = "Batch size (1 to 10^18): scales operation counts and activations."
+
+
+def whole_number(minimum: int, maximum: int = MAX_WHOLE) -> Callable[[object], int]:
+    """The ``parser`` of a whole-number option: its text read by the one bounded reader
+    (convcost.units.read_whole: ASCII digits, an exponent allowed, e.g. 1e3), within
+    [minimum, maximum]. click's own int() takes other scripts' digits ('٣') and 5,000-digit
+    numbers; this refuses them with click's usage error, which names the option (exit 2)."""
+    def parse(text: object) -> int:
+        if isinstance(text, int):  # the option's default
+            return text
+        try:
+            return read_whole(str(text), minimum, maximum)
+        except NumberError as error:
+            raise typer.BadParameter(str(error)) from None
+    return parse
+
+
+BATCH = whole_number(1)  # --batch of every command: 1 to 10^18, the largest size a spec may give
 
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")

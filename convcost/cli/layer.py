@@ -33,7 +33,8 @@ SIZE = "an int, or one per spatial axis: 3x1 or 3,1"
 def layer(
     kind: str = typer.Argument(..., help="The layer kind (see 'convcost kinds')."),
     input: str = typer.Option(..., "--input", "-i", help="Input shape without batch: 7x7x3 (H×W×C), "
-                                                          "8x32x32x3 (D×H×W×C) or 1024.", metavar="SHAPE"),
+                                                          "8x32x32x3 (D×H×W×C) or 1024; sizes 1 to 10^18, "
+                                                          "digits 0-9.", metavar="SHAPE"),
     filters: Optional[str] = typer.Option(None, "--filters", help="Output channels (conv2d, conv3d, "
                                                                   "separable_conv2d)."),
     kernel: Optional[str] = typer.Option(None, "--kernel", "-k", help=f"Kernel or window size: {SIZE}."),
@@ -61,7 +62,8 @@ def layer(
 ) -> None:
     """One layer's output shape, mults, adds and parameters (batch 1), with no spec file.
 
-    Options take what a spec's fields take and default to the same values.
+    Options take what a spec's fields take, within the spec's bounds (numbers of at most 100
+    characters, exponents within ±400, sizes up to 10^18), and default to the same values.
 
     'convcost kinds KIND' lists a kind's fields.
     """

@@ -9,6 +9,8 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
+    BATCH_HELP,
     DTYPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
@@ -33,7 +35,7 @@ def report(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),

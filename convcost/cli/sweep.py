@@ -14,6 +14,8 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
+    BATCH_HELP,
     DTYPE_HELP,
     NO_WARN_HELP,
     SPEC_HELP,
@@ -27,6 +29,7 @@ from convcost.cli.common import (
     report_warnings,
     say,
     use_color,
+    whole_number,
     write,
 )
 from convcost.errors import clip, visible, visible_json
@@ -38,8 +41,13 @@ HELD_ROWS = 1_000_000  # rows the table, Markdown and --plot hold (a few hundred
 FLUSH_EVERY = 0.25  # seconds: streamed rows reach a pipe at least this often
 SLOW_ROW = 0.01  # seconds: a row that took longer is flushed at once (a flush costs a few microseconds)
 
+MAX_JOBS = 64  # processes: more would only fork-bomb the machine (each is a full copy of convcost)
+JOBS = whole_number(1, MAX_JOBS)
+BASELINE = whole_number(1)  # a row of the grid; the sweep says when there is no such row
+
 SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers, ranges START:STOP:STEP "
-                  "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Repeatable; several --set give the "
+                  "(stop included, e.g. alpha=0.25:1.0:0.25) or expressions. Numbers use the digits 0-9, at most 100 "
+                  "characters, exponent within ±400, value within ±10^18. Repeatable; several --set give the "
                   "cartesian product (the first varies slowest) unless --zip.")
 
 
@@ -58,21 +66,23 @@ def sweep(
                                 help="Totals to show, comma-separated: macs, weights (the paper's parameters: "
                                      "conv/FC kernels), params (Keras total), trainable_params, flops, "
                                      "peak_activation_bytes, ... (any key of the report's totals)."),
-    baseline: int = typer.Option(1, "--baseline", min=1, help="The row (1-based) that ratios are taken against."),
+    baseline: int = typer.Option(1, "--baseline", parser=BASELINE, metavar="ROW",
+                                 help="The row (1-based) that ratios are taken against."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw MACs against parameters, one labelled "
                                                             "point per configuration, to FILE (.png or .svg); "
                                                             "needs matplotlib: pip install 'convcost[plot]'.",
                                         metavar="FILE"),
     plot_x: str = typer.Option("weights", "--plot-x", help="The parameter count on the plot's x axis "
                                                            "(weights, params, trainable_params)."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
-                                       help="Processes to share the grid (POSIX). Default: 2 for sweeps of 200 or "
-                                            "more configurations on a machine with 2 or more CPUs, else 1."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", parser=JOBS, metavar="N",
+                                       help=f"Processes to share the grid (POSIX), 1 to {MAX_JOBS}. Default: 2 for "
+                                            "sweeps of 200 or more configurations on a machine with 2 or more CPUs, "
+                                            "else 1."),
     max_configurations: Optional[int] = typer.Option(
         None, "--max-configurations", metavar="N",
         help="Refuse a grid of more than N configurations before building any (default 100,000; at most "
              "1,000,000,000). csv and json write each row as it is computed, so a large grid needs no more memory."),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size: scales operation counts and activations."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),

@@ -14,6 +14,7 @@ import typer
 
 from convcost.cli.base import app
 from convcost.cli.common import (
+    BATCH,
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
@@ -22,9 +23,13 @@ from convcost.cli.common import (
     handled,
     parse_sets,
     report_warnings,
+    whole_number,
     write,
 )
 from convcost.errors import EXIT_CHECK_FAILED
+
+MAX_SEED = 2**32 - 1  # NumPy's classic seed range (np.random.seed); default_rng takes it too, and -1 is refused
+SEED = whole_number(0, MAX_SEED)
 
 
 class VerifyFormat(str, Enum):
@@ -47,11 +52,13 @@ def verify(
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     dtype: ExecDtype = typer.Option(ExecDtype.float32, "--dtype", help="Element type the executor computes in."),
-    batch: int = typer.Option(1, "--batch", min=1, help="Batch size of the reference run (and of the analysis)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random input and weights."),
+    batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N",
+                              help="Batch size of the reference run (and of the analysis), 1 to 10^18."),
+    seed: int = typer.Option(0, "--seed", parser=SEED, metavar="N",
+                             help=f"Seed of the random input and weights, 0 to {MAX_SEED:,}."),
     max_memory: str = typer.Option("4GiB", "--max-memory", metavar="SIZE",
                                    help="Refuse a run whose estimated peak memory exceeds SIZE "
-                                        "(4GiB, 512MiB, 2GB ...; 'none' for no limit)."),
+                                        "(4GiB, 512MiB, 2GB ..., at most 10^18 bytes; 'none' for no limit)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
@@ -108,7 +115,7 @@ def _memory_limit(text: str) -> int | None:
         return None
     try:
         return parse_memory_size(text)
-    except ValueError as error:
+    except ValueError as error:  # NumberError: malformed, or beyond 10^18 bytes
         fail(f"--max-memory: {error}")
 
 

@@ -15,8 +15,8 @@ from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
 from convcost.language.expressions import Number, Value, check_magnitude, evaluate, parse_expression
 from convcost.language.source import DateText, Node, Yaml11Text
 from convcost.layers.base import Field
+from convcost.units import MAX_WHOLE  # the largest size, count or channel number a spec may give (docs/errors.md)
 
-MAX_WHOLE = 10**18  # the largest size, count or channel number a spec may give (docs/errors.md)
 _SMALL = 10**18
 
 

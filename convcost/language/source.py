@@ -25,12 +25,11 @@ from typing import Any
 import yaml
 
 from convcost.errors import Location, Problem, SpecError, clip, finish, shorten
+from convcost.units import MAX_EXPONENT, MAX_NUMBER_CHARS  # the bounds of every number convcost reads
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 50_000  # values in the document after alias expansion ("billion laughs"); Xception has 431
 MAX_DEPTH = 100  # nested mappings and lists
-MAX_NUMBER_CHARS = 100  # characters in one number literal
-MAX_EXPONENT = 400  # |e| in 1.5e-7
 
 STDIN = "<stdin>"  # how standard input ('-') is named in messages
 
