@@ -208,6 +208,14 @@ CODES = {
     "E507": "a layer budget selects no layer of the spec",
     "E508": "the baseline is not a convcost JSON report",
     "E509": "no budget applies to the specs checked",
+    # baselines and budget files against the run (issue 11; docs/budgets.md)
+    "E551": "a baseline beyond a bound: JSON nested too deeply, a number too long",
+    "E552": "duplicate key in a baseline",
+    "E553": "a baseline without a schema_version this convcost reads",
+    "E554": "a baseline total that is not a whole number of at least 0 (a float, a text, true, null, negative)",
+    "E555": "unknown metric in a baseline's totals",
+    "E556": "a budget file entry whose path matches no spec of the run (check --strict; W550 without)",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
+    "W550": "a budget file entry whose path matches no spec of the run: its budgets check nothing",
     "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

@@ -6,13 +6,14 @@ place it was written, and a SpecError lists every problem of a file, each at its
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Sequence
 
 from convcost.budgets.model import LAYER_METRICS, LEVELS, TOTAL_METRICS, Budget, is_bytes, parse_increase, parse_limit
 from convcost.budgets.paths import matches
-from convcost.errors import Location, Problem, SpecError, did_you_mean
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
 from convcost.language.source import Node, parse_yaml, read_text
 from convcost.units import plain
 
@@ -28,6 +29,7 @@ class BudgetEntry:
     patterns: tuple[str, ...]  # globs, relative to the budget file's directory (see matches())
     budgets: tuple[Budget, ...]
     location: Location
+    pattern_locations: tuple[Location, ...] = ()  # where each of ``patterns`` is written
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,30 @@ class BudgetFile:
         """Every budget of every entry whose ``path`` matches ``spec_path``, in file order."""
         return [b for entry in self.entries if any(matches(p, spec_path, self.directory) for p in entry.patterns)
                 for b in entry.budgets]
+
+    def unmatched(self, spec_paths: Sequence[str], strict: bool = False) -> list[Problem]:
+        """A problem for each ``path`` pattern that matches none of ``spec_paths``: its entry checks
+        nothing in this run, which a typo makes silently. A warning (W550), or with ``strict`` an
+        error (E556): a budget that checks nothing is a mistake, not a pass (as E507 for layers)."""
+        problems = []
+        for entry in self.entries:
+            for pattern, where in zip(entry.patterns, entry.pattern_locations):
+                if any(matches(pattern, spec, self.directory) for spec in spec_paths):
+                    continue
+                shown = [self._as_written(pattern, spec) for spec in spec_paths]
+                hint = " ".join(filter(None, [did_you_mean(pattern, shown), "The specs of this run: " + names(shown)]))
+                problems.append(Problem("E556" if strict else "W550",
+                                        f"budget entry path {clip(pattern)} matches no spec of this run: its budgets "
+                                        "check nothing", where, hint))
+        return problems
+
+    def _as_written(self, pattern: str, spec_path: str) -> str:
+        """``spec_path`` as a pattern like ``pattern`` would name it: its file name, or its path
+        from the budget file's directory."""
+        target = os.path.abspath(spec_path)
+        if "/" not in pattern.replace("\\", "/"):
+            return os.path.basename(target)
+        return os.path.relpath(target, self.directory).replace(os.sep, "/")
 
 
 def load_budget_file(path: str) -> BudgetFile:
@@ -61,6 +87,7 @@ def parse_budget_file(text: str, path: str = "<budgets>") -> BudgetFile:
     problems: list[Problem] = []
     if not root.is_mapping:
         raise _error("E500", "a budget file must be a mapping with a 'budgets' list", root.location, _FILE_HINT)
+    _read_as_yaml_1_2(root, text, problems)
     for key in root.value:
         if key not in FILE_KEYS:
             problems.append(Problem("E502", f"unknown key '{key}' in a budget file", root.key_locations[key],
@@ -80,6 +107,45 @@ def parse_budget_file(text: str, path: str = "<budgets>") -> BudgetFile:
     if problems:
         raise SpecError(sorted(problems, key=_position))
     return BudgetFile(path, tuple(entries))
+
+
+_YAML_1_1_WORDS = {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"}
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_PLAIN_SCALAR = re.compile(r"[^\s,\[\]{}#]+")
+
+
+def _read_as_yaml_1_2(root: Node, text: str, problems: list[Problem]) -> None:
+    """Undo what YAML 1.1 (PyYAML's resolver) makes of plain scalars that YAML 1.2 reads otherwise,
+    so that a typo cannot pass as a limit: ``1:30`` is 90 in YAML 1.1 (base 60) and ``010`` is 8
+    (octal) — both are errors (E503) at their place, as a limit must say what it means; ``yes``,
+    ``no``, ``on``, ``off`` are booleans in YAML 1.1 and text in YAML 1.2 — they become their text,
+    so ``level: off`` is the level off and ``level: no`` a bad level, not a disabled budget."""
+    lines = text.split("\n")
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_mapping:
+            stack.extend(node.value.values())
+        elif node.is_sequence:
+            stack.extend(node.value)
+        elif isinstance(node.value, (bool, int)) and not node.quoted:
+            where = node.location
+            line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+            found = _PLAIN_SCALAR.match(line, where.column - 1)
+            written = found.group() if found else ""
+            if isinstance(node.value, bool):
+                if written in _YAML_1_1_WORDS:
+                    node.value = written
+            elif ":" in written:
+                problems.append(Problem("E503", f"'{written}' is a base-60 number in YAML 1.1 ({node.value}) and "
+                                                "text in YAML 1.2; a limit must say what it means", where,
+                                        f"write the number itself ({node.value}), or e.g. 90K"))
+            elif _LEADING_ZERO.fullmatch(written):
+                decimal = int(written.replace("_", ""))
+                problems.append(Problem("E503", f"'{written}' is written with a leading zero: the octal number "
+                                                f"{node.value} in YAML 1.1, {decimal} in YAML 1.2", where,
+                                        f"write {decimal}" + (f" (or {node.value} for octal)"
+                                                              if node.value != decimal else "")))
 
 
 def _position(problem: Problem) -> tuple[int, int]:
@@ -109,12 +175,15 @@ def _entry(node: Node, origin: str, problems: list[Problem], in_file: bool) -> B
         return None
     items = node.value
     patterns: tuple[str, ...] = ()
+    pattern_locations: tuple[Location, ...] = ()
     if in_file:
         if "path" not in items:
             problems.append(Problem("E500", "budget entry has no 'path' (the spec files it applies to)",
                                     node.location, "add 'path: specs/mobilenet.yaml' or a glob like 'specs/*.yaml'"))
         else:
             patterns = _strings(items["path"], "path", problems)
+            path_node = items["path"]
+            pattern_locations = tuple(i.location for i in (path_node.value if path_node.is_sequence else [path_node]))
     elif "path" in items:
         problems.append(Problem("E502", "'path' belongs in a budget file; a spec's budget section applies to "
                                         "the spec itself", node.key_locations["path"], "remove 'path'"))
@@ -134,7 +203,7 @@ def _entry(node: Node, origin: str, problems: list[Problem], in_file: bool) -> B
     if not any(key not in ("path", "level") for key in items):
         problems.append(Problem("E506", f"{what} limits no metric", node.location,
                                 "add a metric and its limit, e.g. 'macs: 600M'"))
-    return BudgetEntry(patterns, tuple(budgets), node.location)
+    return BudgetEntry(patterns, tuple(budgets), node.location, pattern_locations if patterns else ())
 
 
 def _layer_budgets(node: Node, level: str, origin: str, problems: list[Problem]) -> list[Budget]:
