@@ -49,18 +49,26 @@ def load_baseline(path: str) -> list[BaselineEntry]:
     if not text.strip():
         raise SpecError(Problem("E508", "the baseline is empty; expected a saved JSON report", Location(shown, 1, 1),
                                 _SAVE_HINT))
-    if text.lstrip()[:1] not in ("{", "["):
-        looks_yaml = ":" in text.split("\n", 1)[0] or text.lstrip().startswith(("#", "---", "- "))
-        start = len(text) - len(text.lstrip())
-        raise SpecError(Problem("E508", "the baseline is not JSON" + (
-            " (it looks like YAML: a spec or a budget file?)" if looks_yaml else ""),
-            parse_where(text, shown, start), "give --baseline the saved output of: convcost report SPEC --format json"))
-    return _entries(parse_json(text, shown), shown)
+    try:
+        document = parse_json(text, shown)
+    except SpecError as error:
+        first = error.problems[0].location
+        if first is not None and (first.line, first.column) == _start(text) and _looks_like_yaml(text):
+            raise SpecError(Problem("E508", "the baseline is not JSON (it looks like YAML: a spec or a budget file?)",
+                                    first, "give --baseline: convcost report SPEC --format json")) from None
+        raise
+    return _entries(document, shown)
 
 
-def parse_where(text: str, path: str, offset: int) -> Location:
-    line = text.count("\n", 0, offset)
-    return Location(path, line + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+def _start(text: str) -> tuple[int, int]:
+    """Line and column of the first character that is not white space."""
+    offset = len(text) - len(text.lstrip(" \t\r\n"))
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _looks_like_yaml(text: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0]
+    return first.startswith(("#", "---", "- ")) or (":" in first and not first.startswith(("{", "[", '"')))
 
 
 def _refuse_unreadable(path: str) -> None:
@@ -123,8 +131,11 @@ def _schema_version(root: Value, document: Document, problems: list[Problem]) ->
     if version is None:
         problems.append(Problem("E553", "the baseline has no 'schema_version'; convcost's JSON outputs all write one",
                                 document.where(root.offset), f"save it again with this convcost (schema {known})"))
-    elif not _is_count(version) or version.value not in SCHEMA_VERSIONS:
-        problems.append(Problem("E553", f"unknown baseline schema_version {_shown(version)}; this convcost reads "
+    elif not _is_count(version):
+        problems.append(Problem("E553", f"baseline schema_version must be the number {known}, got {_kind(version)}",
+                                document.where(version.offset), "save the baseline again with this convcost version"))
+    elif version.value not in SCHEMA_VERSIONS:
+        problems.append(Problem("E553", f"unknown baseline schema_version {version.value}; this convcost reads "
                                         f"schema_version {known}", document.where(version.offset),
                                 "save the baseline again with this convcost version"))
 

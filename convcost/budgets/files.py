@@ -331,6 +331,8 @@ def _unknown_metric(key: str, where: Location, metrics: Sequence[str], keys: Seq
     if key in ("max", "max_increase") and not hint:
         hint = (f"'{key}' goes inside a metric's limit, e.g. 'macs: {{max: 600M, max_increase: 5%}}'"
                 + ("; per-layer budgets take no max_increase" if per_layer else ""))
+    if not hint and key.lower() in metrics:
+        hint = f"did you mean '{key.lower()}'? metric names are lower case, as in the report"
     hint = hint or did_you_mean(key, list(metrics) + list(keys)) or (
         f"{what}s: " + ", ".join(metrics) + " (the report's names: convcost report SPEC --format json)")
     return Problem("E501", f"unknown {what} '{key}'", where, hint)
