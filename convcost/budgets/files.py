@@ -47,19 +47,27 @@ class BudgetFile:
                 for b in entry.budgets]
 
     def unmatched(self, spec_paths: Sequence[str], strict: bool = False) -> list[Problem]:
-        """A problem for each ``path`` pattern that matches none of ``spec_paths``: its entry checks
-        nothing in this run, which a typo makes silently. A warning (W550), or with ``strict`` an
-        error (E556): a budget that checks nothing is a mistake, not a pass (as E507 for layers)."""
+        """A problem for each ``path`` pattern that matches none of ``spec_paths`` nor any file beside
+        them: its entry checks nothing, which a typo makes silently. A pattern naming another spec in
+        the same directories is a spec this run does not check (pre-commit passes the changed files
+        only), not a mistake. A warning (W550), or with ``strict`` an error (E556): a budget that
+        checks nothing is a mistake, not a pass (as E507 for layers)."""
         problems = []
+        neighbours: list[str] | None = None  # the files beside the specs, listed once if needed
         for entry in self.entries:
             for pattern, where in zip(entry.patterns, entry.pattern_locations):
                 if any(matches(pattern, spec, self.directory) for spec in spec_paths):
                     continue
+                if neighbours is None:
+                    neighbours = _files_beside(spec_paths)
+                if any(matches(pattern, path, self.directory) for path in neighbours):
+                    continue
                 shown = [self._as_written(pattern, spec) for spec in spec_paths]
-                hint = " ".join(filter(None, [did_you_mean(pattern, shown), "The specs of this run: " + names(shown)]))
+                near = did_you_mean(pattern, shown + [self._as_written(pattern, p) for p in neighbours])
+                hint = " ".join(filter(None, [near, "The specs of this run: " + names(shown)]))
                 problems.append(Problem("E556" if strict else "W550",
-                                        f"budget entry path {clip(pattern)} matches no spec of this run: its budgets "
-                                        "check nothing", where, hint))
+                                        f"budget entry path {clip(pattern)} matches no spec of this run nor a file "
+                                        "beside them: its budgets check nothing", where, hint))
         return problems
 
     def _as_written(self, pattern: str, spec_path: str) -> str:
@@ -69,6 +77,25 @@ class BudgetFile:
         if "/" not in pattern.replace("\\", "/"):
             return os.path.basename(target)
         return os.path.relpath(target, self.directory).replace(os.sep, "/")
+
+
+_MAX_NEIGHBOURS = 10_000  # files listed beside the specs of a run, in all
+
+
+def _files_beside(spec_paths: Sequence[str]) -> list[str]:
+    """The YAML files in the directories of ``spec_paths`` (one level, at most _MAX_NEIGHBOURS)."""
+    found: list[str] = []
+    for directory in dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in spec_paths if p != "-"):
+        try:
+            with os.scandir(directory) as listing:
+                for item in listing:
+                    if len(found) >= _MAX_NEIGHBOURS:
+                        return found
+                    if item.name.endswith((".yaml", ".yml")):
+                        found.append(item.path)
+        except OSError:
+            continue
+    return found
 
 
 def load_budget_file(path: str) -> BudgetFile:
