@@ -264,11 +264,19 @@ CODES = {
     "E530": "a sweep grid with more configurations than --max-configurations allows (refused before any is built)",
     "E531": "--max-configurations is not from 1 to 1,000,000,000",
     "E532": "a table, Markdown or --plot sweep with more rows than it may hold (1,000,000)",
+    # baselines and budget files against the run (issue 11; docs/budgets.md)
+    "E551": "a baseline beyond a bound: JSON nested too deeply, a number too long",
+    "E552": "duplicate key in a baseline",
+    "E553": "a baseline without a schema_version this convcost reads",
+    "E554": "a baseline total that is not a whole number of at least 0 (a float, a text, true, null, negative)",
+    "E555": "unknown metric in a baseline's totals",
+    "E556": "a budget file entry whose path matches no spec of the run (check --strict; W550 without)",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W201": "a spec parameter that nothing reads",
     "W202": "a block parameter that no layer of its block reads",
     "W401": "a layer that no layer reads and that is not the network's output (its last layer)",
     "W402": "a block that no layer uses",
     "W403": "a layer that lists the same input twice",
+    "W550": "a budget file entry whose path matches no spec of the run: its budgets check nothing",
     "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

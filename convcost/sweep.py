@@ -320,7 +320,9 @@ def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
-_NUMBER_LIKE = re.compile(r"[+-]?[0-9._,]*[0-9][0-9._,]*(?:[eE][+-]?[0-9]+)?(?:/[+-]?[0-9_]+)?", re.ASCII)
+# (one way to match each text: a digit is required by a look-ahead, not by splitting the run of
+# digits in two, which backtracked quadratically over a 5,000-digit value that fails to match)
+_NUMBER_LIKE = re.compile(r"[+-]?(?=[0-9._,]*[0-9])[0-9._,]+(?:[eE][+-]?[0-9]+)?(?:/[+-]?[0-9_]+)?", re.ASCII)
 
 
 def _exact(name: str, whole: str, text: str) -> Number | None:

@@ -407,7 +407,7 @@ SEED = str(ROOT / "specs" / "seed_standard.yaml")
 
 @pytest.mark.parametrize("sets, zipped, count", [
     (["size=0:1:1e-12"], False, "1,000,000,000,001"),
-    (["size=3:10", "filters=1:1e17", "strides=1:1e17"], False, "about 8 × 10^34"),
+    (["size=3:10", "filters=1:1e17"], False, "800,000,000,000,000,000"),
     (["size=3:1000002", "filters=1:1000000"], True, "1,000,000"),
     (["filters=1:60000,1:60000"], False, "120,000"),  # each range below the limit, the axis above it
 ])

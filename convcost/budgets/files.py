@@ -12,8 +12,8 @@ from typing import Sequence
 
 from convcost.budgets.model import LAYER_METRICS, LEVELS, TOTAL_METRICS, Budget, is_bytes, parse_increase, parse_limit
 from convcost.budgets.paths import matches
-from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, shorten
-from convcost.language.source import Node, parse_yaml, read_text
+from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names, shorten
+from convcost.language.source import Node, Yaml11Text, parse_yaml, read_text
 from convcost.units import plain
 
 # keys of a budget entry / a spec's budget section / a layer budget / a metric's mapping form
@@ -28,6 +28,7 @@ class BudgetEntry:
     patterns: tuple[str, ...]  # globs, relative to the budget file's directory (see matches())
     budgets: tuple[Budget, ...]
     location: Location
+    pattern_locations: tuple[Location, ...] = ()  # where each of ``patterns`` is written
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,57 @@ class BudgetFile:
         """Every budget of every entry whose ``path`` matches ``spec_path``, in file order."""
         return [b for entry in self.entries if any(matches(p, spec_path, self.directory) for p in entry.patterns)
                 for b in entry.budgets]
+
+    def unmatched(self, spec_paths: Sequence[str], strict: bool = False) -> list[Problem]:
+        """A problem for each ``path`` pattern that matches none of ``spec_paths`` nor any file beside
+        them: its entry checks nothing, which a typo makes silently. A pattern naming another spec in
+        the same directories is a spec this run does not check (pre-commit passes the changed files
+        only), not a mistake. A warning (W550), or with ``strict`` an error (E556): a budget that
+        checks nothing is a mistake, not a pass (as E507 for layers)."""
+        problems = []
+        neighbours: list[str] | None = None  # the files beside the specs, listed once if needed
+        for entry in self.entries:
+            for pattern, where in zip(entry.patterns, entry.pattern_locations):
+                if any(matches(pattern, spec, self.directory) for spec in spec_paths):
+                    continue
+                if neighbours is None:
+                    neighbours = _files_beside(spec_paths)
+                if any(matches(pattern, path, self.directory) for path in neighbours):
+                    continue
+                shown = [self._as_written(pattern, spec) for spec in spec_paths]
+                near = did_you_mean(pattern, shown + [self._as_written(pattern, p) for p in neighbours])
+                hint = " ".join(filter(None, [near, "The specs of this run: " + names(shown)]))
+                problems.append(Problem("E556" if strict else "W550",
+                                        f"budget entry path {clip(pattern)} matches no spec of this run nor a file "
+                                        "beside them: its budgets check nothing", where, hint))
+        return problems
+
+    def _as_written(self, pattern: str, spec_path: str) -> str:
+        """``spec_path`` as a pattern like ``pattern`` would name it: its file name, or its path
+        from the budget file's directory."""
+        target = os.path.abspath(spec_path)
+        if "/" not in pattern.replace("\\", "/"):
+            return os.path.basename(target)
+        return os.path.relpath(target, self.directory).replace(os.sep, "/")
+
+
+_MAX_NEIGHBOURS = 10_000  # files listed beside the specs of a run, in all
+
+
+def _files_beside(spec_paths: Sequence[str]) -> list[str]:
+    """The YAML files in the directories of ``spec_paths`` (one level, at most _MAX_NEIGHBOURS)."""
+    found: list[str] = []
+    for directory in dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in spec_paths if p != "-"):
+        try:
+            with os.scandir(directory) as listing:
+                for item in listing:
+                    if len(found) >= _MAX_NEIGHBOURS:
+                        return found
+                    if item.name.endswith((".yaml", ".yml")):
+                        found.append(item.path)
+        except OSError:
+            continue
+    return found
 
 
 def load_budget_file(path: str) -> BudgetFile:
@@ -61,6 +113,7 @@ def parse_budget_file(text: str, path: str = "<budgets>") -> BudgetFile:
     problems: list[Problem] = []
     if not root.is_mapping:
         raise _error("E500", "a budget file must be a mapping with a 'budgets' list", root.location, _FILE_HINT)
+    _read_as_yaml_1_2(root, problems)
     for key in root.value:
         if key not in FILE_KEYS:
             problems.append(Problem("E502", f"unknown key '{key}' in a budget file", root.key_locations[key],
@@ -80,6 +133,30 @@ def parse_budget_file(text: str, path: str = "<budgets>") -> BudgetFile:
     if problems:
         raise SpecError(sorted(problems, key=_position))
     return BudgetFile(path, tuple(entries))
+
+
+_YAML_1_1_WORDS = {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N"}
+
+
+def _read_as_yaml_1_2(root: Node, problems: list[Problem]) -> None:
+    """Undo what YAML 1.1 (PyYAML's resolver) makes of plain scalars that YAML 1.2 reads otherwise,
+    so that a typo cannot pass as a limit: ``1:30`` is 90 in YAML 1.1 (base 60) and ``010`` is 8
+    (octal) — both are errors (E503) at their place, as a limit must say what it means; ``yes``,
+    ``no``, ``on``, ``off`` are booleans in YAML 1.1 and text in YAML 1.2 — they become their text,
+    so ``level: off`` is the level off and ``level: no`` a bad level, not a disabled budget."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_mapping:
+            stack.extend(node.value.values())
+        elif node.is_sequence:
+            stack.extend(node.value)
+        elif isinstance(node.value, Yaml11Text):  # the spec reader's YAML 1.2 reading of such a scalar
+            if str(node.value) in _YAML_1_1_WORDS:
+                node.value = str(node.value)
+            else:
+                problems.append(Problem("E503", f"'{node.value}' is {node.value.reading}; a limit must say what it "
+                                                "means", node.location, node.value.fix))
 
 
 def _position(problem: Problem) -> tuple[int, int]:
@@ -109,12 +186,15 @@ def _entry(node: Node, origin: str, problems: list[Problem], in_file: bool) -> B
         return None
     items = node.value
     patterns: tuple[str, ...] = ()
+    pattern_locations: tuple[Location, ...] = ()
     if in_file:
         if "path" not in items:
             problems.append(Problem("E500", "budget entry has no 'path' (the spec files it applies to)",
                                     node.location, "add 'path: specs/mobilenet.yaml' or a glob like 'specs/*.yaml'"))
         else:
             patterns = _strings(items["path"], "path", problems)
+            path_node = items["path"]
+            pattern_locations = tuple(i.location for i in (path_node.value if path_node.is_sequence else [path_node]))
     elif "path" in items:
         problems.append(Problem("E502", "'path' belongs in a budget file; a spec's budget section applies to "
                                         "the spec itself", node.key_locations["path"], "remove 'path'"))
@@ -134,7 +214,7 @@ def _entry(node: Node, origin: str, problems: list[Problem], in_file: bool) -> B
     if not any(key not in ("path", "level") for key in items):
         problems.append(Problem("E506", f"{what} limits no metric", node.location,
                                 "add a metric and its limit, e.g. 'macs: 600M'"))
-    return BudgetEntry(patterns, tuple(budgets), node.location)
+    return BudgetEntry(patterns, tuple(budgets), node.location, pattern_locations if patterns else ())
 
 
 def _layer_budgets(node: Node, level: str, origin: str, problems: list[Problem]) -> list[Budget]:
@@ -262,6 +342,8 @@ def _unknown_metric(key: str, where: Location, metrics: Sequence[str], keys: Seq
     if key in ("max", "max_increase") and not hint:
         hint = (f"'{key}' goes inside a metric's limit, e.g. 'macs: {{max: 600M, max_increase: 5%}}'"
                 + ("; per-layer budgets take no max_increase" if per_layer else ""))
+    if not hint and key.lower() in metrics:
+        hint = f"did you mean '{key.lower()}'? metric names are lower case, as in the report"
     hint = hint or did_you_mean(key, list(metrics) + list(keys)) or (
         f"{what}s: " + ", ".join(metrics) + " (the report's names: convcost report SPEC --format json)")
     return Problem("E501", f"unknown {what} '{key}'", where, hint)

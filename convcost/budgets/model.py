@@ -183,6 +183,7 @@ class CheckRun:
     results: list[SpecCheck]
     strict: bool = False
     problems: list[Problem] = field(default_factory=list)  # not tied to one spec
+    warnings: list[Problem] = field(default_factory=list)  # of the budget files (W550), whatever the status
 
     @property
     def exit_code(self) -> int:

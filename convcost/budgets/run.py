@@ -23,7 +23,9 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
 
     Budgets of a spec: the entries of ``budget_files`` whose path matches it, its own ``budget:``
     section, and the command-line budgets ``cli`` (located at the spec). A spec that cannot be read,
-    built or analysed gets its problems recorded and the run goes on with the next one.
+    built or analysed gets its problems recorded and the run goes on with the next one. A budget
+    file entry whose ``path`` matches no spec of the run is a warning (W550) in ``run.warnings``,
+    with ``strict`` an error (E556) in ``run.problems``: the specs are checked all the same.
     """
     from convcost.analysis import analyze
     from convcost.language import display_name, load
@@ -32,6 +34,9 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
     budget_paths = {os.path.abspath(f.path) for f in budget_files}
     paths = [p for p in paths if os.path.abspath(p) not in budget_paths]  # pre-commit passes the budget file too
     run = CheckRun([], strict, problems)
+    if paths:
+        unmatched = [p for f in budget_files for p in f.unmatched(paths, strict)]
+        (run.problems if strict else run.warnings).extend(unmatched)
     for path in paths:
         result = SpecCheck(display_path(path), spec=display_name(path))
         run.results.append(result)

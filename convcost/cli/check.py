@@ -126,7 +126,7 @@ def check(
             run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
                              overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
         _errors_to_stderr(run)
-        report_warnings([w for r in run.results for w in r.warnings], no_warn)
+        report_warnings(run.warnings + [w for r in run.results for w in r.warnings], no_warn)
         from convcost.render import budget as render
 
         if format is CheckFormat.text:
