@@ -88,6 +88,12 @@ def real_pairs(spatial: tuple[int, ...], pads: Pads, kernel, stride, dilation) -
     return view.sum(axis=tuple(range(-len(kernel), 0)))[0, ..., 0]
 
 
+def real_pairs_bytes(spatial: tuple[int, ...], pads: Pads, out: tuple[int, ...]) -> int:
+    """Bytes :func:`real_pairs` holds at once: the int64 mask, its padded copy and the result."""
+    padded = math.prod(n + b + e for n, (b, e) in zip(spatial, pads))
+    return 8 * (math.prod(spatial) + padded + math.prod(out))
+
+
 def padded_elements(shape: tuple[int, ...], pads: Pads) -> int:
     """Elements of a per-sample tensor ``shape`` (*spatial, C) once padded."""
     return math.prod(n + b + e for n, (b, e) in zip(shape[:-1], pads)) * shape[-1]
