@@ -74,6 +74,9 @@ def sweep(
         if plot is not None:
             if plot.suffix.lower() not in (".png", ".svg"):
                 fail(f"--plot: the file must end in .png or .svg, got '{plot.name}'")
+            from convcost.files import check_output_path
+
+            check_output_path(plot, "--plot")  # before the sweep runs: a directory, a missing one, no permission
             if plot_x not in core.COLUMN_LABELS:
                 fail(f"--plot-x: '{plot_x}' is not a total; use weights, params or trainable_params")
             from convcost.plot import require_matplotlib
