@@ -75,7 +75,10 @@ def compare(
         if format is TableFormat.table:
             sys.stdout.write(render.to_table(result, all_layers, color=use_color()))
             return
-        renderers = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
+        if format.value == "json":
+            render.write_json(result, sys.stdout, all_layers)
+            return
+        renderers = {"csv": render.to_csv, "markdown": render.to_markdown}
         write(renderers[format.value](result, all_layers=all_layers))
 
 

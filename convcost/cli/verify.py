@@ -22,7 +22,6 @@ from convcost.cli.common import (
     handled,
     parse_sets,
     report_warnings,
-    write,
 )
 from convcost.errors import EXIT_CHECK_FAILED
 
@@ -83,7 +82,7 @@ def verify(
         from convcost.render import verify as render
 
         if format is VerifyFormat.json:
-            write(render.to_json(graph, run, result))
+            render.write_json(graph, run, result, sys.stdout)
         else:
             render.write_table(graph, run, result, sys.stdout)
         if not result.agree:

@@ -21,7 +21,7 @@ from convcost.reference.geometry import (
     layer_pads,
     pad,
     padded_elements,
-    real_pairs,
+    real_pair_total,
     real_pairs_bytes,
     tap_views,
     windows,
@@ -176,7 +176,7 @@ def _count_effective(ops: Counter, spatial: Shape, pads: Pads, kernel: Shape, st
     """Effective mults: the windows run over a 0/1 mask of real input positions give, per output
     position, the taps that read real data; each such pair multiplies ``channel_factor``
     (C_out · C_in / groups) weights, for every sample."""
-    real = int(real_pairs(tuple(spatial), pads, kernel, stride, dilation).sum())
+    real = real_pair_total(tuple(spatial), tuple(map(tuple, pads)), tuple(kernel), tuple(stride), tuple(dilation))
     ops.count_real_taps(real * batch, channel_factor)
 
 
