@@ -78,6 +78,7 @@ def verify(
         with _progress(len(graph.nodes), quiet) as on_layer:
             net = ReferenceNetwork(graph, batch=batch, dtype=dtype.value, seed=seed, max_memory=limit)
             run = net.forward(on_layer=on_layer)
+        del net  # its weights are not needed to compare and render: on a large network they are most of the memory
         result = compare(analysis, run)
         from convcost.render import verify as render
 

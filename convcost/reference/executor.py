@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from convcost.errors import Problem, SpecError, UnknownNameError
-from convcost.graph import INPUT, Graph, LayerNode
+from convcost.graph import INPUT, Graph, LayerNode, without_gc
 from convcost.reference.counter import Counter, Tally
 from convcost.reference.kernels import KERNELS, PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
 from convcost.reference.memory import DEFAULT_MAX_MEMORY, MemoryEstimate
@@ -86,6 +86,7 @@ class ReferenceNetwork:
     ``numpy.random.default_rng(seed)``.
     """
 
+    @without_gc  # many small objects and no cycles: the collector's passes would cost more than the work
     def __init__(self, graph: Graph, *, batch: int = 1, dtype: str = "float32", seed: int = 0,
                  max_memory: int | None = DEFAULT_MAX_MEMORY):
         if batch < 1:
@@ -106,6 +107,7 @@ class ReferenceNetwork:
                                        else self.parameters[p.node.name]) for p in self.planned}
         self.input = _draw(rng.standard_normal, (batch, *graph.input_shape), self.dtype)
 
+    @without_gc
     def forward(self, x: np.ndarray | None = None, *, keep: bool = False,
                 on_layer: Callable[[int, int, str], None] | None = None) -> Execution:
         """Run every layer once on ``x`` (default: the seeded random input), (N, *input_shape).
@@ -171,6 +173,9 @@ def plan_graph(graph: Graph) -> list[_Planned]:
     shapes: dict[str, Shape] = {INPUT: tuple(graph.input_shape)}
     planned: list[_Planned] = []
     problems: list[Problem] = []
+    # the repetitions of a block share their attribute records: one plan per (kind, attributes,
+    # input shapes), reused (plans are frozen); the nodes keep the records alive, so ids stay theirs
+    plans: dict[tuple, Plan] = {}
     for node in graph.nodes:
         kernel = KERNELS.get(node.kind)
         if kernel is None:
@@ -180,11 +185,15 @@ def plan_graph(graph: Graph) -> list[_Planned]:
         if any(name not in shapes for name in node.inputs):
             continue  # an input already failed and was reported
         input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            plan = kernel.plan(node.attrs, input_shapes)
-        except PlanError as error:
-            problems.append(Problem(error.code, f"layer '{node.name}': {error.message}", node.where(error.field)))
-            continue
+        key = (node.kind, id(node.attrs), input_shapes)
+        plan = plans.get(key)
+        if plan is None:
+            try:
+                plan = plans[key] = kernel.plan(node.attrs, input_shapes)
+            except PlanError as error:
+                problems.append(Problem(error.code, f"layer '{node.name}': {error.message}",
+                                        node.where(error.field)))
+                continue
         shapes[node.name] = plan.output_shape
         planned.append(_Planned(node, kernel, plan, input_shapes))
     if problems:
