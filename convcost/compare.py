@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from convcost.analysis import Analysis, LayerRecord
 from convcost.errors import UnknownNameError
+from convcost.graph import without_gc
 from convcost.layers import format_shape as shape
 
 # The totals compared, in display order, with their labels.
@@ -93,7 +94,15 @@ class Comparison:
         return result
 
     def to_dict(self, *, all_layers: bool = False) -> dict:
-        """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``."""
+        """The JSON form (docs/sweep.md); unchanged layers only with ``all_layers``.
+        ``convcost.render.compare.write_json`` streams the same text."""
+        return {**self.header_dict(),
+                "layers": [{"name": d.name, "status": d.status, "changes": list(d.changes), "a": layer_dict(d.a),
+                            "b": layer_dict(d.b)}
+                           for d in self.layers if all_layers or d.status != "same"]}
+
+    def header_dict(self) -> dict:
+        """The JSON form without its ``layers``, in its key order."""
         from convcost.language import display_name
         from convcost.version import __version__
 
@@ -101,13 +110,6 @@ class Comparison:
             return {"label": label, "name": analysis.graph.name, "spec": display_name(analysis.graph.path),
                     "parameters": dict(analysis.graph.parameters), "input_shape": list(analysis.graph.input_shape),
                     "totals": analysis.totals_dict()}
-
-        def layer(record: LayerRecord | None) -> dict | None:
-            if record is None:
-                return None
-            return {"kind": record.kind, "description": record.description,
-                    "input_shapes": [list(s) for s in record.input_shapes], "output_shape": list(record.output_shape),
-                    "params": record.cost.params, **{k: getattr(record.cost, k) for k in LAYER_COUNTS}}
 
         return {
             "convcost_version": __version__,
@@ -119,13 +121,33 @@ class Comparison:
             "totals": [{"key": t.key, "label": t.label, "a": t.a, "b": t.b, "difference": t.difference,
                         "ratio": None if t.ratio is None else float(t.ratio)} for t in self.totals],
             "layer_counts": self.counts(),
-            "layers": [{"name": d.name, "status": d.status, "changes": list(d.changes), "a": layer(d.a),
-                        "b": layer(d.b)}
-                       for d in self.layers if all_layers or d.status != "same"],
         }
 
 
-def _changes(a: LayerRecord, b: LayerRecord) -> tuple[str, ...]:
+def layer_dict(record: LayerRecord | None) -> dict | None:
+    """One side of a layer in the JSON form (None: the side does not have it)."""
+    if record is None:
+        return None
+    return {"kind": record.kind, "description": record.description,
+            "input_shapes": [list(s) for s in record.input_shapes], "output_shape": list(record.output_shape),
+            "params": record.cost.params, **{k: getattr(record.cost, k) for k in LAYER_COUNTS}}
+
+
+def _changes(a: LayerRecord, b: LayerRecord, cache: dict) -> tuple[str, ...]:
+    """What differs between two records of one layer name, in a fixed order. The repetitions of
+    a block differ alike (same kinds, attributes, shapes and costs): all but the inputs they read
+    is worked out once per such pair, in ``cache``."""
+    key = (a.kind, b.kind, id(a.attrs), id(b.attrs), id(a.cost), id(b.cost), a.input_shapes, b.input_shapes,
+           a.output_shape, b.output_shape)  # the records keep attrs and costs alive while the cache is used
+    content = cache.get(key)
+    if content is None:
+        content = cache[key] = _content_changes(a, b)
+    if a.inputs != b.inputs:
+        return content + (f"reads {', '.join(a.inputs)} -> {', '.join(b.inputs)}",)
+    return content
+
+
+def _content_changes(a: LayerRecord, b: LayerRecord) -> tuple[str, ...]:
     changes = []
     if a.kind != b.kind:
         changes.append(f"kind {a.kind} -> {b.kind}")
@@ -140,8 +162,6 @@ def _changes(a: LayerRecord, b: LayerRecord) -> tuple[str, ...]:
         before, after = getattr(a.cost, key), getattr(b.cost, key)
         if before != after:
             changes.append(f"{key} {before:,} -> {after:,}")
-    if a.inputs != b.inputs:
-        changes.append(f"reads {', '.join(a.inputs)} -> {', '.join(b.inputs)}")
     return tuple(changes)
 
 
@@ -170,6 +190,7 @@ def _merged_order(a: Analysis, b: Analysis) -> list[str]:
     return order
 
 
+@without_gc
 def compare(a: Analysis, b: Analysis, label_a: str = "A", label_b: str = "B") -> Comparison:
     """Totals and per-layer differences of ``b`` against ``a``."""
     totals_a, totals_b = a.totals_dict(), b.totals_dict()
@@ -177,6 +198,7 @@ def compare(a: Analysis, b: Analysis, label_a: str = "A", label_b: str = "B") ->
     records_a = {r.name: r for r in a.layers}
     records_b = {r.name: r for r in b.layers}
     layers = []
+    cache: dict = {}
     for name in _merged_order(a, b):
         ra, rb = records_a.get(name), records_b.get(name)
         if rb is None:
@@ -184,7 +206,7 @@ def compare(a: Analysis, b: Analysis, label_a: str = "A", label_b: str = "B") ->
         elif ra is None:
             layers.append(LayerDiff(name, "added", None, rb))
         else:
-            changes = _changes(ra, rb)
+            changes = _changes(ra, rb, cache)
             layers.append(LayerDiff(name, "changed" if changes else "same", ra, rb, changes))
     return Comparison(a, b, label_a, label_b, totals, tuple(layers))
 

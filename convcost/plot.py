@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from convcost.errors import ConvcostError
+from convcost.files import atomic_output
 from convcost.sweep import COLUMN_LABELS, SweepResult, pareto_front
 
 INSTALL_HINT = "pip install 'convcost[plot]'"
@@ -89,8 +90,9 @@ def plot_sweep(result: SweepResult, path: str | Path, *, x: str = "weights", y: 
             title += " (labels on the Pareto front and the baseline)"
         axes.set_title(title)
         axes.grid(True, which="both", alpha=0.3)
-        figure.savefig(path, format=path.suffix.lower()[1:], metadata={"Software": "convcost"}
-                       if path.suffix.lower() == ".png" else None)
+        with atomic_output(path, "--plot") as handle:  # whole or not at all: concurrent runs, Ctrl-C
+            figure.savefig(handle, format=path.suffix.lower()[1:], metadata={"Software": "convcost"}
+                           if path.suffix.lower() == ".png" else None)
     return path
 
 

@@ -9,11 +9,12 @@ biases, batch-norm trainable and non-trainable).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from convcost.analysis import Analysis
 from convcost.errors import UnknownNameError
+from convcost.graph import without_gc
 from convcost.reference.executor import Execution, MeasuredLayer
 
 COUNT_FIELDS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults")
@@ -21,8 +22,7 @@ PARAM_FIELDS = ("weights", "biases", "bn_trainable", "bn_non_trainable")
 FIELDS = ("output_shape",) + COUNT_FIELDS + PARAM_FIELDS
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One quantity of one layer (or of the totals), as the analytic engine and the executor give it."""
 
     field: str
@@ -34,18 +34,29 @@ class Check:
         return self.analytic == self.measured
 
 
-@dataclass(frozen=True)
-class LayerVerdict:
+class LayerVerdict(NamedTuple):
+    """One layer's quantities, analytic and measured, in ``fields`` order (FIELDS; a layer only
+    one side has has the one field "layer"). Held as two tuples, compared at once: a network of
+    100,000 layers makes no 1,200,000 check objects unless they are asked for."""
+
     name: str
     kind: str
-    checks: tuple[Check, ...]  # in FIELDS order; a layer only one side has gets one "layer" check
+    analytic: tuple
+    measured: tuple
+    fields: tuple[str, ...] = FIELDS
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(map(Check, self.fields, self.analytic, self.measured))
 
     @property
     def agree(self) -> bool:
-        return all(check.agree for check in self.checks)
+        return self.analytic == self.measured
 
     @property
     def mismatches(self) -> tuple[Check, ...]:
+        if self.analytic == self.measured:
+            return ()
         return tuple(check for check in self.checks if not check.agree)
 
     def check(self, field: str) -> Check | None:
@@ -54,11 +65,13 @@ class LayerVerdict:
         did-you-mean for a name that is no quantity at all."""
         if field not in FIELDS and field != "layer":
             raise UnknownNameError("quantity", field, FIELDS + ("layer",))
-        return next((c for c in self.checks if c.field == field), None)
+        if field not in self.fields:
+            return None
+        index = self.fields.index(field)
+        return Check(field, self.analytic[index], self.measured[index])
 
 
-@dataclass(frozen=True)
-class Verification:
+class Verification(NamedTuple):
     layers: tuple[LayerVerdict, ...]
     totals: tuple[Check, ...]  # every count and parameter group summed over the network
 
@@ -69,21 +82,27 @@ class Verification:
     @property
     def mismatches(self) -> list[tuple[str, Check]]:
         """(layer name, check) for every disagreement."""
-        return [(layer.name, check) for layer in self.layers for check in layer.mismatches]
+        return [(layer.name, check) for layer in self.layers if not layer.agree for check in layer.mismatches]
 
 
-def _measured(layer: MeasuredLayer, field: str) -> Any:
-    if field == "output_shape":
-        return tuple(layer.output_shape)
-    if field in PARAM_FIELDS:
-        return layer.params[field]
-    return getattr(layer.ops, field)
+_counts = attrgetter(*COUNT_FIELDS)
 
 
-def _analytic(record, field: str) -> Any:
-    return tuple(record.output_shape) if field == "output_shape" else getattr(record.cost, field)
+def _measured(layer: MeasuredLayer) -> tuple:
+    """A run layer's quantities in FIELDS order."""
+    params = layer.params
+    return (tuple(layer.output_shape), *_counts(layer.ops), *(params[f] for f in PARAM_FIELDS))
 
 
+def _analytic(record) -> tuple:
+    """An analysed layer's quantities in FIELDS order."""
+    return (tuple(record.output_shape), *_ANALYTIC_COUNTS(record.cost))
+
+
+_ANALYTIC_COUNTS = attrgetter(*COUNT_FIELDS, *PARAM_FIELDS)
+
+
+@without_gc
 def compare(analysis: Analysis, execution: Execution) -> Verification:
     """Every layer's shape, counts and parameters, analytic against measured. Both must describe
     the same graph at the same batch size."""
@@ -94,14 +113,15 @@ def compare(analysis: Analysis, execution: Execution) -> Verification:
     for record in analysis.layers:
         layer = measured.pop(record.name, None)
         if layer is None:
-            verdicts.append(LayerVerdict(record.name, record.kind, (Check("layer", "present", "missing"),)))
+            verdicts.append(LayerVerdict(record.name, record.kind, ("present",), ("missing",), ("layer",)))
             continue
-        verdicts.append(LayerVerdict(record.name, record.kind,
-                                     tuple(Check(f, _analytic(record, f), _measured(layer, f)) for f in FIELDS)))
+        verdicts.append(LayerVerdict(record.name, record.kind, _analytic(record), _measured(layer)))
     for layer in measured.values():  # run by the executor but not analysed
-        verdicts.append(LayerVerdict(layer.name, layer.kind, (Check("layer", "missing", "present"),)))
-    totals = tuple(Check(f, getattr(analysis.totals, f), sum(_measured(m, f) for m in execution.layers))
-                   for f in COUNT_FIELDS + PARAM_FIELDS)
+        verdicts.append(LayerVerdict(layer.name, layer.kind, ("missing",), ("present",), ("layer",)))
+    sums = [sum(column) for column in zip(*(_measured(m)[1:] for m in execution.layers))] \
+        or [0] * (len(COUNT_FIELDS) + len(PARAM_FIELDS))
+    totals = tuple(Check(f, getattr(analysis.totals, f), total)
+                   for f, total in zip(COUNT_FIELDS + PARAM_FIELDS, sums))
     return Verification(tuple(verdicts), totals)
 
 

@@ -196,6 +196,26 @@ def json_stdout() -> TextIO:
     return cast(TextIO, _JSONStream())
 
 
+class EscapedStream:
+    """A text stream that writes to ``out`` what it is given with control characters escaped by
+    ``escape``: for output streamed a piece at a time, past :func:`write`, which does the same for
+    whole texts."""
+
+    def __init__(self, out: TextIO, escape: Callable[[str], str]):
+        self.out, self.escape = out, escape
+
+    def write(self, text: str) -> int:
+        return self.out.write(self.escape(text))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def escaped_stdout(*, json: bool = False) -> EscapedStream:
+    """Standard output, control characters escaped as :func:`write` escapes them."""
+    return EscapedStream(sys.stdout, visible_json if json else visible)
+
+
 def write(text: str, *, json: bool = False, styled: bool = False) -> None:
     """``text`` on standard output, control characters escaped (as \\u escapes with ``json``;
     ``styled``: text drawn with render/text.py's bold and dim, which are kept)."""

@@ -16,6 +16,7 @@ from convcost.cli.common import (
     SPEC_HELP,
     Dtype,
     TableFormat,
+    escaped_stdout,
     examples,
     fail,
     handled,
@@ -76,8 +77,11 @@ def compare(
         if format is TableFormat.table:
             write(render.to_table(result, all_layers, color=use_color()), styled=True)
             return
-        renderers = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}
-        write(renderers[format.value](result, all_layers=all_layers), json=format is TableFormat.json)
+        if format.value == "json":
+            render.write_json(result, escaped_stdout(json=True), all_layers)
+            return
+        renderers = {"csv": render.to_csv, "markdown": render.to_markdown}
+        write(renderers[format.value](result, all_layers=all_layers))
 
 
 def _labels(name_a: str, name_b: str, only_a: dict, only_b: dict) -> tuple[str, str]:

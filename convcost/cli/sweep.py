@@ -3,8 +3,6 @@ values, with ratios to a baseline row (the MobileNet paper's Tables 6 and 7)."""
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from convcost.cli.common import (
     SPEC_HELP,
     Dtype,
     TableFormat,
+    escaped_stdout,
     examples,
     fail,
     handled,
@@ -32,7 +31,7 @@ from convcost.cli.common import (
     whole_number,
     write,
 )
-from convcost.errors import clip, visible, visible_json
+from convcost.errors import clip
 
 if TYPE_CHECKING:
     from convcost.sweep import SweepRow, SweepStream
@@ -101,9 +100,11 @@ def sweep(
         if plot is not None:
             if plot.suffix.lower() not in (".png", ".svg"):
                 fail(f"--plot: the file must end in .png or .svg, got '{plot.name}'")
+            from convcost.files import check_output_path
+
+            check_output_path(plot, "--plot")  # before the sweep runs: a directory, a missing one, no permission
             if plot_x not in core.COLUMN_LABELS:
                 fail(f"--plot-x: '{plot_x}' is not a total; use weights, params or trainable_params")
-            check_plot_target(plot)
             from convcost.plot import require_matplotlib
 
             require_matplotlib()
@@ -130,10 +131,10 @@ def sweep(
         from convcost.render import sweep as render
 
         if format is TableFormat.json:
-            render.write_json(running, rows, _Escaping(sys.stdout, visible_json))
+            render.write_json(running, rows, escaped_stdout(json=True))
             sys.stdout.write("\n")
         elif format is TableFormat.csv:
-            render.write_csv(running, rows, _Escaping(sys.stdout, visible))
+            render.write_csv(running, rows, escaped_stdout())
         else:
             for _ in rows:
                 pass
@@ -152,37 +153,6 @@ def sweep(
             except OSError as exc:
                 fail(f"--plot: cannot write {clip(str(plot))}: {exc.strerror or exc}")
             say(f"wrote {plot} ({len(result.rows)} points)")
-
-
-class _Escaping:
-    """A text stream that writes to ``out`` what it is given with control characters escaped by
-    ``escape`` (rows are streamed past cli/common.write, which does the same for whole texts)."""
-
-    def __init__(self, out, escape):
-        self.out, self.escape = out, escape
-
-    def write(self, text: str) -> int:
-        return self.out.write(self.escape(text))
-
-    def flush(self) -> None:
-        self.out.flush()
-
-
-def check_plot_target(plot: Path) -> None:
-    """--plot names a regular file to write, or a new one in an existing directory. Anything else is
-    refused before the sweep runs: writing to a named pipe waits for a reader, a device (/dev/full)
-    swallows or refuses the plot, a directory cannot be written."""
-    try:
-        info = os.stat(plot)
-    except FileNotFoundError:
-        if not os.path.isdir(os.path.dirname(os.path.abspath(plot))):
-            fail(f"--plot: the directory of {clip(str(plot))} does not exist")
-        return
-    except (OSError, ValueError) as exc:
-        fail(f"--plot: cannot write {clip(str(plot))}: {getattr(exc, 'strerror', None) or exc}")
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, a device or a socket)"
-        fail(f"--plot: {clip(str(plot))} is {kind}; give the name of a .png or .svg file to write")
 
 
 def _rows(running: SweepStream, held: list[SweepRow], keys: tuple[str, ...], no_warn: bool) -> Iterator[SweepRow]:

@@ -18,13 +18,13 @@ from convcost.cli.common import (
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
+    escaped_stdout,
     examples,
     fail,
     handled,
     parse_sets,
     report_warnings,
     whole_number,
-    write,
 )
 from convcost.errors import EXIT_CHECK_FAILED
 
@@ -86,11 +86,12 @@ def verify(
         with _progress(len(graph.nodes), quiet) as on_layer:
             net = ReferenceNetwork(graph, batch=batch, dtype=dtype.value, seed=seed, max_memory=limit)
             run = net.forward(on_layer=on_layer)
+        del net  # its weights are not needed to compare and render: on a large network they are most of the memory
         result = compare(analysis, run)
         from convcost.render import verify as render
 
         if format is VerifyFormat.json:
-            write(render.to_json(graph, run, result), json=True)
+            render.write_json(graph, run, result, escaped_stdout(json=True))
         else:
             render.write_table(graph, run, result, sys.stdout)
         if not result.agree:

@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from convcost.errors import Problem, SpecError, UnknownNameError
-from convcost.graph import INPUT, Graph, LayerNode
+from convcost.graph import INPUT, Graph, LayerNode, without_gc
 from convcost.reference.counter import Counter, Tally
 from convcost.reference.kernels import KERNELS, PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
 from convcost.reference.memory import DEFAULT_MAX_MEMORY, MemoryEstimate
@@ -86,6 +86,7 @@ class ReferenceNetwork:
     ``numpy.random.default_rng(seed)``.
     """
 
+    @without_gc  # many small objects and no cycles: the collector's passes would cost more than the work
     def __init__(self, graph: Graph, *, batch: int = 1, dtype: str = "float32", seed: int = 0,
                  max_memory: int | None = DEFAULT_MAX_MEMORY):
         if batch < 1:
@@ -104,8 +105,9 @@ class ReferenceNetwork:
                              for p in self.planned}
         self._weights = {p.node.name: (dict(p.kernel.prepare(self.parameters[p.node.name])) if p.kernel.prepare
                                        else self.parameters[p.node.name]) for p in self.planned}
-        self.input = rng.standard_normal((batch, *graph.input_shape)).astype(self.dtype, copy=False)
+        self.input = _draw(rng.standard_normal, (batch, *graph.input_shape), self.dtype)
 
+    @without_gc
     def forward(self, x: np.ndarray | None = None, *, keep: bool = False,
                 on_layer: Callable[[int, int, str], None] | None = None) -> Execution:
         """Run every layer once on ``x`` (default: the seeded random input), (N, *input_shape).
@@ -171,6 +173,9 @@ def plan_graph(graph: Graph) -> list[_Planned]:
     shapes: dict[str, Shape] = {INPUT: tuple(graph.input_shape)}
     planned: list[_Planned] = []
     problems: list[Problem] = []
+    # the repetitions of a block share their attribute records: one plan per (kind, attributes,
+    # input shapes), reused (plans are frozen); the nodes keep the records alive, so ids stay theirs
+    plans: dict[tuple, Plan] = {}
     for node in graph.nodes:
         kernel = KERNELS.get(node.kind)
         if kernel is None:
@@ -180,11 +185,15 @@ def plan_graph(graph: Graph) -> list[_Planned]:
         if any(name not in shapes for name in node.inputs):
             continue  # an input already failed and was reported
         input_shapes = tuple(shapes[name] for name in node.inputs)
-        try:
-            plan = kernel.plan(node.attrs, input_shapes)
-        except PlanError as error:
-            problems.append(Problem(error.code, f"layer '{node.name}': {error.message}", node.where(error.field)))
-            continue
+        key = (node.kind, id(node.attrs), input_shapes)
+        plan = plans.get(key)
+        if plan is None:
+            try:
+                plan = plans[key] = kernel.plan(node.attrs, input_shapes)
+            except PlanError as error:
+                problems.append(Problem(error.code, f"layer '{node.name}': {error.message}",
+                                        node.where(error.field)))
+                continue
         shapes[node.name] = plan.output_shape
         planned.append(_Planned(node, kernel, plan, input_shapes))
     if problems:
@@ -204,19 +213,21 @@ def _reader_counts(graph: Graph) -> dict[str, int]:
 
 
 def estimate_memory(graph: Graph, planned: list[_Planned], batch: int, itemsize: int) -> MemoryEstimate:
-    """The peak, over layers run in order, of the live tensors (as :meth:`ReferenceNetwork.forward`
-    keeps them) plus the running layer's output and scratch (or, if larger, the float64 draw of
-    the largest weight array); plus every weight array, raw and prepared (counted twice where a
-    kernel prepares constants from its weights)."""
+    """The arrays a run holds at its peak, in bytes: the maximum, over layers run in order, of the
+    live tensors (as :meth:`ReferenceNetwork.forward` keeps them) plus the running layer's output,
+    scratch and fixed temporaries; and every weight array, raw and prepared (counted twice where a
+    kernel prepares constants from its weights), plus the float64 chunk values are drawn through
+    (:func:`_draw`; drawing happens before any activation but the input exists)."""
     readers = _reader_counts(graph)
     live = {INPUT: math.prod(graph.input_shape)}
-    total = peak = live[INPUT]
-    peak_layer = planned[0].node.name
+    total = live[INPUT]
+    peak, peak_layer = total * batch * itemsize, planned[0].node.name
     last = planned[-1].node.name
     for item in planned:
         out = math.prod(item.plan.output_shape)
-        if total + out + item.plan.scratch > peak:
-            peak, peak_layer = total + out + item.plan.scratch, item.node.name
+        running = (total + out + item.plan.scratch) * batch * itemsize + item.plan.fixed_bytes
+        if running > peak:
+            peak, peak_layer = running, item.node.name
         if readers[item.node.name] or item.node.name == last:
             live[item.node.name] = out
             total += out
@@ -224,32 +235,46 @@ def estimate_memory(graph: Graph, planned: list[_Planned], batch: int, itemsize:
             readers[name] -= 1
             if readers[name] == 0 and name != last:
                 total -= live.pop(name)
-    sizes = [(math.prod(spec.shape), item.kernel.prepare is not None)
-             for item in planned for spec in item.plan.weights.values()]
-    weights = sum(n * (2 if prepared else 1) for n, prepared in sizes) * itemsize
-    # weights are drawn in float64 (8 bytes) one array at a time, before any activation exists
-    drawing = max((n for n, _ in sizes), default=0) * 8
-    return MemoryEstimate(max(peak * batch * itemsize, drawing), weights, peak_layer)
+    weights = sum(math.prod(spec.shape) * (2 if item.kernel.prepare is not None else 1)
+                  for item in planned for spec in item.plan.weights.values()) * itemsize
+    return MemoryEstimate(peak, weights + DRAW_CHUNK * 8, peak_layer)
 
 
 # --- weights ------------------------------------------------------------------------------------
 
+DRAW_CHUNK = 2**16  # elements drawn in float64 at a time: a 512 KiB temporary, whatever the array's size
+
+
 def _allocate(spec: WeightSpec, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
-    """A new array for ``spec``, drawn from ``rng`` (see WeightSpec for the distributions).
-    Values are drawn in float64 and rounded to ``dtype``, so that one seed gives the same network
-    at either precision."""
+    """A new array for ``spec``, drawn from ``rng`` (see WeightSpec for the distributions)."""
     if spec.init == "he":
-        array = rng.standard_normal(spec.shape)
-        array *= math.sqrt(2.0 / max(spec.fan_in, 1))
-    elif spec.init == "small":
-        array = rng.standard_normal(spec.shape)
-        array *= 0.1
-    elif spec.init == "positive":
-        array = rng.random(spec.shape)
-        array += 0.5
-    else:
-        raise ValueError(f"unknown initializer {spec.init!r}")
-    return array.astype(dtype, copy=False)
+        return _draw(rng.standard_normal, spec.shape, dtype, scale=math.sqrt(2.0 / max(spec.fan_in, 1)))
+    if spec.init == "small":
+        return _draw(rng.standard_normal, spec.shape, dtype, scale=0.1)
+    if spec.init == "positive":
+        return _draw(rng.random, spec.shape, dtype, shift=0.5)
+    raise ValueError(f"unknown initializer {spec.init!r}")
+
+
+def _draw(sample: Callable[[int], np.ndarray], shape: Shape, dtype: np.dtype, *, scale: float = 1.0,
+          shift: float = 0.0) -> np.ndarray:
+    """An array of ``shape`` and ``dtype`` holding ``sample(n) * scale + shift``, in C order.
+
+    Values are drawn in float64 and rounded to ``dtype``, so that one seed gives the same network
+    at either precision; they are drawn DRAW_CHUNK at a time, so that the float64 temporary stays
+    small (a generator's stream does not depend on how it is split: drawing 3 then 7 values gives
+    the 10 values drawn at once). The memory estimate counts DRAW_CHUNK float64 elements for it.
+    """
+    array = np.empty(shape, dtype=dtype)
+    flat = array.reshape(-1)  # a view: the array is contiguous
+    for start in range(0, flat.size, DRAW_CHUNK):
+        chunk = sample(min(DRAW_CHUNK, flat.size - start))
+        if scale != 1.0:
+            chunk *= scale
+        if shift:
+            chunk += shift
+        flat[start:start + chunk.size] = chunk
+    return array
 
 
 def _param_counts(specs: Mapping[str, WeightSpec], arrays: Mapping[str, np.ndarray]) -> dict[str, int]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Callable, Iterator, TextIO
 
 from convcost.analysis import LayerRecord
-from convcost.compare import Comparison, LayerDiff
+from convcost.compare import Comparison, LayerDiff, layer_dict
+from convcost.graph import without_gc
+from convcost.render.json_text import indented, write_indented
 from convcost.render.numbers import shape
 from convcost.render.text import table
 from convcost.units import thousands
@@ -78,7 +81,45 @@ def to_table(c: Comparison, all_layers: bool = False, color: bool = False) -> st
 
 
 def to_json(c: Comparison, all_layers: bool = False) -> str:
-    return json.dumps(c.to_dict(all_layers=all_layers), indent=2, ensure_ascii=False)
+    """:meth:`Comparison.to_dict` as ``json.dumps(..., indent=2, ensure_ascii=False)`` writes it,
+    without the final newline (:func:`write_json` writes the same text, and the newline)."""
+    out = io.StringIO()
+    write_json(c, out, all_layers)
+    return out.getvalue()[:-1]
+
+
+@without_gc
+def write_json(c: Comparison, out: TextIO, all_layers: bool = False) -> None:
+    """The JSON comparison, byte for byte as ``json.dumps(c.to_dict(), indent=2)``, streamed
+    (render/json_text.py); the A and B sides and change lists that the repetitions of a block
+    share are encoded once."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    write_indented(out, c.header_dict(), "layers", _encoded_layers(c, all_layers, encode), encode)
+
+
+def _encoded_layers(c: Comparison, all_layers: bool, encode: Callable[[object], str]) -> Iterator[str]:
+    """Each listed layer's object at nesting level 2. A side (what describes a layer of A or B,
+    without its name) and a list of changes are encoded once per distinct value."""
+    sides: dict[object, str] = {}
+    changes: dict[tuple[str, ...], str] = {}
+    for d in c.layers:
+        if d.status == "same" and not all_layers:
+            continue
+        listed = changes.get(d.changes)
+        if listed is None:
+            listed = changes[d.changes] = indented(list(d.changes), 3, encode)
+        yield (f'{{\n      "name": {encode(d.name)},\n      "status": {encode(d.status)},\n      "changes": {listed},'
+               f'\n      "a": {_side_text(d.a, sides, encode)},\n      "b": {_side_text(d.b, sides, encode)}\n    }}')
+
+
+def _side_text(record: LayerRecord | None, cache: dict[object, str], encode: Callable[[object], str]) -> str:
+    if record is None:
+        return "null"
+    key = (record.kind, id(record.attrs), id(record.cost), record.input_shapes, record.output_shape)
+    text = cache.get(key)  # the records (held by the comparison) keep attrs and cost alive: ids stay theirs
+    if text is None:
+        text = cache[key] = indented(layer_dict(record), 3, encode)
+    return text
 
 
 def to_csv(c: Comparison, all_layers: bool = False) -> str:

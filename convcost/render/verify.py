@@ -8,13 +8,16 @@ verification; imports neither NumPy nor, until a table is drawn, rich.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Iterator, TextIO
 
 if TYPE_CHECKING:  # rich is imported only when a table is drawn
     from rich.table import JustifyMethod
 
 from convcost.errors import visible
+from convcost.graph import without_gc
+from convcost.render.json_text import indented, write_indented
 from convcost.units import format_bytes
+from convcost.verify import FIELDS
 
 # table columns: (header, the fields a cell covers)
 _COLUMNS = (("MACs", ("macs",)), ("mults", ("mults",)), ("adds", ("adds",)), ("cmp", ("comparisons",)),
@@ -128,24 +131,15 @@ def _write_disagreements(out, result) -> None:
     out.print(table)
 
 
-def to_dict(graph, run, result) -> dict:
-    """The JSON output: per layer the analytic values and, for each disagreement, both values."""
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def header_dict(graph, run, result) -> dict:
+    """The JSON output without its ``layers``, in its key order."""
     from convcost.language import display_name
     from convcost.version import __version__
 
-    def plain(value):
-        return list(value) if isinstance(value, tuple) else value
-
-    layers = []
-    for verdict in result.layers:
-        layers.append({
-            "name": verdict.name,
-            "kind": verdict.kind,
-            "agree": verdict.agree,
-            "values": {c.field: plain(c.analytic) for c in verdict.checks if c.field != "layer"},
-            "mismatches": {c.field: {"analytic": plain(c.analytic), "measured": plain(c.measured)}
-                           for c in verdict.mismatches},
-        })
     return {
         "convcost_version": __version__,
         "schema_version": 1,
@@ -162,9 +156,53 @@ def to_dict(graph, run, result) -> dict:
         "memory_estimate_bytes": run.memory.total,
         "totals": {c.field: {"analytic": c.analytic, "measured": c.measured, "agree": c.agree}
                    for c in result.totals},
-        "layers": layers,
     }
 
 
+def _layer_dict(verdict) -> dict:
+    return {
+        "name": verdict.name,
+        "kind": verdict.kind,
+        "agree": verdict.agree,
+        "values": {c.field: _plain(c.analytic) for c in verdict.checks if c.field != "layer"},
+        "mismatches": {c.field: {"analytic": _plain(c.analytic), "measured": _plain(c.measured)}
+                       for c in verdict.mismatches},
+    }
+
+
+def to_dict(graph, run, result) -> dict:
+    """The JSON output: per layer the analytic values and, for each disagreement, both values."""
+    return {**header_dict(graph, run, result), "layers": [_layer_dict(verdict) for verdict in result.layers]}
+
+
 def to_json(graph, run, result) -> str:
-    return json.dumps(to_dict(graph, run, result), indent=2)
+    """:func:`to_dict` as ``json.dumps(..., indent=2)`` writes it, without the final newline
+    (:func:`write_json` writes the same text, and the newline)."""
+    import io
+
+    out = io.StringIO()
+    write_json(graph, run, result, out)
+    return out.getvalue()[:-1]
+
+
+@without_gc
+def write_json(graph, run, result, out: TextIO) -> None:
+    """The JSON output, byte for byte as ``json.dumps(to_dict(...), indent=2)``, streamed a chunk
+    of layers at a time (render/json_text.py). The values of an agreeing layer are encoded once
+    per distinct set of values (the repetitions of a block share them)."""
+    encode = json.JSONEncoder().encode  # ensure_ascii, as json.dumps writes it
+    write_indented(out, header_dict(graph, run, result), "layers", _encoded_layers(result, encode), encode)
+
+
+def _encoded_layers(result, encode) -> Iterator[str]:
+    values_text: dict[tuple, str] = {}
+    for verdict in result.layers:
+        if not verdict.agree or verdict.fields != FIELDS:
+            yield indented(_layer_dict(verdict), 2, encode)
+            continue
+        values = values_text.get(verdict.analytic)
+        if values is None:
+            values = values_text[verdict.analytic] = indented(dict(zip(FIELDS, map(_plain, verdict.analytic))), 3,
+                                                              encode)
+        yield (f'{{\n      "name": {encode(verdict.name)},\n      "kind": {encode(verdict.kind)},\n'
+               f'      "agree": true,\n      "values": {values},\n      "mismatches": {{}}\n    }}')

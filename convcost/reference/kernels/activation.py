@@ -12,6 +12,8 @@ Every function returns a new array and never writes to its input (another layer 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from convcost.reference.counter import Counter
@@ -59,9 +61,16 @@ def activate(ops: Counter, name: str, x: np.ndarray) -> np.ndarray:
     return x if name == "none" else ACTIVATIONS[name](ops, x)
 
 
+def _plan(name: str, shape: tuple[int, ...]) -> Plan:
+    """Softmax keeps each row's maximum and sum (one element per row each) beside its output."""
+    rows = math.prod(shape[:-1]) if shape else 1
+    return Plan(shape, scratch=2 * rows if name == "softmax" else 0)
+
+
 def _kernel(name: str) -> Kernel:
     function = ACTIVATIONS[name]
-    return Kernel(lambda attrs, inputs: Plan(inputs[0]), lambda ops, attrs, inputs, weights: function(ops, inputs[0]))
+    return Kernel(lambda attrs, inputs: _plan(name, inputs[0]),
+                  lambda ops, attrs, inputs, weights: function(ops, inputs[0]))
 
 
 KERNELS = {name: _kernel(name) for name in ACTIVATIONS}

@@ -62,6 +62,9 @@ class Plan:
     output_shape: Shape  # per sample
     weights: Mapping[str, WeightSpec] = field(default_factory=dict)
     scratch: int = 0  # per-sample elements of the temporaries the kernel creates besides its output
+    # bytes of temporaries that do not grow with the batch: the int64 masks of real positions
+    # (geometry.real_pairs), counted whatever the element type
+    fixed_bytes: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from convcost.reference.geometry import (
     layer_pads,
     pad,
     padded_elements,
-    real_pairs,
+    real_pair_total,
+    real_pairs_bytes,
     tap_views,
     windows,
     windows_along,
@@ -165,12 +166,17 @@ def _is_padded(pads: Pads) -> bool:
     return any(b or e for b, e in pads)
 
 
+def _mask_bytes(shape: Shape, pads: Pads, out: Shape) -> int:
+    """Bytes of the mask that measures effective mults (only a padded layer runs it)."""
+    return real_pairs_bytes(shape[:-1], pads, out) if _is_padded(pads) else 0
+
+
 def _count_effective(ops: Counter, spatial: Shape, pads: Pads, kernel: Shape, stride: Shape, dilation: Shape,
                      batch: int, channel_factor: int) -> None:
     """Effective mults: the windows run over a 0/1 mask of real input positions give, per output
     position, the taps that read real data; each such pair multiplies ``channel_factor``
     (C_out · C_in / groups) weights, for every sample."""
-    real = int(real_pairs(tuple(spatial), pads, kernel, stride, dilation).sum())
+    real = real_pair_total(tuple(spatial), tuple(map(tuple, pads)), tuple(kernel), tuple(stride), tuple(dilation))
     ops.count_real_taps(real * batch, channel_factor)
 
 
@@ -206,7 +212,7 @@ def _conv_plan(kind: str) -> Callable[[Conv, tuple[Shape, ...]], Plan]:
         positions = math.prod(out)
         # padded input + the windows gathered into rows for the matrix product (+ its grouped copy)
         scratch = padded_elements(shape, pads) + (2 if groups > 1 else 1) * positions * taps * c_in
-        return Plan(out + (attrs.filters,), weights, scratch + positions * attrs.filters)
+        return Plan(out + (attrs.filters,), weights, scratch + positions * attrs.filters, _mask_bytes(shape, pads, out))
     return plan
 
 
@@ -225,7 +231,8 @@ def _depthwise_plan(attrs: Depthwise, inputs: tuple[Shape, ...]) -> Plan:
                                     fan_in=math.prod(attrs.kernel))}
     if attrs.bias:
         weights["bias"] = WeightSpec("biases", (c_out,), "small")
-    return Plan(out + (c_out,), weights, padded_elements(shape, pads) + math.prod(out) * c_out)
+    return Plan(out + (c_out,), weights, padded_elements(shape, pads) + math.prod(out) * c_out,
+                _mask_bytes(shape, pads, out))
 
 
 def _depthwise_run(ops: Counter, attrs: Depthwise, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
@@ -247,20 +254,20 @@ def _separable_plan(attrs: Separable, inputs: tuple[Shape, ...]) -> Plan:
         mid, c_out = out + (shape[-1] * dm,), filters
         weights = {"depthwise": WeightSpec("weights", (*attrs.kernel, shape[-1], dm), "he", math.prod(attrs.kernel)),
                    "pointwise": WeightSpec("weights", (1, 1, shape[-1] * dm, filters), "he", shape[-1] * dm)}
-        padded = padded_elements(shape, pads)
+        padded, mask = padded_elements(shape, pads), _mask_bytes(shape, pads, out)
     else:
         mid = shape[:-1] + (filters,)
         pads, out = _geometry(attrs, mid, "separable_conv2d")
         c_out = filters * dm
         weights = {"pointwise": WeightSpec("weights", (1, 1, shape[-1], filters), "he", shape[-1]),
                    "depthwise": WeightSpec("weights", (*attrs.kernel, filters, dm), "he", math.prod(attrs.kernel))}
-        padded = padded_elements(mid, pads)
+        padded, mask = padded_elements(mid, pads), _mask_bytes(mid, pads, out)
     if attrs.bias:
         weights["bias"] = WeightSpec("biases", (c_out,), "small")
     mid_elements = math.prod(mid)
     # the padded tensor, the accumulator and one tap's term, the activated copy, the second step's term
     scratch = padded + 3 * mid_elements + math.prod(out) * c_out
-    return Plan(out + (c_out,), weights, scratch)
+    return Plan(out + (c_out,), weights, scratch, mask)
 
 
 def _separable_run(ops: Counter, attrs: Separable, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:

@@ -21,6 +21,7 @@ from convcost.reference.geometry import (
     pad,
     padded_elements,
     real_pairs,
+    real_pairs_bytes,
     tap_views,
     windows,
     windows_along,
@@ -61,7 +62,10 @@ def _pool_plan(kind: str) -> Callable[[Pool, tuple[Shape, ...]], Plan]:
                     for n, (b, e), k, s in zip(shape[:-1], pads, attrs.kernel, _stride(attrs)))
         if min(out) < 1:
             raise PlanError("E403", f"{kind}: the window does not fit the padded input {shape[:-1]}", "kernel")
-        return Plan(out + (shape[-1],), scratch=padded_elements(shape, pads))
+        # average pooling divides by the real positions of each window: the int64 mask, then
+        # np.maximum(real, 1) (int64) and its cast, each of the output's spatial size
+        mask = real_pairs_bytes(shape[:-1], pads, out) + 16 * math.prod(out) if kind.startswith("average") else 0
+        return Plan(out + (shape[-1],), scratch=padded_elements(shape, pads), fixed_bytes=mask)
     return plan
 
 
