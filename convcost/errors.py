@@ -248,6 +248,11 @@ CODES = {
     "E405": "groups do not divide the channels",
     "E406": "too many layers, or a block that instantiates itself",
     "E407": "a tensor too large (a dimension above 10^18)",
+    "E420": "a size a layer must divide evenly and does not: H or W by block_size, channels by block_size², "
+            "an axis by split parts",
+    "E421": "a crop as large as its input or larger (nothing would be left)",
+    "E422": "reshape: the new shape does not hold the input's element count",
+    "E423": "upsampling2d given both size and target (they exclude each other)",
     # budgets (convcost check; docs/budgets.md)
     "E500": "budget file or section has the wrong structure (empty, not a mapping, no 'budgets' or 'path')",
     "E501": "unknown metric in a budget (metrics are the report's totals and layer keys)",

@@ -177,6 +177,8 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Value], what: str) ->
         return _choice(spec, node, what)
     if spec.type == "number":
         return _bounded_number(spec, node, scope, what)
+    if spec.type == "shape":
+        return _shape(node, scope, what, spec.rank)
     raise AssertionError(f"unknown field type {spec.type}")  # a bug in a LayerKind, not in the spec
 
 
@@ -242,3 +244,30 @@ def _bounded_number(spec: Field, node: Node, scope: Mapping[str, Value], what: s
         raise SpecError(Problem("E205", f"{what} must be in [{spec.minimum}, {spec.maximum}), "
                                         f"got {show(result)}", node.location))
     return result
+
+
+def _shape(node: Node, scope: Mapping[str, Value], what: str, rank: int) -> tuple[int, ...]:
+    """A 'shape' field (reshape): a list of 1 to ``rank`` whole numbers >= 1, one of which may be
+    -1 (inferred from the element count)."""
+    items = node.value
+    if not isinstance(items, list) or not 1 <= len(items) <= rank:
+        got = f"a list of {len(items)}" if isinstance(items, list) else _kind_of(items)
+        raise SpecError(Problem("E204", f"{what} must be a list of 1 to {rank} whole numbers, got {got} "
+                                        f"({show(items)})", node.location, "for example [-1, 16]"))
+    problems, result = [], []
+    for item in items:
+        try:
+            value = whole(item, scope, what, -1)
+        except SpecError as error:
+            problems.extend(error.problems)
+            continue
+        if value == 0:
+            problems.append(Problem("E205", f"{what} entries must be >= 1, or -1 for the one axis to infer "
+                                            f"(got 0)", item.location))
+        elif value == -1 and -1 in result:
+            problems.append(Problem("E205", f"{what} may have one -1 entry (the axis to infer), got a second",
+                                    item.location, "write the other sizes out"))
+        result.append(value)
+    if problems:
+        raise SpecError(problems)
+    return tuple(result)

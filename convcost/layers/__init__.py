@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
+from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape, resize, structure
 from convcost.layers.base import (
                                   CATEGORIES,
                                   NO_ATTRS,
@@ -25,19 +25,23 @@ from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
 from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
+from convcost.layers.resize import BlockAttrs, CroppingAttrs, UpsamplingAttrs
+from convcost.layers.structure import ChannelShuffleAttrs, ReshapeAttrs, SplitAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
-    for module in (conv, pooling, dense, norm, activation, reshape, merge)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure)
     for kind in module.KINDS
 }
 
 # A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
-         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs)
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs
+         | UpsamplingAttrs | BlockAttrs | CroppingAttrs | ReshapeAttrs | ChannelShuffleAttrs | SplitAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
-           "format_shape", "same_padding", "taps_inside"]
+           "format_shape", "same_padding", "taps_inside",
+           "UpsamplingAttrs", "BlockAttrs", "CroppingAttrs", "ReshapeAttrs", "ChannelShuffleAttrs", "SplitAttrs"]

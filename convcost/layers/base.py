@@ -36,7 +36,8 @@ class Field(NamedTuple):
     ints | list of ``rank`` pairs, no keywords), ``bool``, ``choice`` (one of ``choices``),
     ``number`` (any number within [minimum, maximum), e.g. a dropout rate), ``activation`` (an
     activation kind among ``choices``, ``linear`` or null: not an attribute of the layer, the spec
-    language adds that activation as a layer of its own after it).
+    language adds that activation as a layer of its own after it), ``shape`` (a list of 1 to
+    ``rank`` whole numbers >= 1, one of which may be -1: reshape's target).
     """
 
     type: str
