@@ -31,6 +31,7 @@ from convcost.layers import (
 )
 from convcost.layers.base import Padding, Pads
 from convcost.layers.conv import separable_steps
+from convcost.layers.resize import BILINEAR_ADDS, BILINEAR_MULTS, UpsamplingAttrs
 
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _ACTIVATION_RULES = {
@@ -324,9 +325,28 @@ def _plain_lines(record: LayerRecord, attrs: object) -> list[str]:
     shapes = " + ".join(format_shape(s) for s in record.input_shapes)
     notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
              "dropout": "is the identity at inference", "zero_padding2d": "adds zeros around H and W",
-             "zero_padding3d": "adds zeros around D, H and W"}
+             "zero_padding3d": "adds zeros around D, H and W", "upsampling2d": "copies the nearest input pixel",
+             "depth_to_space": "moves channel blocks into pixel blocks",
+             "space_to_depth": "moves pixel blocks into the channels", "cropping2d": "cuts off H and W borders",
+             "cropping3d": "cuts off D, H and W borders", "reshape": "reshapes (row-major order)",
+             "channel_shuffle": "reorders the channels", "split": "takes one equal part along an axis"}
     return [f"{shapes} -> {format_shape(record.output_shape)}: {record.kind} {notes.get(record.kind, 'moves data')}",
             "no arithmetic, no parameters"]
+
+
+def _upsampling_lines(record: LayerRecord, attrs: UpsamplingAttrs) -> list[str]:
+    if attrs.interpolation == "nearest":
+        return _plain_lines(record, attrs)
+    shape = record.output_shape
+    outputs = math.prod(shape)
+    mults = _check("mults", BILINEAR_MULTS * outputs, record.cost.mults)
+    adds = _check("adds", BILINEAR_ADDS * outputs, record.cost.adds)
+    where = "o·(n_in − 1)/(n_out − 1)" if attrs.align_corners else "(o + 0.5)·n_in/n_out − 0.5 (half-pixel)"
+    return [f"{format_shape(record.input_shapes[0])} -> {format_shape(shape)}: bilinear, source position {where}",
+            "per output element: top = a + tx·(b − a), bottom = c + tx·(d − c), out = top + ty·(bottom − top)",
+            f"  mults = 3·outputs = 3·{product(shape)} = {n(mults)}",
+            f"  adds = 6·outputs = 6·{product(shape)} = {n(adds)} (subtractions counted as adds)",
+            "no parameters"]
 
 
 _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
@@ -336,6 +356,7 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "global_max_pooling": _global_pool_lines, "dense": _dense_lines, "batch_norm": _batch_norm_lines,
     "relu": _activation_lines, "relu6": _activation_lines, "sigmoid": _activation_lines,
     "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
+    "upsampling2d": _upsampling_lines,
 }
 
 
