@@ -49,7 +49,15 @@ layers:
   - {kind: global_average_pooling, name: gavg, inputs: squash, keepdims: true}
   - {kind: flatten, name: flat}
   - {kind: dropout, name: drop, rate: 0.2}
-  - {kind: concat, name: features, inputs: [drop, gmax]}
+  - {kind: upsampling2d, name: up, inputs: gate, size: 2, interpolation: bilinear}
+  - {kind: space_to_depth, name: s2d, block_size: 2}
+  - {kind: depth_to_space, name: d2s, block_size: 2}
+  - {kind: cropping2d, name: crop, cropping: [[1, 2], [0, 1]]}
+  - {kind: upsampling2d, name: near, target: [10, 13]}
+  - {kind: channel_shuffle, name: shuffle, groups: 3}
+  - {kind: split, name: half, parts: 2, part: 1}
+  - {kind: reshape, name: rows, shape: [-1]}
+  - {kind: concat, name: features, inputs: [drop, gmax, rows]}
   - {kind: dense, name: fc, units: 5}
   - {kind: softmax, name: probs}
 """
@@ -62,7 +70,8 @@ layers:
   - {kind: batch_norm, name: bn}
   - {kind: relu, name: act}
   - {kind: conv3d, name: c2, filters: 4, kernel: 2, groups: 2, padding: [[1, 0], [0, 1], [1, 1]], bias: false}
-  - {kind: zero_padding3d, name: zp, inputs: act, padding: [[1, 0], [0, 0], [0, 1]]}
+  - {kind: zero_padding3d, name: zp0, inputs: act, padding: [[2, 0], [0, 1], [0, 2]]}
+  - {kind: cropping3d, name: zp, cropping: [[1, 0], [0, 1], [0, 1]]}
   - {kind: conv3d, name: c3, filters: 4, kernel: 2, dilation: [1, 1, 2]}
   - {kind: max_pooling3d, name: mp, inputs: c2, kernel: 2, padding: same}
   - {kind: average_pooling3d, name: ap, inputs: c3, kernel: [1, 2, 2], stride: 1, padding: valid}
