@@ -31,12 +31,14 @@ class Tally:
     comparisons: int = 0
     divisions: int = 0
     exponentials: int = 0
+    special_functions: int = 0
     effective_mults: int = 0
 
     @property
     def flops(self) -> int:
-        """Every scalar operation: mults + adds + comparisons + divisions + exponentials."""
-        return self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+        """Every scalar operation: mults + adds + comparisons + divisions + exponentials + special functions."""
+        return (self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+                + self.special_functions)
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
