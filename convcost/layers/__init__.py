@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
+from convcost.layers import activation, conv, dense, elementwise, merge, norm, normalization, pooling, reshape
+from convcost.layers.activation import EluAttrs, GeluAttrs, LeakyReluAttrs
 from convcost.layers.base import (
                                   CATEGORIES,
                                   NO_ATTRS,
@@ -23,21 +24,24 @@ from convcost.layers.base import (
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
+from convcost.layers.normalization import GroupNormAttrs, LayerNormAttrs, LocalResponseNormAttrs
 from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
-    for module in (conv, pooling, dense, norm, activation, reshape, merge)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, elementwise, normalization)
     for kind in module.KINDS
 }
 
 # A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
-         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs)
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | LeakyReluAttrs | EluAttrs | GeluAttrs
+         | LayerNormAttrs | GroupNormAttrs | LocalResponseNormAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
-           "format_shape", "same_padding", "taps_inside"]
+           "format_shape", "same_padding", "taps_inside", "EluAttrs", "GeluAttrs", "GroupNormAttrs", "LayerNormAttrs",
+           "LeakyReluAttrs", "LocalResponseNormAttrs"]
