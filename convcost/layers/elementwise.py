@@ -4,8 +4,8 @@
 Broadcasting follows NumPy's rules on the channels-last shapes without the batch axis: shapes are
 aligned at their last axis, a missing leading axis counts as 1, and two sizes agree when they are
 equal or one of them is 1. So a squeeze-and-excitation gate of ``[1, 1, C]`` (after a reshape) and
-the 1-D ``[C]`` gate straight after global pooling both broadcast against ``[H, W, C]``; ``[H, C]``
-against ``[H, W, C]`` does not (it is aligned with ``[W, C]``).
+the 1-D ``[C]`` gate straight after global pooling both broadcast against ``[H, W, C]``; ``[7, C]``
+against ``[7, 6, C]`` does not (it is aligned with ``[W, C]``, not ``[H, C]``).
 
 Counts, with E the elements of the output (docs/conventions.md):
 
@@ -30,7 +30,7 @@ def broadcast_shape(inputs: tuple[Shape, ...]) -> Shape | None:
 
     ``broadcast_shape(((7, 7, 512), (512,))) == (7, 7, 512)``;
     ``broadcast_shape(((7, 7, 512), (1, 1, 512))) == (7, 7, 512)``;
-    ``broadcast_shape(((7, 7, 512), (7, 512))) is None``.
+    ``broadcast_shape(((7, 6, 512), (7, 512))) is None``.
     """
     rank = max(len(s) for s in inputs)
     out = []
