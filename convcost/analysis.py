@@ -16,7 +16,8 @@ from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 
-_PER_SAMPLE = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults")
+_PER_SAMPLE = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions",
+               "effective_mults")
 
 
 class LayerRecord(NamedTuple):
@@ -137,10 +138,11 @@ class Analysis(NamedTuple):
             if counts is None:
                 counts = shared[key] = {
                     "macs": c.macs, "mults": c.mults, "adds": c.adds, "comparisons": c.comparisons,
-                    "divisions": c.divisions, "exponentials": c.exponentials, "flops": c.flops,
+                    "divisions": c.divisions, "exponentials": c.exponentials,
+                    "special_functions": c.special_functions, "flops": c.flops,
                     "effective_mults": c.effective_mults, "params": c.params, "trainable_params": c.trainable_params,
                     "non_trainable_params": c.non_trainable_params, "weights": c.weights, "biases": c.biases,
-                    "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable,
+                    "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable, "affine": c.affine,
                     "activation_elements": r.activation_elements,
                     "activation_bytes": r.activation_elements * dtype_bytes,
                     "macs_share": _share(c.macs, total_macs),
@@ -156,11 +158,12 @@ def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: in
     """The totals as a flat dict (the ``totals`` object of the JSON report)."""
     return {
         "macs": t.macs, "mults": t.mults, "adds": t.adds, "comparisons": t.comparisons,
-        "divisions": t.divisions, "exponentials": t.exponentials, "flops": t.flops,
+        "divisions": t.divisions, "exponentials": t.exponentials, "special_functions": t.special_functions,
+        "flops": t.flops,
         "effective_mults": t.effective_mults, "padding_mults": t.mults - t.effective_mults,
         "params": t.params, "trainable_params": t.trainable_params,
         "non_trainable_params": t.non_trainable_params, "weights": t.weights, "biases": t.biases,
-        "bn_trainable": t.bn_trainable, "bn_non_trainable": t.bn_non_trainable,
+        "bn_trainable": t.bn_trainable, "bn_non_trainable": t.bn_non_trainable, "affine": t.affine,
         "activation_elements": activation_elements,
         "activation_bytes": activation_elements * dtype_bytes,
         "peak_activation_elements": peak_activation_elements,

@@ -34,8 +34,8 @@ TOTALS = (
 )
 
 # The per-layer counts compared.
-LAYER_COUNTS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults",
-                "weights", "biases", "bn_trainable", "bn_non_trainable")
+LAYER_COUNTS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions",
+                "effective_mults", "weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
 
 STATUSES = ("same", "changed", "removed", "added")
 

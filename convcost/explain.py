@@ -360,6 +360,34 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
 }
 
 
+_COUNT_NAMES = ("mults", "adds", "comparisons", "divisions", "exponentials", "special_functions")
+
+
+def _per_element_lines(record: LayerRecord, attrs: object) -> list[str]:
+    """The kinds of issue 12: the form counted (the kind's summary), each count the rule gives and
+    what it is per output element, and the parameters (docs/conventions.md writes the forms)."""
+    from convcost.layers import KINDS
+
+    shape = record.output_shape
+    elements = math.prod(shape)
+    lines = [f"output {format_shape(shape)}", f"{record.kind}: {KINDS[record.kind].summary}"]
+    for key in _COUNT_NAMES:
+        total = getattr(record.cost, key)
+        if total:
+            each = f" = {n(total // elements)} per element" if total % elements == 0 else ""
+            lines.append(f"  {key.replace('_', ' ')} = {n(total)}{each}")
+    if not any(getattr(record.cost, key) for key in _COUNT_NAMES):
+        lines.append("  no arithmetic")
+    lines.append(f"parameters: {n(record.cost.affine)} affine (gamma, beta, slopes or factors per channel)"
+                 if record.cost.affine else "no parameters")
+    return lines
+
+
+_EXPLAINERS.update({kind: _per_element_lines for kind in (
+    "multiply", "subtract", "scale", "swish", "silu", "hard_sigmoid", "hard_swish", "mish", "softplus", "linear",
+    "leaky_relu", "elu", "prelu", "gelu", "layer_norm", "group_norm", "instance_norm", "local_response_norm")})
+
+
 def explain(analysis: Analysis, layer: str) -> list[str]:
     """The explanation of layer ``layer`` (a full name such as ``ds2/dw``) as lines of text;
     SpecError when there is no such layer."""

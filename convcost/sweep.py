@@ -43,7 +43,8 @@ COLUMN_LABELS = {
     "activation_bytes": "activations", "activation_elements": "act. elements",
     "peak_activation_elements": "peak act. elements", "biases": "biases", "bn_trainable": "BN trainable",
     "bn_non_trainable": "BN non-trainable", "comparisons": "comparisons", "divisions": "divisions",
-    "exponentials": "exponentials", "layers": "layers",
+    "exponentials": "exponentials", "special_functions": "special functions", "affine": "affine",
+    "layers": "layers",
 }
 
 

@@ -3,8 +3,8 @@ two independent paths from a graph to counts meet. Pure: it compares records and
 findings; ``convcost.render.verify`` shows them and ``convcost.cli.verify`` sets the exit code.
 
 For every layer it compares the output shape, every operation count (macs, mults, adds,
-comparisons, divisions, exponentials, effective mults) and every parameter group (weights,
-biases, batch-norm trainable and non-trainable).
+comparisons, divisions, exponentials, special functions, effective mults) and every parameter
+group (weights, biases, batch-norm trainable and non-trainable, affine).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from convcost.errors import UnknownNameError
 from convcost.graph import without_gc
 from convcost.reference.executor import Execution, MeasuredLayer
 
-COUNT_FIELDS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "effective_mults")
-PARAM_FIELDS = ("weights", "biases", "bn_trainable", "bn_non_trainable")
+COUNT_FIELDS = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions",
+                "effective_mults")
+PARAM_FIELDS = ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
 FIELDS = ("output_shape",) + COUNT_FIELDS + PARAM_FIELDS
 
 

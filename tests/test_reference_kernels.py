@@ -366,7 +366,7 @@ def test_batch_norm_against_the_unfolded_formula(shape):
                          * p["gamma"][c] + p["beta"][c])
     close(run.outputs["L"], expected)
     assert run.layer("L").params == {"weights": 0, "biases": 0, "bn_trainable": 2 * shape[-1],
-                                     "bn_non_trainable": 2 * shape[-1]}
+                                     "bn_non_trainable": 2 * shape[-1], "affine": 0}
 
 
 @pytest.mark.parametrize("name", ["relu", "relu6", "sigmoid", "tanh"])

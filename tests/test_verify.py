@@ -60,6 +60,28 @@ layers:
   - {kind: concat, name: features, inputs: [drop, gmax, rows]}
   - {kind: dense, name: fc, units: 5}
   - {kind: softmax, name: probs}
+  - {kind: layer_norm, name: ln, inputs: stem_act}
+  - {kind: group_norm, name: gn, groups: 2}
+  - {kind: instance_norm, name: inorm}
+  - {kind: local_response_norm, name: lrn, size: 3}
+  - {kind: scale, name: ls}
+  - {kind: prelu, name: pr}
+  - {kind: leaky_relu, name: leaky, alpha: 0.1}
+  - {kind: elu, name: el}
+  - {kind: gelu, name: ge}
+  - {kind: gelu, name: get, approximate: tanh}
+  - {kind: swish, name: sw}
+  - {kind: silu, name: si}
+  - {kind: hard_sigmoid, name: hsig}
+  - {kind: hard_swish, name: hsw}
+  - {kind: mish, name: mi}
+  - {kind: softplus, name: sp}
+  - {kind: linear, name: lin}
+  - {kind: global_average_pooling, name: squeeze}
+  - {kind: multiply, name: excite, inputs: [lin, squeeze]}
+  - {kind: global_max_pooling, name: pooled}
+  - {kind: dense, name: fc2, units: 5}
+  - {kind: subtract, name: diff, inputs: [probs, fc2]}
 """
 
 EVERY_KIND_3D = """\

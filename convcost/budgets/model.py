@@ -19,16 +19,16 @@ from convcost.units import is_percent, parse_percent, parse_quantity
 
 # The keys of Analysis.totals_dict(), in the report's order (tests hold the two together).
 TOTAL_METRICS = (
-    "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "flops", "effective_mults",
-    "padding_mults", "params", "trainable_params", "non_trainable_params", "weights", "biases",
-    "bn_trainable", "bn_non_trainable", "activation_elements", "activation_bytes",
+    "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions", "flops",
+    "effective_mults", "padding_mults", "params", "trainable_params", "non_trainable_params", "weights", "biases",
+    "bn_trainable", "bn_non_trainable", "affine", "activation_elements", "activation_bytes",
     "peak_activation_elements", "peak_activation_bytes", "layers",
 )
 # The integer keys of a layer record of the JSON report (everything but names, shapes and shares).
 LAYER_METRICS = (
-    "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "flops", "effective_mults",
-    "params", "trainable_params", "non_trainable_params", "weights", "biases", "bn_trainable",
-    "bn_non_trainable", "activation_elements", "activation_bytes",
+    "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions", "flops",
+    "effective_mults", "params", "trainable_params", "non_trainable_params", "weights", "biases", "bn_trainable",
+    "bn_non_trainable", "affine", "activation_elements", "activation_bytes",
 )
 BYTE_METRICS = frozenset(m for m in TOTAL_METRICS if m.endswith("_bytes"))
 LEVELS = ("warn", "error", "off")

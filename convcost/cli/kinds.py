@@ -24,7 +24,9 @@ def kinds(kind: Optional[str] = typer.Argument(None, help="Show the fields of th
         fail(f"unknown layer kind '{kind}'" + (f"; {did_you_mean(kind, KINDS)}" if did_you_mean(kind, KINDS) else ""))
     layer = KINDS[kind]
     lines = [f"{kind}: {layer.summary}"]
-    if layer.min_inputs > 1:
+    if layer.min_inputs > 1 and layer.max_inputs == layer.min_inputs:
+        lines.append(f"  inputs: exactly {layer.min_inputs} earlier layers (required)")
+    elif layer.min_inputs > 1:
         lines.append("  inputs: two or more earlier layers (required)")
     for name, spec in layer.fields.items():
         choices = f" [{' | '.join(spec.choices)}]" if spec.choices else ""

@@ -42,7 +42,7 @@ def layer(
     padding: Optional[str] = typer.Option(None, "--padding", help="valid | same | an int | per axis 1,0 | "
                                                                   "per axis begin:end pairs 0:1,0:1."),
     dilation: Optional[str] = typer.Option(None, "--dilation", help=f"Dilation: {SIZE}."),
-    groups: Optional[str] = typer.Option(None, "--groups", help="Channel groups (conv2d, conv3d)."),
+    groups: Optional[str] = typer.Option(None, "--groups", help="Channel groups (conv2d, conv3d, group_norm)."),
     depth_multiplier: Optional[str] = typer.Option(None, "--depth-multiplier", help="Depthwise outputs per "
                                                                                     "input channel."),
     bias: Optional[bool] = typer.Option(None, "--bias/--no-bias", help="A learned bias per output "
@@ -54,6 +54,13 @@ def layer(
                                                                         "between the steps."),
     keepdims: Optional[bool] = typer.Option(None, "--keepdims/--no-keepdims", help="Global pooling: keep the "
                                                                                   "spatial axes (default: false)."),
+    alpha: Optional[str] = typer.Option(None, "--alpha", help="leaky_relu, elu: the negative slope or scale; "
+                                                             "local_response_norm: the window sum's scale."),
+    approximate: Optional[str] = typer.Option(None, "--approximate", help="gelu: none | tanh."),
+    axis: Optional[str] = typer.Option(None, "--axis", help="layer_norm: the axis normalized (default -1)."),
+    size: Optional[str] = typer.Option(None, "--size", help="local_response_norm: channels in a window."),
+    beta: Optional[str] = typer.Option(None, "--beta", help="local_response_norm: the exponent."),
+    k: Optional[str] = typer.Option(None, "--k", help="local_response_norm: the additive constant."),
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
@@ -74,7 +81,8 @@ def layer(
 
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
-                   "units": units, "order": order, "activation": activation, "keepdims": keepdims}
+                   "units": units, "order": order, "activation": activation, "keepdims": keepdims,
+                   "alpha": alpha, "approximate": approximate, "axis": axis, "size": size, "beta": beta, "k": k}
         result = analyze(build_layer(kind, input, options))
         report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape, resize, structure
+from convcost.layers import (
+    activation,
+    conv,
+    dense,
+    elementwise,
+    merge,
+    norm,
+    normalization,
+    pooling,
+    reshape,
+    resize,
+    structure,
+)
+from convcost.layers.activation import EluAttrs, GeluAttrs, LeakyReluAttrs
 from convcost.layers.base import (
                                   CATEGORIES,
                                   NO_ATTRS,
@@ -23,6 +36,7 @@ from convcost.layers.base import (
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
+from convcost.layers.normalization import GroupNormAttrs, LayerNormAttrs, LocalResponseNormAttrs
 from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 from convcost.layers.resize import BlockAttrs, CroppingAttrs, UpsamplingAttrs
@@ -30,7 +44,8 @@ from convcost.layers.structure import ChannelShuffleAttrs, ReshapeAttrs, SplitAt
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
-    for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
+                   normalization)
     for kind in module.KINDS
 }
 
@@ -38,10 +53,12 @@ KINDS: dict[str, LayerKind[Any]] = {
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
          | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs
-         | UpsamplingAttrs | BlockAttrs | CroppingAttrs | ReshapeAttrs | ChannelShuffleAttrs | SplitAttrs)
+         | UpsamplingAttrs | BlockAttrs | CroppingAttrs | ReshapeAttrs | ChannelShuffleAttrs | SplitAttrs
+         | LeakyReluAttrs | EluAttrs | GeluAttrs | LayerNormAttrs | GroupNormAttrs | LocalResponseNormAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
            "format_shape", "same_padding", "taps_inside",
-           "UpsamplingAttrs", "BlockAttrs", "CroppingAttrs", "ReshapeAttrs", "ChannelShuffleAttrs", "SplitAttrs"]
+           "UpsamplingAttrs", "BlockAttrs", "CroppingAttrs", "ReshapeAttrs", "ChannelShuffleAttrs", "SplitAttrs",
+           "EluAttrs", "GeluAttrs", "GroupNormAttrs", "LayerNormAttrs", "LeakyReluAttrs", "LocalResponseNormAttrs"]

@@ -84,25 +84,28 @@ class Cost(NamedTuple):
     comparisons: int = 0  # max pooling, ReLU
     divisions: int = 0  # average pooling, sigmoid, softmax
     exponentials: int = 0  # sigmoid, tanh, softmax
+    special_functions: int = 0  # sqrt, log, erf, pow evaluations (exp is counted in exponentials)
     effective_mults: int = 0  # mults whose data operand is a real input value, not padding
     weights: int = 0  # conv kernels and dense matrices
     biases: int = 0
     bn_trainable: int = 0  # batch-norm gamma and beta
     bn_non_trainable: int = 0  # batch-norm moving mean and variance
+    affine: int = 0  # learned per-channel factors and offsets of other layers (layer norm, scale, PReLU)
     parts: tuple[Part, ...] = ()  # per layer; totals have none
 
     @property
     def flops(self) -> int:
-        """Every scalar operation: mults + adds + comparisons + divisions + exponentials."""
-        return self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+        """Every scalar operation: mults + adds + comparisons + divisions + exponentials + special functions."""
+        return (self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+                + self.special_functions)
 
     @property
     def params(self) -> int:
-        return self.weights + self.biases + self.bn_trainable + self.bn_non_trainable
+        return self.weights + self.biases + self.bn_trainable + self.bn_non_trainable + self.affine
 
     @property
     def trainable_params(self) -> int:
-        return self.weights + self.biases + self.bn_trainable
+        return self.weights + self.biases + self.bn_trainable + self.affine
 
     @property
     def non_trainable_params(self) -> int:

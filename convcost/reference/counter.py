@@ -2,15 +2,16 @@
 
 Every kernel computes through a :class:`Counter`: :meth:`Counter.contract` for products of data
 with weights (the multiply-accumulates of convolutions and dense layers), and one helper per
-elementwise operation or reduction (add, subtract, multiply, divide, maximum, minimum, exp, sum,
-max). Each helper performs the NumPy operation and adds to the tally the number of scalar
-operations it just performed, read off the arrays involved, never off a formula for the layer.
-A kernel therefore cannot multiply without being counted.
+elementwise operation or reduction (add, subtract, multiply, divide, maximum, minimum, greater,
+exp, sqrt, log, erf, power, sum, max). Each helper performs the NumPy operation and adds to the
+tally the number of scalar operations it just performed, read off the arrays involved, never off
+a formula for the layer. A kernel therefore cannot multiply without being counted.
 
 The categories are those of docs/conventions.md: ``mults``, ``adds`` (subtractions included),
-``comparisons``, ``divisions``, ``exponentials``; ``macs`` are the multiplications performed by
-:meth:`Counter.contract` (products of data with weights); ``effective_mults`` are multiplications
-whose data operand is a real input value rather than the layer's own padding.
+``comparisons``, ``divisions``, ``exponentials``, ``special_functions`` (sqrt, log, erf, pow);
+``macs`` are the multiplications performed by :meth:`Counter.contract` (products of data with
+weights); ``effective_mults`` are multiplications whose data operand is a real input value rather
+than the layer's own padding.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ class Tally:
     comparisons: int = 0
     divisions: int = 0
     exponentials: int = 0
+    special_functions: int = 0
     effective_mults: int = 0
 
     @property
     def flops(self) -> int:
-        """Every scalar operation: mults + adds + comparisons + divisions + exponentials."""
-        return self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+        """Every scalar operation: mults + adds + comparisons + divisions + exponentials + special functions."""
+        return (self.mults + self.adds + self.comparisons + self.divisions + self.exponentials
+                + self.special_functions)
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -138,6 +141,41 @@ class Counter:
         self.tally.exponentials += result.size
         return result
 
+    def greater(self, a, b) -> np.ndarray:
+        """a > b as a boolean mask: one comparison per result element."""
+        result = np.greater(a, b)
+        self.tally.comparisons += result.size
+        return result
+
+    # --- special functions (sqrt, log, erf, pow): one each per element ------------------------
+
+    def sqrt(self, a, out: np.ndarray | None = None) -> np.ndarray:
+        """sqrt(a): one special function per element."""
+        result = np.sqrt(a, out=out)
+        self.tally.special_functions += result.size
+        return result
+
+    def log(self, a, out: np.ndarray | None = None) -> np.ndarray:
+        """log(a), the natural logarithm: one special function per element."""
+        with np.errstate(divide="ignore"):
+            result = np.log(a, out=out)
+        self.tally.special_functions += result.size
+        return result
+
+    def erf(self, a: np.ndarray) -> np.ndarray:
+        """erf(a), the error function (``math.erf`` on each element: NumPy has none, SciPy is not a
+        runtime dependency; exact to double precision, slow on huge arrays): one special function
+        per element."""
+        result = np.asarray(_ERF(a), dtype=np.asarray(a).dtype)
+        self.tally.special_functions += result.size
+        return result
+
+    def power(self, a, b, out: np.ndarray | None = None) -> np.ndarray:
+        """a ** b (broadcasting): one special function per result element."""
+        result = np.power(a, b, out=out)
+        self.tally.special_functions += result.size
+        return result
+
     # --- reductions: n - 1 operations per output for n reduced elements ------------------------
 
     def sum(self, a: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:
@@ -151,6 +189,16 @@ class Counter:
         result = np.max(a, axis=axis, keepdims=keepdims)
         self.tally.comparisons += _reduction_ops(a, result)
         return result
+
+
+_ERF = np.vectorize(math.erf, otypes=[float])
+
+
+def select(condition: np.ndarray, a, b) -> np.ndarray:
+    """``a`` where ``condition`` holds, else ``b`` (np.where): choosing between values already
+    computed is not an arithmetic operation, so nothing is counted; the comparison that made
+    ``condition`` was (:meth:`Counter.greater`)."""
+    return np.where(condition, a, b)
 
 
 def _reduction_ops(a: np.ndarray, result: np.ndarray) -> int:

@@ -26,8 +26,10 @@ def _layer_dict(analysis: Analysis) -> dict:
     return {"kind": record.kind, "description": record.description, "input_shape": list(analysis.graph.input_shape),
             "output_shape": list(record.output_shape), "macs": c.macs, "mults": c.mults, "adds": c.adds,
             "comparisons": c.comparisons, "divisions": c.divisions, "exponentials": c.exponentials,
+            "special_functions": c.special_functions,
             "flops": c.flops, "effective_mults": c.effective_mults, "params": c.params, "weights": c.weights,
-            "biases": c.biases, "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable}
+            "biases": c.biases, "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable,
+            "affine": c.affine}
 
 
 def _fraction_dict(value: Fraction | None) -> dict | None:
@@ -77,12 +79,16 @@ def to_text(analysis: Analysis, alternative: Alternative | None = None) -> str:
     if c.comparisons or c.divisions or c.exponentials:
         lines.append(f"  comparisons / divisions / exp  {thousands(c.comparisons)} / {thousands(c.divisions)} / "
                      f"{thousands(c.exponentials)}")
+    if c.special_functions:
+        lines.append(f"  special functions  {thousands(c.special_functions)}  (sqrt, log, erf, pow)")
     if c.mults != c.effective_mults:
         lines.append(f"  effective mults  {thousands(c.effective_mults)}  "
                      f"({thousands(c.mults - c.effective_mults)} multiply padding)")
     parts = [f"weights {thousands(c.weights)}", f"biases {thousands(c.biases)}"]
     if c.bn_trainable or c.bn_non_trainable:
         parts.append(f"batch norm {thousands(c.bn_trainable + c.bn_non_trainable)}")
+    if c.affine:
+        parts.append(f"affine {thousands(c.affine)}")
     lines.append(f"  params           {thousands(c.params)}  ({' + '.join(parts)})")
     if alternative is None:
         return "\n".join(lines) + "\n"

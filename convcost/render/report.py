@@ -13,8 +13,9 @@ from convcost.render.text import table
 from convcost.units import human, human_bytes, thousands
 
 CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", "mults", "adds", "comparisons",
-               "divisions", "exponentials", "flops", "effective_mults", "params", "trainable_params",
-               "non_trainable_params", "weights", "biases", "bn_trainable", "bn_non_trainable",
+               "divisions", "exponentials", "special_functions", "flops", "effective_mults", "params",
+               "trainable_params", "non_trainable_params", "weights", "biases", "bn_trainable", "bn_non_trainable",
+               "affine",
                "activation_elements", "activation_bytes", "macs_share"]
 
 BREAKDOWN_LABELS = {"conv 1x1": "Conv 1×1", "depthwise": "Conv DW", "full conv": "Conv (full)",
@@ -134,18 +135,24 @@ def totals_rows(analysis: Analysis) -> list[tuple[str, str]]:
     """(label, value) rows for the totals, shared by the Markdown and the terminal tables."""
     t = analysis.totals_dict()
     padding = t["padding_mults"]
+    # special functions and affine parameters are shown where a network has them (none of the shipped ones)
+    special = ([("  special functions (sqrt, log, erf, pow)", thousands(t["special_functions"]))]
+               if t["special_functions"] else [])
+    affine = f" / {thousands(t['affine'])}" if t["affine"] else ""
     return [
         ("MACs (mult-adds)", f"{thousands(t['macs'])} ({human(t['macs'])})"),
         ("FLOPs (all scalar ops)", f"{thousands(t['flops'])} ({human(t['flops'])})"),
         ("  mults / adds", f"{thousands(t['mults'])} / {thousands(t['adds'])}"),
         ("  comparisons / divisions / exp", f"{thousands(t['comparisons'])} / {thousands(t['divisions'])} / "
                                             f"{thousands(t['exponentials'])}"),
+        *special,
         ("effective mults (no padding)", f"{thousands(t['effective_mults'])} "
                                          f"({percent(padding / t['mults']) if t['mults'] else '0.00%'} on padding)"),
         ("params (Keras total)", f"{thousands(t['params'])} ({human(t['params'])})"),
         ("  trainable / non-trainable", f"{thousands(t['trainable_params'])} / {thousands(t['non_trainable_params'])}"),
-        ("  weights / biases / BN", f"{thousands(t['weights'])} / {thousands(t['biases'])} / "
-                                    f"{thousands(t['bn_trainable'] + t['bn_non_trainable'])}"),
+        ("  weights / biases / BN" + (" / affine" if affine else ""),
+         f"{thousands(t['weights'])} / {thousands(t['biases'])} / "
+         f"{thousands(t['bn_trainable'] + t['bn_non_trainable'])}{affine}"),
         ("peak activation memory", f"{human_bytes(t['peak_activation_bytes'])} "
                                    f"({thousands(t['peak_activation_elements'])} elements, {analysis.dtype})"),
         ("layers", thousands(t["layers"])),

@@ -17,17 +17,18 @@ from convcost.errors import visible
 from convcost.graph import without_gc
 from convcost.render.json_text import indented, write_indented
 from convcost.units import format_bytes
-from convcost.verify import FIELDS
+from convcost.verify import COUNT_FIELDS, FIELDS, PARAM_FIELDS
 
 # table columns: (header, the fields a cell covers)
 _COLUMNS = (("MACs", ("macs",)), ("mults", ("mults",)), ("adds", ("adds",)), ("cmp", ("comparisons",)),
-            ("div", ("divisions",)), ("exp", ("exponentials",)), ("eff", ("effective_mults",)),
-            ("params", ("weights", "biases", "bn_trainable", "bn_non_trainable")))
+            ("div", ("divisions",)), ("exp", ("exponentials", "special_functions")), ("eff", ("effective_mults",)),
+            ("params", ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")))
 _WIDE = 120  # terminal columns from which the table also shows each layer's kind
 _PARAM_LABELS = {"weights": "weights", "biases": "biases", "bn_trainable": "BN trainable",
-                 "bn_non_trainable": "BN non-trainable"}
+                 "bn_non_trainable": "BN non-trainable", "affine": "affine"}
 _TOTAL_LABELS = {"macs": "MACs", "mults": "mults", "adds": "adds", "comparisons": "comparisons",
-                 "divisions": "divisions", "exponentials": "exponentials", "effective_mults": "effective mults",
+                 "divisions": "divisions", "exponentials": "exponentials", "special_functions": "special functions",
+                 "effective_mults": "effective mults",
                  **{k: f"params: {v}" for k, v in _PARAM_LABELS.items()}}
 
 
@@ -63,13 +64,14 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
 
     title = (f"[bold]{escape(visible(graph.name))}[/]  input {_shape(graph.input_shape)}  "
              f"reference run: batch {run.batch}, {run.dtype}, seed {run.seed}")
-    # wide terminals: one column per count; narrow ones: the seven counts share one column
+    # wide terminals: one column per count; narrow ones: the operation counts share one column
     columns = _COLUMNS if out.width >= _WIDE else (
         ("counts", tuple(f for _, fields in _COLUMNS[:-1] for f in fields)), _COLUMNS[-1])
-    counts = ("eff: effective mults (padding excluded)" if out.width >= _WIDE
-              else "counts: MACs, mults, adds, comparisons, divisions, exponentials, effective mults")
+    counts = ("exp: exponentials and special functions.  eff: effective mults (padding excluded)"
+              if out.width >= _WIDE else
+              "counts: MACs, mults, adds, comparisons, divisions, exponentials, special functions, effective mults")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  caption=f"✓: analytic = executed.  {counts}.  params: weights, biases, batch-norm arrays.\n",
+                  caption=f"✓: analytic = executed.  {counts}.  params: weights, biases, batch-norm arrays, affine.\n",
                   caption_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("layer", overflow="fold", min_width=8)
@@ -105,8 +107,8 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
 
     timing = (f"forward pass {run.seconds:.3f} s, estimated peak memory {format_bytes(run.memory.total)}")
     if result.agree:
-        out.print(f"[green]✓[/] all {len(result.layers)} layers agree: output shapes, 7 operation counts and "
-                  f"4 parameter groups ({timing})")
+        out.print(f"[green]✓[/] all {len(result.layers)} layers agree: output shapes, {len(COUNT_FIELDS)} operation "
+                  f"counts and {len(PARAM_FIELDS)} parameter groups ({timing})")
     else:
         bad_layers = sorted({name for name, _ in result.mismatches}, key=[v.name for v in result.layers].index)
         shown = ", ".join(bad_layers[:8]) + (f" and {len(bad_layers) - 8} more" if len(bad_layers) > 8 else "")

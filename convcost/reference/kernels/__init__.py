@@ -3,12 +3,25 @@ registry against ``convcost.layers.KINDS``, so a new kind without a kernel fails
 
 from __future__ import annotations
 
-from convcost.reference.kernels import activation, conv, dense, merge, norm, pooling, reshape, resize, structure
+from convcost.reference.kernels import (
+    activation,
+    conv,
+    dense,
+    elementwise,
+    merge,
+    norm,
+    normalization,
+    pooling,
+    reshape,
+    resize,
+    structure,
+)
 from convcost.reference.kernels.base import PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
 
 KERNELS: dict[str, Kernel] = {
     kind: kernel
-    for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
+                   normalization)
     for kind, kernel in module.KERNELS.items()
 }
 

@@ -24,7 +24,7 @@ Padding = Literal["valid", "same"] | Pads  # a windowed layer's normalized paddi
 A = TypeVar("A")
 
 # How allocated arrays are grouped, as docs/conventions.md splits parameters.
-PARAM_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable")
+PARAM_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
 
 # Index letters of the contractions: batch n, spatial axes, kernel taps, channels c, groups g,
 # filters f, depth multiplier m.
