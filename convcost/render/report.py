@@ -15,7 +15,7 @@ from convcost.units import human, human_bytes, thousands
 CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", "mults", "adds", "comparisons",
                "divisions", "exponentials", "flops", "effective_mults", "params", "trainable_params",
                "non_trainable_params", "weights", "biases", "bn_trainable", "bn_non_trainable",
-               "activation_elements", "activation_bytes", "macs_share"]
+               "activation_elements", "activation_bytes", "macs_share", "weight_bytes"]
 
 BREAKDOWN_LABELS = {"conv 1x1": "Conv 1×1", "depthwise": "Conv DW", "full conv": "Conv (full)",
                     "grouped conv": "Conv (grouped)", "dense": "Fully connected"}
@@ -148,5 +148,7 @@ def totals_rows(analysis: Analysis) -> list[tuple[str, str]]:
                                     f"{thousands(t['bn_trainable'] + t['bn_non_trainable'])}"),
         ("peak activation memory", f"{human_bytes(t['peak_activation_bytes'])} "
                                    f"({thousands(t['peak_activation_elements'])} elements, {analysis.dtype})"),
+        ("parameter memory", f"{human_bytes(t['weight_bytes'])} ({thousands(t['weight_bytes'])} bytes, "
+                             f"{analysis.weight_dtype})"),
         ("layers", thousands(t["layers"])),
     ]
