@@ -27,12 +27,13 @@ from convcost.version import __version__
 
 
 def analyze(spec: Spec | Graph | str | Path, overrides: Mapping[str, object] | None = None, *,
-            batch: int = 1, dtype: str = "float32") -> Analysis:
-    """Analyse a spec (a loaded :class:`Spec`, a built :class:`Graph`, or a path/shipped name)."""
+            batch: int = 1, dtype: str = "float32", weight_dtype: str = "float32") -> Analysis:
+    """Analyse a spec (a loaded :class:`Spec`, a built :class:`Graph`, or a path/shipped name);
+    ``dtype`` is the activations' element type, ``weight_dtype`` the stored parameters'."""
     if isinstance(spec, (str, Path)):
         spec = load(spec)
     graph = spec if isinstance(spec, Graph) else spec.build(overrides)
-    return analyze_graph(graph, batch=batch, dtype=dtype)
+    return analyze_graph(graph, batch=batch, dtype=dtype, weight_dtype=weight_dtype)
 
 
 def report(source: str | Path, **overrides) -> Analysis:

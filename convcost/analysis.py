@@ -15,6 +15,20 @@ from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
+# --weight-dtype: bits per stored parameter (int4: two parameters a byte)
+WEIGHT_BITS = {"float32": 32, "float16": 16, "bfloat16": 16, "int8": 8, "int4": 4}
+
+
+def weight_bytes(params: int, bits: int) -> int:
+    """Bytes of one layer's parameters at ``bits`` per parameter: ``ceil(params · bits / 8)``,
+    each layer rounded up to a whole byte on its own (a network's total is the sum of its layers').
+    Every parameter counts: weights, biases and batch-norm's four (docs/conventions.md).
+
+    MobileNet's conv1 (864 weights): 3,456 bytes at float32, 432 at int4; its classifier
+    (1,025,000 parameters) 512,500 at int4; a batch-norm on 3 channels (12) 6; a 1,001-parameter
+    layer 501 at int4 (the odd half byte rounded up).
+    """
+    return (params * bits + 7) // 8
 
 _PER_SAMPLE = ("macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions",
                "effective_mults")
@@ -32,6 +46,10 @@ class LayerRecord(NamedTuple):
     activation_elements: int  # output elements, whole batch
 
     attrs: Attrs | None = None  # the node's attributes, for the description
+
+    def weight_bytes(self, weight_dtype: str = "float32") -> int:
+        """This layer's parameters in bytes at ``weight_dtype`` (:func:`weight_bytes`)."""
+        return weight_bytes(self.cost.params, WEIGHT_BITS[weight_dtype])
 
     @property
     def description(self) -> str:
@@ -52,10 +70,17 @@ class Analysis(NamedTuple):
     dtype: str
     activation_elements: int  # sum over layers
     peak_activation_elements: int  # largest sum of tensors alive at once (see peak_live_elements)
+    weight_dtype: str = "float32"  # the element type of stored parameters (weight_bytes)
 
     @property
     def dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def weight_bytes(self) -> int:
+        """The parameters in bytes at ``weight_dtype``: the sum of the layers' :func:`weight_bytes`."""
+        return _total_weight_bytes(self.totals.params, [r.cost.params for r in self.layers],
+                                   WEIGHT_BITS[self.weight_dtype])
 
     @property
     def peak_activation_bytes(self) -> int:
@@ -91,7 +116,7 @@ class Analysis(NamedTuple):
 
     def totals_dict(self) -> dict:
         return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
-                            self.dtype_bytes, len(self.layers))
+                            self.dtype_bytes, len(self.layers), self.weight_bytes)
 
     @without_gc
     def to_dict(self) -> dict:
@@ -113,6 +138,7 @@ class Analysis(NamedTuple):
             "parameters": dict(self.graph.parameters),
             "batch": self.batch,
             "dtype": self.dtype,
+            "weight_dtype": self.weight_dtype,
             "totals": self.totals_dict(),
             "breakdown": self.breakdown(),
         }
@@ -127,7 +153,7 @@ class Analysis(NamedTuple):
         names it (name, kind, description, inputs, output_shape) and its counts. Layers with the
         same cost and size share one counts dict, worked out once (the records of the repetitions of
         a block do): a renderer can encode it once too."""
-        dtype_bytes, total_macs = self.dtype_bytes, self.totals.macs
+        dtype_bytes, total_macs, bits = self.dtype_bytes, self.totals.macs, WEIGHT_BITS[self.weight_dtype]
         # (id(cost), activation elements) -> counts (the records hold the costs)
         shared: dict[tuple[int, int], dict] = {}
         descriptions: dict[int, str] = {}  # id(attrs) -> the description
@@ -145,6 +171,7 @@ class Analysis(NamedTuple):
                     "bn_trainable": c.bn_trainable, "bn_non_trainable": c.bn_non_trainable, "affine": c.affine,
                     "activation_elements": r.activation_elements,
                     "activation_bytes": r.activation_elements * dtype_bytes,
+                    "weight_bytes": weight_bytes(c.params, bits),
                     "macs_share": _share(c.macs, total_macs),
                 }
             description = descriptions.get(id(r.attrs))
@@ -154,7 +181,7 @@ class Analysis(NamedTuple):
                     "output_shape": list(r.output_shape)}, counts)
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
-                 layers: int) -> dict:
+                 layers: int, weight_bytes: int) -> dict:
     """The totals as a flat dict (the ``totals`` object of the JSON report)."""
     return {
         "macs": t.macs, "mults": t.mults, "adds": t.adds, "comparisons": t.comparisons,
@@ -169,7 +196,16 @@ def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: in
         "peak_activation_elements": peak_activation_elements,
         "peak_activation_bytes": peak_activation_elements * dtype_bytes,
         "layers": layers,
+        "weight_bytes": weight_bytes,
     }
+
+
+def _total_weight_bytes(params: int, per_layer: list[int], bits: int) -> int:
+    """The sum of the layers' :func:`weight_bytes`: ``params · bits / 8`` when that is whole for
+    every layer (8, 16, 32 bits), else layer by layer (int4 rounds each layer up)."""
+    if bits % 8 == 0:
+        return params * bits // 8
+    return sum([(p * bits + 7) // 8 for p in per_layer])
 
 
 def _share(part: int, whole: int) -> float:
@@ -177,13 +213,13 @@ def _share(part: int, whole: int) -> float:
 
 
 @without_gc
-def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis:
+def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtype: str = "float32") -> Analysis:
     """Shapes and counts of every layer of ``graph``; SpecError (with every shape problem found,
-    each at the layer or field it concerns) when layers cannot take their inputs."""
+    each at the layer or field it concerns) when layers cannot take their inputs. ``dtype`` sets
+    the bytes per activation element, ``weight_dtype`` those per parameter (``weight_bytes``)."""
     if batch < 1:
         raise ValueError("batch must be >= 1")
-    if dtype not in DTYPE_BYTES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
+    _check_dtypes(dtype, weight_dtype)
     shapes: dict[str, Shape] = {INPUT: graph.input_shape}
     sizes: dict[str, int] = {INPUT: batch * elements(graph.input_shape)}  # elements of each tensor, whole batch
     records: list[LayerRecord] = []
@@ -231,7 +267,15 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis
         activation_elements=sum([r.activation_elements for r in records]),
         # of whole-batch sizes: batch × the peak of one
         peak_activation_elements=_peak_live(_sizes_by_position(graph.nodes, sizes), _frees(_positions(graph.nodes))),
+        weight_dtype=weight_dtype,
     )
+
+
+def _check_dtypes(dtype: str, weight_dtype: str) -> None:
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
+    if weight_dtype not in WEIGHT_BITS:
+        raise ValueError(f"weight_dtype must be one of {', '.join(WEIGHT_BITS)}")
 
 
 _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
@@ -317,6 +361,8 @@ class Summary(NamedTuple):
     activation_elements: int
     peak_activation_elements: int
     layers: int  # how many layers
+    weight_bytes: int = 0  # the parameters in bytes at weight_dtype (Analysis.weight_bytes)
+    weight_dtype: str = "float32"
 
     @property
     def dtype_bytes(self) -> int:
@@ -329,7 +375,7 @@ class Summary(NamedTuple):
     def totals_dict(self) -> dict:
         """The same dict as :meth:`Analysis.totals_dict`."""
         return _totals_dict(self.totals, self.activation_elements, self.peak_activation_elements,
-                            self.dtype_bytes, self.layers)
+                            self.dtype_bytes, self.layers, self.weight_bytes)
 
 
 _FIELD_INDEX = {name: i for i, name in enumerate(_COST_FIELDS)}
@@ -343,7 +389,8 @@ def memo_entries(memo: dict) -> int:
     return memo.get(_COUNT, 0)
 
 
-def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dict | None = None) -> Summary:
+def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtype: str = "float32",
+              memo: dict | None = None) -> Summary:
     """The totals of ``analyze(graph)`` computed without building per-layer records.
 
     Layer rules are pure functions of (kind, attributes, input shapes), so their results are kept
@@ -358,8 +405,7 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
     """
     if batch < 1:
         raise ValueError("batch must be >= 1")
-    if dtype not in DTYPE_BYTES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}")
+    _check_dtypes(dtype, weight_dtype)
     if memo is None:
         memo = {}
     elif memo.get(_COUNT, 0) > MEMO_LIMIT:
@@ -372,8 +418,8 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         plan = _plan(nodes, memo)
         if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
             memo[_PLANS][id(nodes)] = plan
-    # by position (the input, then each node): (output shape, counts, output elements)
-    results: list[tuple[Shape, Any, int]] = [(graph.input_shape, (), elements(graph.input_shape))]
+    # by position (the input, then each node): (output shape, counts, output elements, parameters)
+    results: list[tuple[Shape, Any, int, int]] = [(graph.input_shape, (), elements(graph.input_shape), 0)]
     for node, table, single, reads in plan[1]:
         # a layer of one input is looked up by that shape, others by the tuple of their shapes
         key: Any = results[single][0] if single >= 0 else tuple([results[p][0] for p in reads])
@@ -387,7 +433,8 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
             except ShapeError:
                 analyze(graph, batch=batch, dtype=dtype)  # raises the SpecError with every problem, located
                 raise
-            hit = table[key] = (output_shape, cost[:-1], elements(output_shape))  # parts are per layer
+            # parts are per layer; Cost.params, every parameter group, for the weight bytes
+            hit = table[key] = (output_shape, cost[:-1], elements(output_shape), cost.params)
             memo[_COUNT] += 1
         results.append(hit)
     rows = [result[1] for result in results[1:]]
@@ -397,8 +444,12 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", memo: dic
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
     activation = sum(sizes) - sizes[0]
-    return Summary(graph, Cost(*sums), batch, dtype, batch * activation, batch * _peak_live(sizes, plan[2]),
-                   len(rows))
+    totals = Cost(*sums)
+    bits = WEIGHT_BITS[weight_dtype]
+    stored = totals.params * bits // 8 if bits % 8 == 0 else _total_weight_bytes(
+        0, [result[3] for result in results[1:]], bits)
+    return Summary(graph, totals, batch, dtype, batch * activation, batch * _peak_live(sizes, plan[2]),
+                   len(rows), stored, weight_dtype)
 
 
 # a node, the table of results of its attribute values, the one position it reads (-1 if it reads
@@ -434,4 +485,4 @@ def _number(node: LayerNode, values: dict) -> int | None:
 
 
 __all__ = ["Analysis", "LayerRecord", "Summary", "analyze", "memo_entries", "peak_live_elements", "summarize",
-           "DTYPE_BYTES"]
+           "DTYPE_BYTES", "WEIGHT_BITS", "weight_bytes"]

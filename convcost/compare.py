@@ -30,6 +30,7 @@ TOTALS = (
     ("params", "params (Keras total)"),
     ("activation_elements", "activation elements"),
     ("peak_activation_bytes", "peak activation bytes"),
+    ("weight_bytes", "weight bytes"),
     ("layers", "layers"),
 )
 
@@ -116,6 +117,7 @@ class Comparison:
             "schema_version": 1,
             "batch": self.a.batch,
             "dtype": self.a.dtype,
+            "weight_dtype": self.a.weight_dtype,
             "a": side(self.a, self.label_a),
             "b": side(self.b, self.label_b),
             "totals": [{"key": t.key, "label": t.label, "a": t.a, "b": t.b, "difference": t.difference,

@@ -398,7 +398,7 @@ def explain(analysis: Analysis, layer: str) -> list[str]:
             + "; 'convcost report SPEC' lists them all")
         raise SpecError(Problem("E400", f"no layer named '{layer}' in {analysis.graph.name}", None, hint))
     if analysis.batch != 1:  # the formulas are per sample
-        analysis = analyze(analysis.graph, dtype=analysis.dtype)
+        analysis = analyze(analysis.graph, dtype=analysis.dtype, weight_dtype=analysis.weight_dtype)
     record = analysis.layer(layer)
     node = next(nd for nd in analysis.graph.nodes if nd.name == layer)
     description = f"{record.kind} {record.description}".strip()

@@ -44,7 +44,7 @@ COLUMN_LABELS = {
     "peak_activation_elements": "peak act. elements", "biases": "biases", "bn_trainable": "BN trainable",
     "bn_non_trainable": "BN non-trainable", "comparisons": "comparisons", "divisions": "divisions",
     "exponentials": "exponentials", "special_functions": "special functions", "affine": "affine",
-    "layers": "layers",
+    "layers": "layers", "weight_bytes": "weight bytes",
 }
 
 
@@ -192,6 +192,7 @@ class _Ratios:
     dtype: str
     baseline_index: int
     columns: tuple[str, ...]
+    weight_dtype: str
 
     @property
     def baseline(self) -> SweepRow:
@@ -217,6 +218,7 @@ class _Ratios:
             "mode": self.mode,
             "batch": self.batch,
             "dtype": self.dtype,
+            "weight_dtype": self.weight_dtype,
             "axes": {axis.name: [json_value(v) for v in axis.values] for axis in self.axes},
             "columns": list(self.columns),
             "baseline": self.baseline_index,
@@ -248,6 +250,7 @@ class SweepResult(_Ratios):
     dtype: str = "float32"
     baseline_index: int = 0
     columns: tuple[str, ...] = field(default=DEFAULT_COLUMNS)
+    weight_dtype: str = "float32"
 
     @property
     def baseline(self) -> SweepRow:
@@ -283,6 +286,7 @@ class SweepStream(_Ratios):
     dtype: str = "float32"
     baseline_index: int = 0
     columns: tuple[str, ...] = field(default=DEFAULT_COLUMNS)
+    weight_dtype: str = "float32"
 
     @property
     def baseline(self) -> SweepRow:
@@ -537,7 +541,7 @@ def configurations(axes: Sequence[Axis], mode: str = "cartesian", limit: int = M
 def sweep(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: Mapping[str, object] | None = None,
           batch: int = 1, dtype: str = "float32", baseline: int = 0,
           columns: Sequence[str] = DEFAULT_COLUMNS, jobs: int | None = 1,
-          limit: int = MAX_CONFIGURATIONS) -> SweepResult:
+          limit: int = MAX_CONFIGURATIONS, weight_dtype: str = "float32") -> SweepResult:
     """Build and summarize every configuration of the grid once; ``fixed`` overrides apply to all.
 
     ``baseline`` is the 0-based row the ratios are taken against; ``columns`` the totals the
@@ -549,15 +553,15 @@ def sweep(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: M
     one at a time instead of holding them.
     """
     running = stream(spec, axes, mode=mode, fixed=fixed, batch=batch, dtype=dtype, baseline=baseline,
-                     columns=columns, jobs=jobs, limit=limit)
+                     columns=columns, jobs=jobs, limit=limit, weight_dtype=weight_dtype)
     return SweepResult(running.name, running.path, running.axes, running.mode, tuple(running.rows), running.batch,
-                       running.dtype, running.baseline_index, running.columns)
+                       running.dtype, running.baseline_index, running.columns, running.weight_dtype)
 
 
 def stream(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: Mapping[str, object] | None = None,
            batch: int = 1, dtype: str = "float32", baseline: int = 0,
            columns: Sequence[str] = DEFAULT_COLUMNS, jobs: int | None = 1,
-           limit: int = MAX_CONFIGURATIONS) -> SweepStream:
+           limit: int = MAX_CONFIGURATIONS, weight_dtype: str = "float32") -> SweepStream:
     """:func:`sweep`, its rows computed as they are read: every check (names, columns, the grid's
     size, the baseline) is made, and the baseline row computed, before this returns; the rest are
     built one by one as ``.rows`` is iterated, and none is kept. A configuration that fails raises
@@ -584,12 +588,12 @@ def stream(spec: Spec, axes: Sequence[Axis], *, mode: str = "cartesian", fixed: 
     if not 0 <= baseline < len(grid):
         raise ConvcostError(f"--baseline {baseline + 1}: there is no such row; the sweep has {len(grid):,} "
                             f"row{'s' if len(grid) != 1 else ''}")
-    run = _Run(spec, grid, dict(fixed or {}), batch, dtype)
+    run = _Run(spec, grid, dict(fixed or {}), batch, dtype, weight_dtype)
     first = run.baseline_row(baseline)
     jobs = _jobs(jobs, len(grid))
     rows = run.forked(jobs) if jobs > 1 else run.rows(range(len(grid)))
     return SweepStream(spec.name, spec.path, tuple(axes), mode, len(grid), first, rows, batch, dtype, baseline,
-                       tuple(columns))
+                       tuple(columns), weight_dtype)
 
 
 PARALLEL_FROM = 200  # configurations; below this a second process does not pay for itself
@@ -615,8 +619,9 @@ def _jobs(jobs: int | None, count: int) -> int:
 class _Run:
     """The configurations of one sweep, built and summarized on demand (here or in forked workers)."""
 
-    def __init__(self, spec: Spec, grid: Grid, fixed: dict, batch: int, dtype: str):
+    def __init__(self, spec: Spec, grid: Grid, fixed: dict, batch: int, dtype: str, weight_dtype: str = "float32"):
         self.spec, self.grid, self.fixed, self.batch, self.dtype = spec, grid, fixed, batch, dtype
+        self.weight_dtype = weight_dtype
         self.memo: dict = {}  # shared between this process's configurations, bounded by MEMO_ENTRIES, MEMO_ROWS
         self.since_cleared = 0
         self.held: SweepRow | None = None  # the baseline row, computed first and given again in its place
@@ -632,7 +637,8 @@ class _Run:
             self.since_cleared = 0
         try:
             graph = self.spec.build({**self.fixed, **config} if self.fixed else config)
-            summary = summarize(graph, batch=self.batch, dtype=self.dtype, memo=self.memo)
+            summary = summarize(graph, batch=self.batch, dtype=self.dtype, weight_dtype=self.weight_dtype,
+                                memo=self.memo)
         except SpecError as error:
             label = ", ".join(f"{k}={format_value(v)}" for k, v in config.items())
             raise SpecError([Problem(p.code, f"configuration {index + 1} ({label}): {p.message}", p.location,

@@ -19,6 +19,8 @@ def layer_value(analysis, record, metric: str) -> int:
         return record.activation_elements
     if metric == "activation_bytes":
         return record.activation_elements * analysis.dtype_bytes
+    if metric == "weight_bytes":
+        return record.weight_bytes(analysis.weight_dtype)
     return getattr(record.cost, metric)
 
 

@@ -22,13 +22,13 @@ TOTAL_METRICS = (
     "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions", "flops",
     "effective_mults", "padding_mults", "params", "trainable_params", "non_trainable_params", "weights", "biases",
     "bn_trainable", "bn_non_trainable", "affine", "activation_elements", "activation_bytes",
-    "peak_activation_elements", "peak_activation_bytes", "layers",
+    "peak_activation_elements", "peak_activation_bytes", "layers", "weight_bytes",
 )
 # The integer keys of a layer record of the JSON report (everything but names, shapes and shares).
 LAYER_METRICS = (
     "macs", "mults", "adds", "comparisons", "divisions", "exponentials", "special_functions", "flops",
     "effective_mults", "params", "trainable_params", "non_trainable_params", "weights", "biases", "bn_trainable",
-    "bn_non_trainable", "affine", "activation_elements", "activation_bytes",
+    "bn_non_trainable", "affine", "activation_elements", "activation_bytes", "weight_bytes",
 )
 BYTE_METRICS = frozenset(m for m in TOTAL_METRICS if m.endswith("_bytes"))
 LEVELS = ("warn", "error", "off")

@@ -18,7 +18,8 @@ from convcost.errors import Location, Problem, SpecError
 
 def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli: Sequence[Budget] = (),
           baselines: Sequence[BaselineEntry] = (), overrides: Mapping[str, object] | None = None,
-          strict: bool = False, batch: int = 1, dtype: str = "float32") -> CheckRun:
+          strict: bool = False, batch: int = 1, dtype: str = "float32",
+          weight_dtype: str = "float32") -> CheckRun:
     """Load and analyse each spec once and check every budget that applies to it.
 
     Budgets of a spec: the entries of ``budget_files`` whose path matches it, its own ``budget:``
@@ -47,7 +48,7 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
             budgets += parse_section(spec.budget, origin=f"{result.path} budget section")
             where = Location(result.path, 1, 1)
             budgets += [replace(b, location=where) for b in cli]
-            analysis = analyze(spec.build(overrides), batch=batch, dtype=dtype)
+            analysis = analyze(spec.build(overrides), batch=batch, dtype=dtype, weight_dtype=weight_dtype)
             result.warnings = list(analysis.warnings)
             result.totals = analysis.totals_dict()
             saved = match_baseline(baselines, path, spec.name, only_spec=len(paths) == 1) if baselines else None

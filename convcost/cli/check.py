@@ -20,7 +20,9 @@ from convcost.cli.common import (
     DTYPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
+    WEIGHT_DTYPE_HELP,
     Dtype,
+    WeightDtype,
     examples,
     fail,
     handled,
@@ -85,6 +87,7 @@ def check(
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
@@ -124,7 +127,8 @@ def check(
             run = core.CheckRun([], strict, problems)
         else:
             run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
-                             overrides=overrides, strict=strict, batch=batch, dtype=dtype.value)
+                             overrides=overrides, strict=strict, batch=batch, dtype=dtype.value,
+                             weight_dtype=weight_dtype.value)
         _errors_to_stderr(run)
         report_warnings(run.warnings + [w for r in run.results for w in r.warnings], no_warn)
         from convcost.render import budget as render

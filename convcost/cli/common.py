@@ -12,7 +12,7 @@ from typing import Callable, Iterator, NoReturn, TextIO, cast
 
 import typer
 
-from convcost.analysis import DTYPE_BYTES
+from convcost.analysis import DTYPE_BYTES, WEIGHT_BITS
 from convcost.errors import EXIT_BAD_INPUT, ConvcostError, SpecError, visible, visible_json
 from convcost.render.text import STYLES
 from convcost.units import MAX_WHOLE, NumberError, read_whole
@@ -45,6 +45,23 @@ if [member.value for member in Dtype] != list(DTYPE_BYTES):  # a dtype added to 
     raise RuntimeError(f"convcost.cli.common.Dtype must list the keys of DTYPE_BYTES: {', '.join(DTYPE_BYTES)}")
 
 DTYPE_HELP = "Element type for activation bytes."
+
+
+class WeightDtype(str, Enum):
+    """--weight-dtype: the element type of stored parameters, one member per key of WEIGHT_BITS."""
+
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+    int4 = "int4"
+
+
+if [member.value for member in WeightDtype] != list(WEIGHT_BITS):
+    raise RuntimeError(f"convcost.cli.common.WeightDtype must list the keys of WEIGHT_BITS: {', '.join(WEIGHT_BITS)}")
+
+WEIGHT_DTYPE_HELP = ("Element type of the stored parameters, for weight_bytes (int4: half a byte per parameter, "
+                     "each layer rounded up to a whole byte). Independent of --dtype.")
 BATCH_HELP = "Batch size (1 to 10^18): scales operation counts and activations."
 
 

@@ -14,8 +14,10 @@ from convcost.cli.common import (
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
+    WEIGHT_DTYPE_HELP,
     Dtype,
     TableFormat,
+    WeightDtype,
     escaped_stdout,
     examples,
     fail,
@@ -45,6 +47,7 @@ def compare(
     all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
@@ -67,8 +70,10 @@ def compare(
                  hint=f"give a second spec B, or --set-b {known[0] if known else 'NAME'}=VALUE to compare A with "
                       f"other parameter values ({parameter_names(spec_a_parsed)})")
         spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
-        a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value)
-        b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value)
+        a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value,
+                             weight_dtype=weight_dtype.value)
+        b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value,
+                             weight_dtype=weight_dtype.value)
         report_warnings(a.warnings + b.warnings, no_warn)
         label_a, label_b = _labels(spec_a_parsed.name, spec_b_parsed.name, only_a, only_b)
         result = run(a, b, label_a, label_b)

@@ -15,8 +15,10 @@ from convcost.cli.common import (
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
+    WEIGHT_DTYPE_HELP,
     Dtype,
     TableFormat,
+    WeightDtype,
     examples,
     handled,
     json_stdout,
@@ -37,6 +39,7 @@ def report(
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
@@ -48,7 +51,8 @@ def report(
         import convcost
 
         overrides = parse_sets(set_)
-        result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value)
+        result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value,
+                                  weight_dtype=weight_dtype.value)
         report_warnings(result.warnings, no_warn)
         from convcost.render import report as render
 

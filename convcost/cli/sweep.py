@@ -17,8 +17,10 @@ from convcost.cli.common import (
     DTYPE_HELP,
     NO_WARN_HELP,
     SPEC_HELP,
+    WEIGHT_DTYPE_HELP,
     Dtype,
     TableFormat,
+    WeightDtype,
     escaped_stdout,
     examples,
     fail,
@@ -83,6 +85,7 @@ def sweep(
              "1,000,000,000). csv and json write each row as it is computed, so a large grid needs no more memory."),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
+    weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
@@ -117,7 +120,8 @@ def sweep(
             fail("sweep needs at least one --set NAME=V1,V2,... (without one, the grid has no parameters)",
                  hint=f"e.g. --set {known[0] if known else 'NAME'}=V1,V2,... ({parameter_names(parsed)})")
         running = core.stream(parsed, axes, mode="zip" if zip_ else "cartesian", batch=batch,
-                              dtype=dtype.value, baseline=baseline - 1, columns=wanted, jobs=jobs, limit=limit)
+                              dtype=dtype.value, weight_dtype=weight_dtype.value, baseline=baseline - 1,
+                              columns=wanted, jobs=jobs, limit=limit)
         streamed = format in (TableFormat.json, TableFormat.csv)
         held_keys = () if streamed and plot is None else tuple(dict.fromkeys(
             wanted + ((plot_x, "macs") if plot is not None else ())))
@@ -139,7 +143,7 @@ def sweep(
             for _ in rows:
                 pass
         result = core.SweepResult(running.name, running.path, running.axes, running.mode, tuple(held), running.batch,
-                                  running.dtype, running.baseline_index, running.columns)
+                                  running.dtype, running.baseline_index, running.columns, running.weight_dtype)
         del held
         if format is TableFormat.table:
             write(render.to_table(result, color=use_color()), styled=True)

@@ -59,7 +59,7 @@ class Counter:
     # --- products with weights ------------------------------------------------------------------
 
     def contract(self, subscripts: str, data: np.ndarray, weights: np.ndarray, *, padded: bool = False,
-                 out: np.ndarray | None = None) -> np.ndarray:
+                 out: np.ndarray | None = None, along_rows: bool = False) -> np.ndarray:
         """``np.einsum(subscripts, data, weights)`` for two operands, computed through BLAS.
 
         Counts, from the operand shapes: ``prod(every index size)`` multiplications (all macs),
@@ -73,6 +73,11 @@ class Counter:
         the output is summed. Summing an index that only one operand has is refused: it would
         change the number of multiplications performed. ``out`` (a buffer of the result's shape)
         is accepted for products without a summed index, such as a depthwise tap.
+
+        ``along_rows=True`` computes the same sum with ``np.einsum``, multiply-adds running along
+        the operands' last axis, instead of a matrix product: for a long batch index and a short
+        sum (a depthwise layer's taps, channels × output row as the batch), where gathering the
+        rows a matrix product needs would copy every window. The counts are the same.
         """
         a_idx, b_idx, out_idx, sizes = _parse(subscripts, data, weights)
         every = math.prod(sizes.values())
@@ -82,6 +87,8 @@ class Counter:
         self.tally.adds += every - outputs
         if not padded:
             self.tally.effective_mults += every
+        if along_rows:
+            return np.einsum(subscripts, data, weights, out=out)
         return _contract(a_idx, b_idx, out_idx, sizes, data, weights, out)
 
     def count_real_taps(self, real_pairs: int, channel_factor: int) -> None:

@@ -11,6 +11,7 @@ input at ``o·s + t·d``. :func:`windows` returns every such value as a view, wi
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Any
 
@@ -82,6 +83,76 @@ def tap_views(window_view: np.ndarray, rank: int):
     kernel = window_view.shape[-rank:]
     for tap in np.ndindex(*kernel):
         yield tap, window_view[(Ellipsis, *tap)]
+
+
+def row_windows(x: np.ndarray, pads: Pads, kernel, stride, dilation):
+    """The windows of ``x`` (N, *spatial, C) padded with ``pads``, read with unit stride, a few
+    groups of kernel taps at a time, for contractions that run along whole output rows:
+    ``[(taps, view)]``, ``taps`` one slice per spatial axis choosing the group's kernel taps,
+    ``view`` of shape (*group taps, N, *out[:-1], out[-1]·C): the last output axis and the
+    channels make one axis, the output row, contiguous in memory. The same values as
+    ``windows(pad(x, pads), ...)``, arranged by tap.
+
+    The padded input is written once, split along each axis of stride s into s phases
+    (``x_pad[o·s + r] == phase_r[o]``; at stride 1 one phase, the padded input itself). Taps t
+    whose offset ``t·d`` leaves the remainder r read phase r at starts ``(t·d) // s``, with unit
+    stride: a group per remainder (a 3-tap kernel at stride 2: taps 0 and 2 from phase 0, at starts
+    0 and 1; tap 1 from phase 1, at start 0).
+    """
+    rank = len(kernel)
+    channels = x.shape[-1]
+    padded = [n + b + e for n, (b, e) in zip(x.shape[1:rank + 1], pads)]
+    out = [windows_along(n, k, s, d) for n, k, s, d in zip(padded, kernel, stride, dilation)]
+    phases = padded_phases(x, pads, tuple(stride))  # (*stride, N, *ceil(padded / stride), C)
+    rows = phases.reshape(*phases.shape[:-2], phases.shape[-2] * channels)  # (*stride, N, *P[:-1], P[-1]·C)
+    spans = (*out[:-1], out[-1] * channels)  # a window at every start: (..., *starts, *spans)
+    view = sliding_window_view(rows, spans, axis=tuple(range(rank + 1, 2 * rank + 1)))
+    unit = [1] * (rank - 1) + [channels]  # the row axis counts channels
+    order = (*range(1, rank + 1), 0, *range(rank + 1, 2 * rank + 1))  # N after the group's taps
+    groups = []
+    for chosen in itertools.product(*[_tap_groups(k, s, d) for k, s, d in zip(kernel, stride, dilation)]):
+        starts = tuple(slice(first * u, (first + (len(range(taps.start, k, taps.step)) - 1) * step) * u + 1, step * u)
+                       for (_, taps, first, step), k, u in zip(chosen, kernel, unit))
+        index: tuple[Any, ...] = (*(g[0] for g in chosen), slice(None), *starts)
+        group = view[index]  # (N, *group taps, *spans)
+        groups.append((tuple(g[1] for g in chosen), group.transpose(order)))
+    return groups
+
+
+def _tap_groups(kernel: int, stride: int, dilation: int) -> list[tuple[int, slice, int, int]]:
+    """Along one axis, the taps that read one phase: (remainder, taps as a slice, the first tap's
+    start in the phase, the step between starts). Taps ``t0, t0 + q, ...`` with ``q = s / gcd(s, d)``
+    share the remainder ``t0·d mod s``; their starts ``(t·d) // s`` are ``d / gcd(s, d)`` apart.
+    ``_tap_groups(3, 2, 1) == [(0, slice(0, 3, 2), 0, 1), (1, slice(1, 3, 2), 0, 1)]``."""
+    g = math.gcd(stride, dilation)
+    q = stride // g
+    return [((t0 * dilation) % stride, slice(t0, kernel, q), (t0 * dilation) // stride, dilation // g)
+            for t0 in range(min(q, kernel))]
+
+
+def padded_phases(x: np.ndarray, pads: Pads, stride: tuple[int, ...]) -> np.ndarray:
+    """``x`` (N, *spatial, C) padded with zeros and split along each spatial axis into its ``s``
+    phases, in one copy: (*stride, N, *ceil(padded / stride), C), with ``result[r][:, o] ==
+    x_pad[:, o·s + r]`` per axis (zeros past the end, which no window reads). At stride 1 this is
+    ``pad(x, pads)`` with a leading axis of size 1 per spatial axis."""
+    rank = len(stride)
+    spatial = x.shape[1:rank + 1]
+    sizes = [-(-(n + b + e) // s) for n, (b, e), s in zip(spatial, pads, stride)]
+    phases = np.zeros((*stride, x.shape[0], *sizes, *x.shape[rank + 1:]), dtype=x.dtype)
+    for remainder in np.ndindex(*stride):
+        source, target = [slice(None)], [slice(None)]
+        for r, s, n, (b, _) in zip(remainder, stride, spatial, pads):
+            first = (r - b) % s  # the first input index at padded index o·s + r
+            count = len(range(first, n, s))
+            source.append(slice(first, None, s))
+            target.append(slice((first + b) // s, (first + b) // s + count))
+        phases[remainder][tuple(target)] = x[tuple(source)]
+    return phases
+
+
+def phases_elements(shape: tuple[int, ...], pads: Pads, stride: tuple[int, ...]) -> int:
+    """Elements of :func:`padded_phases` for a per-sample ``shape`` (*spatial, C)."""
+    return math.prod(-(-(n + b + e) // s) * s for n, (b, e), s in zip(shape[:-1], pads, stride)) * shape[-1]
 
 
 @functools.lru_cache(maxsize=256)

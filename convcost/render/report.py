@@ -16,7 +16,7 @@ CSV_COLUMNS = ["name", "kind", "description", "inputs", "output_shape", "macs", 
                "divisions", "exponentials", "special_functions", "flops", "effective_mults", "params",
                "trainable_params", "non_trainable_params", "weights", "biases", "bn_trainable", "bn_non_trainable",
                "affine",
-               "activation_elements", "activation_bytes", "macs_share"]
+               "activation_elements", "activation_bytes", "macs_share", "weight_bytes"]
 
 BREAKDOWN_LABELS = {"conv 1x1": "Conv 1×1", "depthwise": "Conv DW", "full conv": "Conv (full)",
                     "grouped conv": "Conv (grouped)", "dense": "Fully connected"}
@@ -155,5 +155,7 @@ def totals_rows(analysis: Analysis) -> list[tuple[str, str]]:
          f"{thousands(t['bn_trainable'] + t['bn_non_trainable'])}{affine}"),
         ("peak activation memory", f"{human_bytes(t['peak_activation_bytes'])} "
                                    f"({thousands(t['peak_activation_elements'])} elements, {analysis.dtype})"),
+        ("parameter memory", f"{human_bytes(t['weight_bytes'])} ({thousands(t['weight_bytes'])} bytes, "
+                             f"{analysis.weight_dtype})"),
         ("layers", thousands(t["layers"])),
     ]

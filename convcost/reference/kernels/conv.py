@@ -21,9 +21,10 @@ from convcost.reference.geometry import (
     layer_pads,
     pad,
     padded_elements,
+    phases_elements,
     real_pair_total,
     real_pairs_bytes,
-    tap_views,
+    row_windows,
     windows,
     windows_along,
 )
@@ -126,27 +127,39 @@ def convolve(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride: Shape, dil
 def depthwise(ops: Counter, x: np.ndarray, kernel: np.ndarray, stride: Shape, dilation: Shape,
               pads: Pads) -> np.ndarray:
     """Depthwise convolution: x (N, *S, C), kernel (*K, C, M) -> (N, *O, C·M), output channel
-    ``c·M + m`` from input channel c. Per kernel tap, the tap's view of the input (N, *O, C)
-    times that tap's weights (C, M), accumulated over taps."""
+    ``c·M + m`` from input channel c: ``y[o, c, m] = sum over taps t of x_pad[o·s + t·d, c] ·
+    w[t, c, m]``.
+
+    Pad and take the windows by output row (:func:`~convcost.reference.geometry.row_windows`:
+    the last output axis and the channels as one contiguous axis, x), and contract each group of taps
+    with its weights repeated along the row (``w[t, c, m]`` at every x = (o_last, c)), summing the
+    taps: one contraction at stride 1, one per input phase at a larger stride, added up. The
+    channels are a batch index, so no window is copied into rows for a matrix product.
+    """
     rank = kernel.ndim - 2
-    S = SPATIAL[rank]
+    S, T = SPATIAL[rank], TAPS[rank]
+    channels, multiplier = kernel.shape[-2:]
     padded = _is_padded(pads)
-    view = windows(pad(x, pads), kernel.shape[:rank], stride, dilation)  # (N, *O, C, *K)
-    single = kernel.shape[-1] == 1  # depth multiplier 1: no size-1 axis, numpy's loops run faster without it
-    subscripts = f"n{S}c,c->n{S}c" if single else f"n{S}c,cm->n{S}cm"
-    acc = term = None
-    for tap, x_tap in tap_views(view, rank):
-        w = kernel[tap][:, 0] if single else kernel[tap]  # (C,) or (C, M)
-        if acc is None:
-            acc = ops.contract(subscripts, x_tap, w, padded=padded)  # (N, *O, C[, M])
-        else:  # one reused buffer for the other taps' products
-            term = ops.contract(subscripts, x_tap, w, padded=padded, out=term)
-            ops.add(acc, term, out=acc)
+    single = multiplier == 1  # depth multiplier 1: no size-1 axis, numpy's loops run faster without it
+    head = f"n{S[:-1]}x"  # the output without the channels: (N, *O[:-1], O[-1]·C)
+    subscripts = f"{T}{head},{T}x->{head}" if single else f"{T}{head},{T}xm->{head}m"
+    groups = row_windows(x, pads, kernel.shape[:rank], stride, dilation)
+    row = groups[0][1].shape[-1] // channels  # O[-1]
+    # w[t, c, m] at every x = (o_last, c): (*K, x[, M]), a small copy
+    repeated = np.broadcast_to(kernel[..., None, :, :], (*kernel.shape[:rank], row, channels, multiplier))
+    repeated = repeated.reshape(*kernel.shape[:rank], row * channels, multiplier)
+    if single:
+        repeated = repeated[..., 0]
+    y = None
+    for taps, view in groups:
+        part = ops.contract(subscripts, view, repeated[taps], padded=padded, along_rows=True)
+        y = part if y is None else ops.add(y, part, out=y)  # y is this layer's fresh result
     if padded:
         _count_effective(ops, x.shape[1:-1], pads, kernel.shape[:rank], stride, dilation, x.shape[0],
-                         channel_factor=kernel.shape[-2] * kernel.shape[-1])
-    assert acc is not None  # a kernel has at least one tap
-    return acc if single else acc.reshape(*acc.shape[:-2], -1)
+                         channel_factor=channels * multiplier)
+    assert y is not None  # a kernel has at least one tap
+    out = y.shape[1:rank] + (y.shape[rank] // channels,)
+    return y.reshape(x.shape[0], *out, channels * multiplier)
 
 
 def pointwise(ops: Counter, x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -231,8 +244,10 @@ def _depthwise_plan(attrs: Depthwise, inputs: tuple[Shape, ...]) -> Plan:
                                     fan_in=math.prod(attrs.kernel))}
     if attrs.bias:
         weights["bias"] = WeightSpec("biases", (c_out,), "small")
-    return Plan(out + (c_out,), weights, padded_elements(shape, pads) + math.prod(out) * c_out,
-                _mask_bytes(shape, pads, out))
+    # the padded input (split into phases), the weights repeated along a row, the result
+    scratch = (phases_elements(shape, pads, attrs.stride)
+               + math.prod(attrs.kernel) * out[-1] * c_out + math.prod(out) * c_out)
+    return Plan(out + (c_out,), weights, scratch, _mask_bytes(shape, pads, out))
 
 
 def _depthwise_run(ops: Counter, attrs: Depthwise, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
@@ -254,18 +269,21 @@ def _separable_plan(attrs: Separable, inputs: tuple[Shape, ...]) -> Plan:
         mid, c_out = out + (shape[-1] * dm,), filters
         weights = {"depthwise": WeightSpec("weights", (*attrs.kernel, shape[-1], dm), "he", math.prod(attrs.kernel)),
                    "pointwise": WeightSpec("weights", (1, 1, shape[-1] * dm, filters), "he", shape[-1] * dm)}
-        padded, mask = padded_elements(shape, pads), _mask_bytes(shape, pads, out)
+        padded, mask = phases_elements(shape, pads, attrs.stride), _mask_bytes(shape, pads, out)
+        padded += math.prod(attrs.kernel) * out[-1] * shape[-1] * dm
     else:
         mid = shape[:-1] + (filters,)
         pads, out = _geometry(attrs, mid, "separable_conv2d")
         c_out = filters * dm
         weights = {"pointwise": WeightSpec("weights", (1, 1, shape[-1], filters), "he", shape[-1]),
                    "depthwise": WeightSpec("weights", (*attrs.kernel, filters, dm), "he", math.prod(attrs.kernel))}
-        padded, mask = padded_elements(mid, pads), _mask_bytes(mid, pads, out)
+        padded, mask = phases_elements(mid, pads, attrs.stride), _mask_bytes(mid, pads, out)
+        padded += math.prod(attrs.kernel) * out[-1] * c_out
     if attrs.bias:
         weights["bias"] = WeightSpec("biases", (c_out,), "small")
     mid_elements = math.prod(mid)
-    # the padded tensor, the accumulator and one tap's term, the activated copy, the second step's term
+    # the padded tensor (in phases) and the repeated weights, the accumulator and one group's part, the
+    # activated copy, the second step's term
     scratch = padded + 3 * mid_elements + math.prod(out) * c_out
     return Plan(out + (c_out,), weights, scratch, mask)
 
