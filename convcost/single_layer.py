@@ -26,7 +26,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
@@ -49,9 +49,19 @@ class OptionLocation(Location):
         return self.path
 
 
+# The fields `convcost layer` has an option of their own for (tests hold this to the command's
+# options); every other field is given as ``--field NAME=VALUE``.
+OWN_OPTIONS = frozenset({"filters", "kernel", "stride", "padding", "dilation", "groups", "depth_multiplier", "bias",
+                         "units", "order", "activation", "keepdims", "alpha", "approximate", "axis", "size", "beta",
+                         "k"})
+
+
 def option_name(field: str) -> str:
-    """``depth_multiplier -> '--depth-multiplier'``"""
-    return "--" + field.replace("_", "-")
+    """How the command line spells a field: ``depth_multiplier -> '--depth-multiplier'``,
+    ``interpolation -> '--field interpolation'``."""
+    if field in OWN_OPTIONS:
+        return "--" + field.replace("_", "-")
+    return f"--field {field if field.isidentifier() else clip(field)}"
 
 
 # --- parsing option text into spec values -------------------------------------------------------
@@ -125,6 +135,30 @@ def _node(value: object, where: Location) -> Node:
         else:
             items.append(Node(_scalar(part, where), where))
     return Node(items, where)
+
+
+def with_fields(options: Mapping[str, object], fields: Sequence[str]) -> dict[str, object]:
+    """``options`` (field name -> option value, None where not given) with each ``--field
+    NAME=VALUE`` added: ``with_fields({"kernel": "3"}, ["interpolation=bilinear"])`` ->
+    ``{"kernel": "3", "interpolation": "bilinear"}``. A field given twice (by its own option and
+    ``--field``, or by two ``--field``) is E202 at the second, never one value silently kept."""
+    merged = {name: value for name, value in options.items() if value is not None}
+    problems: list[Problem] = []
+    for text in fields:
+        name, equals, value = text.partition("=")
+        name = name.strip().replace("-", "_")
+        where = OptionLocation(f"--field {name if name.isidentifier() else clip(name or text)}", 1, 1)
+        if not equals or not name or not value.strip():
+            problems.append(Problem("E204", f"--field takes NAME=VALUE, got {clip(text)}", where,
+                                    "for example --field interpolation=bilinear"))
+        elif name in merged:
+            problems.append(Problem("E202", f"field '{name}' is given twice", where,
+                                    "give each field once"))
+        else:
+            merged[name] = value
+    if problems:
+        raise SpecError(problems)
+    return merged
 
 
 # --- building ----------------------------------------------------------------------------------

@@ -213,3 +213,45 @@ def test_channels_last_inputs_give_no_warning():
         assert result.exit_code == 0 and result.stderr == "", shape
     assert build_layer("conv2d", "3x224x224", {"filters": 8, "kernel": 1}).warnings[0].code == "W101"  # the API
     assert analyze(build_layer("conv2d", "3x224x224", {"filters": 8, "kernel": 1})).warnings[0].code == "W101"
+
+
+# --- --field: any field of any kind ---------------------------------------------------------------
+
+def test_field_reaches_fields_without_an_option_of_their_own():
+    # U-Net's 2× bilinear upsampling of 28×28×512 (docs/conventions.md: 3 mults and 6 adds per
+    # output element, hand-derived): 56·56·512 = 1,605,632 outputs.
+    up = layer_json("upsampling2d", "--input", "28x28x512", "--field", "size=2", "-F", "interpolation=bilinear")
+    assert up["layer"]["output_shape"] == [56, 56, 512]
+    assert (up["layer"]["mults"], up["layer"]["adds"]) == (4_816_896, 9_633_792)
+    # a field with an option of its own may be given either way, with the same result
+    assert layer_json("conv2d", "--input", "7x7x3", "-F", "filters=128", "--kernel", "3") == \
+        layer_json("conv2d", "--input", "7x7x3", "--filters", "128", "--kernel", "3")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["upsampling2d", "--input", "8x8x3", "--field", "interpolaton=bilinear"],
+     "--field interpolaton: E202 upsampling2d has no option --field interpolaton\n"
+     "    hint: did you mean --field interpolation?"),
+    (["upsampling2d", "--input", "8x8x3", "--size", "2", "--field", "size=3"],
+     "--field size: E202 field 'size' is given twice"),
+    (["upsampling2d", "--input", "8x8x3", "--field", "size"], "--field size: E204 --field takes NAME=VALUE, got 'size'"),
+    (["upsampling2d", "--input", "8x8x3", "--field", "interpolation=cubic"],
+     "--field interpolation: E205 upsampling2d interpolation must be one of nearest, bilinear; got 'cubic'"),
+    (["depth_to_space", "--input", "8x8x8", "--field", "block_size=3"], "--field block_size: E420"),
+    (["depth_to_space", "--input", "8x8x8"], "--field block_size: E203 depth_to_space needs --field block_size"),
+])
+def test_bad_fields_exit_2_naming_the_field(args, message):
+    result = runner.invoke(app, ["layer", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_own_options_are_the_commands_field_options():
+    import typer.main
+
+    from convcost.single_layer import OWN_OPTIONS, option_name
+
+    command = typer.main.get_command(app).commands["layer"]  # type: ignore[attr-defined]
+    spelled = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+    not_fields = {"--input", "--field", "--vs", "--format", "--no-warn", "--debug", "--help"}
+    assert spelled - not_fields == {option_name(field) for field in OWN_OPTIONS}

@@ -29,7 +29,8 @@ SIZE = "an int, or one per spatial axis: 3x1 or 3,1"
     "convcost layer conv2d --input 7x7x3 --filters 128 --kernel 3 --vs depthwise-separable",
     "convcost layer conv2d --input 7x7x1 --filters 1 --kernel 3 --vs spatially-separable",
     "convcost layer conv2d --input 299x299x3 --filters 32 --kernel 3 --stride 2 --padding 1",
-    "convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same"))
+    "convcost layer max_pooling2d --input 150x150x128 --kernel 3 --stride 2 --padding same",
+    "convcost layer upsampling2d --input 28x28x512 --field size=2 --field interpolation=bilinear"))
 def layer(
     kind: str = typer.Argument(..., help="The layer kind (see 'convcost kinds')."),
     input: str = typer.Option(..., "--input", "-i", help="Input shape without batch: 7x7x3 (H×W×C), "
@@ -61,6 +62,10 @@ def layer(
     size: Optional[str] = typer.Option(None, "--size", help="local_response_norm: channels in a window."),
     beta: Optional[str] = typer.Option(None, "--beta", help="local_response_norm: the exponent."),
     k: Optional[str] = typer.Option(None, "--k", help="local_response_norm: the additive constant."),
+    field: list[str] = typer.Option([], "--field", "-F", metavar="NAME=VALUE",
+                                    help="Any field of the kind, as a spec writes it: --field "
+                                         "interpolation=bilinear --field size=2x2 (repeatable; "
+                                         "'convcost kinds KIND' lists the fields)."),
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
@@ -77,13 +82,13 @@ def layer(
     with handled(debug):
         from convcost.analysis import analyze
         from convcost.render import layer as render
-        from convcost.single_layer import alternative, build_layer
+        from convcost.single_layer import alternative, build_layer, with_fields
 
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
                    "units": units, "order": order, "activation": activation, "keepdims": keepdims,
                    "alpha": alpha, "approximate": approximate, "axis": axis, "size": size, "beta": beta, "k": k}
-        result = analyze(build_layer(kind, input, options))
+        result = analyze(build_layer(kind, input, with_fields(options, field)))
         report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None
         json = format is LayerFormat.json
