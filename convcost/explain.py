@@ -17,6 +17,7 @@ from typing import Any, Callable
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
 from convcost.layers import (
+    AveragePoolAttrs,
     ConvAttrs,
     DenseAttrs,
     DepthwiseConvAttrs,
@@ -230,8 +231,14 @@ def _separable_lines(record: LayerRecord, attrs: SeparableConvAttrs) -> list[str
     return lines
 
 
-def _pool_lines(record: LayerRecord, attrs: PoolAttrs) -> list[str]:
+def _pool_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
+    if attrs.ceil_mode:  # the floor formula below does not apply (docs/conventions.md, pooling options)
+        what = "comparisons" if record.kind.startswith("max") else "adds"
+        return [f"output {format_shape(out_shape)} (ceil_mode: out = ceil((n + p_begin + p_end − k)/s) + 1, "
+                "the last window starting inside the input or the left padding)",
+                f"{what} = Σ over windows (taps inside the padded input − 1) = "
+                f"{n(getattr(record.cost, what))}", "no multiplications, no parameters"]
     stride = attrs.stride if attrs.stride is not None else attrs.kernel
     ones = (1,) * len(attrs.kernel)
     lines = spatial_lines(in_shape[:-1], attrs.kernel, stride, attrs.padding, ones, out_shape[:-1])
@@ -336,6 +343,7 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "global_max_pooling": _global_pool_lines, "dense": _dense_lines, "batch_norm": _batch_norm_lines,
     "relu": _activation_lines, "relu6": _activation_lines, "sigmoid": _activation_lines,
     "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
+    "conv1d": _conv_lines, "max_pooling1d": _pool_lines, "average_pooling1d": _pool_lines,
 }
 
 

@@ -73,13 +73,26 @@ layers:
   - {kind: softmax, name: probs}
 """
 
+# The kinds of issue 12 (1-D kinds, pooling options).
+EVERY_KIND_ISSUE12 = """\
+name: every-issue12
+input: [24, 4]
+layers:
+  - {kind: conv1d, name: c1, filters: 6, kernel: 3, padding: same, groups: 2, activation: relu}
+  - {kind: max_pooling1d, name: mp1, kernel: 3, stride: 2, ceil_mode: true}
+  - {kind: average_pooling1d, name: ap1, kernel: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: true}
+  - {kind: global_max_pooling, name: g}
+"""
+
 
 @pytest.fixture
 def every_kind(tmp_path):
     two, three = tmp_path / "every2d.yaml", tmp_path / "every3d.yaml"
     two.write_text(EVERY_KIND_2D)
     three.write_text(EVERY_KIND_3D)
-    return str(two), str(three)
+    issue12 = tmp_path / "every_issue12.yaml"
+    issue12.write_text(EVERY_KIND_ISSUE12)
+    return str(two), str(three), str(issue12)
 
 
 def test_every_layer_kind_agrees(every_kind):

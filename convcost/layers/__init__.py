@@ -23,7 +23,7 @@ from convcost.layers.base import (
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
-from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
+from convcost.layers.pooling import AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
@@ -35,9 +35,9 @@ KINDS: dict[str, LayerKind[Any]] = {
 # A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
-         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs)
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | AveragePoolAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
-           "format_shape", "same_padding", "taps_inside"]
+           "format_shape", "same_padding", "taps_inside", "AveragePoolAttrs"]
