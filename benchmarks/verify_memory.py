@@ -68,6 +68,10 @@ CASES: list[tuple[str, tuple[int, ...], list[str]]] = [
     ("average pooling ceil include pad", (511, 511, 32), ["{kind: average_pooling2d, kernel: 3, stride: 2, "
                                                           "padding: 1, ceil_mode: true, count_include_pad: true}"]),
     ("max pooling1d ceil", (1048575, 8), ["{kind: max_pooling1d, kernel: 3, stride: 2, ceil_mode: true}"]),
+    ("conv2d_transpose", (128, 128, 16), ["{kind: conv2d_transpose, filters: 16, kernel: 3, stride: 2, padding: 1, "
+                                          "output_padding: 1}"]),
+    ("conv3d_transpose groups", (8, 32, 32, 16), ["{kind: conv3d_transpose, filters: 16, kernel: 2, stride: 2, "
+                                                  "groups: 4}"]),
 ]
 
 

@@ -248,6 +248,8 @@ CODES = {
     "E405": "groups do not divide the channels",
     "E406": "too many layers, or a block that instantiates itself",
     "E407": "a tensor too large (a dimension above 10^18)",
+    "E410": "a transposed convolution's output_padding not below its stride or its dilation",
+    "E411": "output_padding given with padding: same on a transposed convolution",
     # budgets (convcost check; docs/budgets.md)
     "E500": "budget file or section has the wrong structure (empty, not a mapping, no 'budgets' or 'path')",
     "E501": "unknown metric in a budget (metrics are the report's totals and layer keys)",

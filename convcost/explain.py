@@ -19,6 +19,7 @@ from convcost.errors import Problem, SpecError, did_you_mean
 from convcost.layers import (
     AveragePoolAttrs,
     ConvAttrs,
+    ConvTransposeAttrs,
     DenseAttrs,
     DepthwiseConvAttrs,
     GlobalPoolAttrs,
@@ -327,6 +328,24 @@ def _add_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
             f"adds = (inputs − 1)·elements = ({k} − 1)·{product(shape)} = {n(adds)}", "no parameters"]
 
 
+def _transpose_lines(record: LayerRecord, attrs: ConvTransposeAttrs) -> list[str]:
+    """A transposed convolution (layers/transpose.py): scatter, then crop."""
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    c_in, c_out, groups = in_shape[-1], out_shape[-1], attrs.groups
+    rule = ("n·s (padding: same)" if attrs.padding == "same" else
+            "(n − 1)·s − p_begin − p_end + d·(k − 1) + output_padding + 1")
+    cost = record.cost
+    return [f"output {format_shape(out_shape)}: per axis out = {rule}",
+            "", "multiplications (MACs) = input positions · C_in · taps · C_out/groups (each input value times every "
+                "tap of its group's filters, those landing in cropped padding included)",
+            f"  = {product(in_shape[:-1])}·{c_in}·{product(attrs.kernel)}·{c_out}/{groups} = {n(cost.macs)}",
+            f"adds = per full-output element (contributions − 1) where it has any"
+            f"{' + outputs (bias)' if attrs.bias else ''} = {n(cost.adds)}",
+            f"effective mults = MACs = {n(cost.effective_mults)} (the input is not padded)",
+            "", f"parameters: weights = taps·C_in/groups·C_out = {n(cost.weights)}",
+            *_bias_lines(record, c_out, attrs.bias)]
+
+
 def _plain_lines(record: LayerRecord, attrs: object) -> list[str]:
     shapes = " + ".join(format_shape(s) for s in record.input_shapes)
     notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
@@ -344,6 +363,7 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "relu": _activation_lines, "relu6": _activation_lines, "sigmoid": _activation_lines,
     "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
     "conv1d": _conv_lines, "max_pooling1d": _pool_lines, "average_pooling1d": _pool_lines,
+    "conv2d_transpose": _transpose_lines, "conv3d_transpose": _transpose_lines,
 }
 
 

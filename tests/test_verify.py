@@ -83,6 +83,21 @@ layers:
   - {kind: average_pooling1d, name: ap1, kernel: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: true}
   - {kind: global_max_pooling, name: g}
 """
+EVERY_KIND_ISSUE12_TRANSPOSED = """\
+name: every-issue12-transposed
+input: [4, 4, 2]
+layers:
+  - {kind: conv2d_transpose, name: t2, filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2,
+     activation: relu}
+  - {kind: conv2d_transpose, name: t2s, filters: 3, kernel: 3, stride: 2, padding: same, dilation: 2}
+"""
+EVERY_KIND_ISSUE12_3D = """\
+name: every-issue12-3d
+input: [3, 4, 4, 2]
+layers:
+  - {kind: conv3d_transpose, name: t3, filters: 4, kernel: [2, 3, 1], stride: 2, padding: [[0, 0], [1, 1], [0, 0]],
+     output_padding: [1, 1, 0], groups: 2, bias: false}
+"""
 
 
 @pytest.fixture
@@ -90,9 +105,10 @@ def every_kind(tmp_path):
     two, three = tmp_path / "every2d.yaml", tmp_path / "every3d.yaml"
     two.write_text(EVERY_KIND_2D)
     three.write_text(EVERY_KIND_3D)
-    issue12 = tmp_path / "every_issue12.yaml"
-    issue12.write_text(EVERY_KIND_ISSUE12)
-    return str(two), str(three), str(issue12)
+    issue12 = [tmp_path / f"every_issue12_{i}.yaml" for i in range(3)]
+    for path, text in zip(issue12, (EVERY_KIND_ISSUE12, EVERY_KIND_ISSUE12_TRANSPOSED, EVERY_KIND_ISSUE12_3D)):
+        path.write_text(text)
+    return (str(two), str(three), *map(str, issue12))
 
 
 def test_every_layer_kind_agrees(every_kind):

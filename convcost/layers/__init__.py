@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape
+from convcost.layers import activation, conv, dense, merge, norm, pooling, reshape, transpose
 from convcost.layers.base import (
                                   CATEGORIES,
                                   NO_ATTRS,
@@ -25,19 +25,20 @@ from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
 from convcost.layers.pooling import AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
+from convcost.layers.transpose import ConvTransposeAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
-    for module in (conv, pooling, dense, norm, activation, reshape, merge)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, transpose)
     for kind in module.KINDS
 }
 
 # A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
-         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | AveragePoolAttrs)
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | AveragePoolAttrs | ConvTransposeAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
-           "format_shape", "same_padding", "taps_inside", "AveragePoolAttrs"]
+           "format_shape", "same_padding", "taps_inside", "AveragePoolAttrs", "ConvTransposeAttrs"]

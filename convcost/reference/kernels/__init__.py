@@ -3,12 +3,12 @@ registry against ``convcost.layers.KINDS``, so a new kind without a kernel fails
 
 from __future__ import annotations
 
-from convcost.reference.kernels import activation, conv, dense, merge, norm, pooling, reshape
+from convcost.reference.kernels import activation, conv, dense, merge, norm, pooling, reshape, transpose
 from convcost.reference.kernels.base import PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
 
 KERNELS: dict[str, Kernel] = {
     kind: kernel
-    for module in (conv, pooling, dense, norm, activation, reshape, merge)
+    for module in (conv, pooling, dense, norm, activation, reshape, merge, transpose)
     for kind, kernel in module.KERNELS.items()
 }
 
