@@ -72,6 +72,8 @@ CASES: list[tuple[str, tuple[int, ...], list[str]]] = [
                                           "output_padding: 1}"]),
     ("conv3d_transpose groups", (8, 32, 32, 16), ["{kind: conv3d_transpose, filters: 16, kernel: 2, stride: 2, "
                                                   "groups: 4}"]),
+    ("adaptive average pooling", (500, 500, 32), ["{kind: adaptive_average_pooling2d, output_size: [7, 13]}"]),
+    ("adaptive max pooling upsampling", (100, 100, 32), ["{kind: adaptive_max_pooling2d, output_size: 333}"]),
 ]
 
 

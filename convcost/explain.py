@@ -17,6 +17,7 @@ from typing import Any, Callable
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
 from convcost.layers import (
+    AdaptivePoolAttrs,
     AveragePoolAttrs,
     ConvAttrs,
     ConvTransposeAttrs,
@@ -346,6 +347,22 @@ def _transpose_lines(record: LayerRecord, attrs: ConvTransposeAttrs) -> list[str
             *_bias_lines(record, c_out, attrs.bias)]
 
 
+def _adaptive_lines(record: LayerRecord, attrs: AdaptivePoolAttrs) -> list[str]:
+    """Adaptive pooling (layers/pooling.py): PyTorch's bins, taps per axis n + o − gcd(n, o)."""
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    what = "comparisons" if "max" in record.kind else "adds"
+    taps = [n_ + o - math.gcd(n_, o) for n_, o in zip(in_shape[:-1], attrs.output_size)]
+    lines = [f"output {format_shape(out_shape)}: bin i of o over n covers [floor(i·n/o), ceil((i + 1)·n/o))",
+             "taps in all bins per axis = n + o − gcd(n, o) = "
+             + ", ".join(f"{n_} + {o} − {math.gcd(n_, o)} = {t}"
+                         for n_, o, t in zip(in_shape[:-1], attrs.output_size, taps)),
+             f"{what} = C·(Π taps per axis) − outputs = {in_shape[-1]}·{product(tuple(taps))} − "
+             f"{n(math.prod(out_shape))} = {n(getattr(record.cost, what))}"]
+    if what == "adds":
+        lines.append(f"divisions = outputs = {n(record.cost.divisions)}")
+    return lines + ["no multiplications, no parameters"]
+
+
 def _plain_lines(record: LayerRecord, attrs: object) -> list[str]:
     shapes = " + ".join(format_shape(s) for s in record.input_shapes)
     notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
@@ -364,6 +381,8 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
     "conv1d": _conv_lines, "max_pooling1d": _pool_lines, "average_pooling1d": _pool_lines,
     "conv2d_transpose": _transpose_lines, "conv3d_transpose": _transpose_lines,
+    "adaptive_average_pooling2d": _adaptive_lines, "adaptive_max_pooling2d": _adaptive_lines,
+    "adaptive_average_pooling1d": _adaptive_lines, "adaptive_max_pooling1d": _adaptive_lines,
 }
 
 

@@ -227,3 +227,70 @@ def test_conv1d_is_a_kind_now():
     result = runner.invoke(app, ["kinds", "conv1d"])
     assert result.exit_code == 0, result.output
     assert "[L, C]" in result.output
+
+
+# --- adaptive pooling -------------------------------------------------------------------------------
+
+def adaptive_oracle(x, output_size, mode):
+    """PyTorch's adaptive pooling by loops: bin i of o over n is [floor(i·n/o), ceil((i + 1)·n/o));
+    also the comparisons/adds over each bin's taps (taps − 1 per output)."""
+    spatial = x.shape[1:-1]
+    bins = [[(i * n // o, -(-(i + 1) * n // o)) for i in range(o)] for n, o in zip(spatial, output_size)]
+    y = np.zeros((x.shape[0], *output_size, x.shape[-1]))
+    ops = 0
+    for n, o, c in itertools.product(range(x.shape[0]), itertools.product(*map(range, output_size)),
+                                     range(x.shape[-1])):
+        ranges = [range(*bins[a][o[a]]) for a in range(len(o))]
+        values = [x[(n, *pos, c)] for pos in itertools.product(*ranges)]
+        ops += len(values) - 1
+        y[(n, *o, c)] = max(values) if mode == "max" else sum(values) / len(values)
+    return y, ops
+
+
+ADAPTIVE = [
+    ("adaptive_average_pooling2d", "output_size: [7, 4]", (8, 9, 2)),
+    ("adaptive_max_pooling2d", "output_size: [3, 13]", (8, 9, 2)),
+    ("adaptive_average_pooling2d", "output_size: 1", (5, 3, 1)),
+    ("adaptive_max_pooling2d", "output_size: 6", (7, 7, 1)),
+    ("adaptive_average_pooling1d", "output_size: 5", (13, 2)),
+    ("adaptive_max_pooling1d", "output_size: 9", (4, 3)),
+]
+
+
+@pytest.mark.parametrize("kind,fields,shape", ADAPTIVE)
+def test_adaptive_pooling_kernel_matches_loops(kind, fields, shape):
+    r = run_one("{kind: " + kind + ", name: L, " + fields + "}", shape)
+    mode = "max" if "max" in kind else "average"
+    want, ops = adaptive_oracle(r.x, r.attrs.output_size, mode)
+    np.testing.assert_allclose(r.y, want, rtol=1e-10, atol=1e-12)
+    assert (r.ops.comparisons if mode == "max" else r.ops.adds) == ops
+    out, cost = layer_cost(kind, shape, **{fields.split(":")[0]: json.loads(fields.split(":", 1)[1])})
+    assert out == want.shape[1:]
+    assert (cost.comparisons if mode == "max" else cost.adds) * 2 == ops
+
+
+def test_adaptive_pooling_torchvision_classifiers():
+    """torchvision's VGG16 keeps 7×7 at any input with AdaptiveAvgPool2d((7, 7)); hand-derived:
+    at 224×224 its features are 7×7×512 already (bins of one: 0 adds, 25,088 divisions); at 256×256
+    they are 8×8×512, every bin 2 wide (8 + 7 − 1 = 14 taps per axis): adds 512·(14·14 − 49) = 75,264.
+    AlexNet at 256×256: 7×7×256 to 6×6, 12 taps per axis, adds 256·(144 − 36) = 27,648."""
+    out, cost = layer_cost("adaptive_average_pooling2d", (7, 7, 512), output_size=7)
+    assert out == (7, 7, 512) and cost.adds == 0 and cost.divisions == 25_088
+    out, cost = layer_cost("adaptive_average_pooling2d", (8, 8, 512), output_size=[7, 7])
+    assert out == (7, 7, 512) and cost.adds == 75_264 and cost.divisions == 25_088
+    out, cost = layer_cost("adaptive_average_pooling2d", (7, 7, 256), output_size=6)
+    assert out == (6, 6, 256) and cost.adds == 27_648 and cost.divisions == 9_216
+
+
+def test_adaptive_bins_taps_against_loops():
+    from convcost.layers.pooling import adaptive_bins_taps
+
+    for n, o in itertools.product(range(1, 20), range(1, 20)):
+        assert adaptive_bins_taps(n, o) == sum(-(-(i + 1) * n // o) - i * n // o for i in range(o))
+
+
+def test_adaptive_pooling_matches_torch():
+    torch = pytest.importorskip("torch")  # optional: the loop oracle above always runs
+    r = run_one("{kind: adaptive_average_pooling2d, name: L, output_size: [3, 5]}", (7, 11, 2))
+    got = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(r.x.transpose(0, 3, 1, 2)), (3, 5))
+    np.testing.assert_allclose(r.y, got.numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)

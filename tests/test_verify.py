@@ -81,6 +81,8 @@ layers:
   - {kind: conv1d, name: c1, filters: 6, kernel: 3, padding: same, groups: 2, activation: relu}
   - {kind: max_pooling1d, name: mp1, kernel: 3, stride: 2, ceil_mode: true}
   - {kind: average_pooling1d, name: ap1, kernel: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: true}
+  - {kind: adaptive_average_pooling1d, name: aa1, inputs: c1, output_size: 5}
+  - {kind: adaptive_max_pooling1d, name: am1, output_size: 7}
   - {kind: global_max_pooling, name: g}
 """
 EVERY_KIND_ISSUE12_TRANSPOSED = """\
@@ -90,6 +92,8 @@ layers:
   - {kind: conv2d_transpose, name: t2, filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2,
      activation: relu}
   - {kind: conv2d_transpose, name: t2s, filters: 3, kernel: 3, stride: 2, padding: same, dilation: 2}
+  - {kind: adaptive_average_pooling2d, name: aa2, output_size: [7, 5]}
+  - {kind: adaptive_max_pooling2d, name: am2, output_size: 3}
 """
 EVERY_KIND_ISSUE12_3D = """\
 name: every-issue12-3d

@@ -23,7 +23,7 @@ from convcost.layers.base import (
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
-from convcost.layers.pooling import AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
+from convcost.layers.pooling import AdaptivePoolAttrs, AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 from convcost.layers.transpose import ConvTransposeAttrs
 
@@ -36,9 +36,10 @@ KINDS: dict[str, LayerKind[Any]] = {
 # A layer's normalized attributes: the record of its kind (``KINDS[kind].attrs_type``), built by
 # ``KINDS[kind].make_attrs(values)``.
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
-         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | AveragePoolAttrs | ConvTransposeAttrs)
+         | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs | AveragePoolAttrs | ConvTransposeAttrs
+         | AdaptivePoolAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
-           "format_shape", "same_padding", "taps_inside", "AveragePoolAttrs", "ConvTransposeAttrs"]
+           "format_shape", "same_padding", "taps_inside", "AveragePoolAttrs", "ConvTransposeAttrs", "AdaptivePoolAttrs"]

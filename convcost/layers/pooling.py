@@ -238,3 +238,75 @@ KINDS: list[LayerKind] = [
     LayerKind("average_pooling1d", "1-D average pooling over [L, C] inputs", _fields(1, average=True),
               AveragePoolAttrs, _pool_shape("average_pooling1d"), _average_cost, _describe),
 ]
+
+
+# --- adaptive pooling (issue 12) -----------------------------------------------------------------
+# PyTorch's AdaptiveAvgPool / AdaptiveMaxPool: output bin i along an axis of length n covers
+# [floor(i·n/o), ceil((i + 1)·n/o)); bins may differ in size and overlap. Per axis the bins hold
+# Σ_i (ceil((i + 1)·n/o) − floor(i·n/o)) = n + o − gcd(n, o) taps in all (ceil(j·n/o) exceeds
+# floor(j·n/o) by one unless o divides j·n, which happens gcd(n, o) times for j = 1..o), and the
+# product over axes is exact. A bin of b taps costs b − 1 comparisons, or b − 1 adds and 1 division.
+# Worked example (hand-derived): torchvision's VGG16 at 256×256 ends its features at 8×8×512 and
+# pools them to 7×7: every bin 2 wide (8 + 7 − 1 = 14 taps per axis), adds 512·(14·14 − 49) =
+# 75,264, divisions 25,088; at 224×224 the features are 7×7 already: bins of one, 0 adds.
+# AlexNet at 256×256: 7×7×256 to 6×6: 12 taps per axis, adds 256·(144 − 36) = 27,648.
+
+
+class AdaptivePoolAttrs(NamedTuple):
+    """adaptive max/average pooling: the output size per spatial axis."""
+
+    output_size: Shape
+
+
+def adaptive_bins_taps(n: int, o: int) -> int:
+    """Taps of all ``o`` bins along an axis of length ``n``: ``n + o − gcd(n, o)``.
+
+    ``adaptive_bins_taps(8, 7) == 14``; ``adaptive_bins_taps(5, 3) == 7`` (bins 2, 3, 2);
+    ``adaptive_bins_taps(7, 7) == 7``; ``adaptive_bins_taps(3, 6) == 6`` (each position twice).
+    """
+    return n + o - math.gcd(n, o)
+
+
+def _adaptive_shape(kind: str) -> Callable[[AdaptivePoolAttrs, tuple[Shape, ...]], Shape]:
+    def output_shape(attrs: AdaptivePoolAttrs, inputs: tuple[Shape, ...]) -> Shape:
+        require_rank(inputs[0], len(attrs.output_size) + 1, kind, _LAYOUTS[len(attrs.output_size)])
+        return tuple(attrs.output_size) + (inputs[0][-1],)
+    return output_shape
+
+
+def _adaptive_taps(attrs: AdaptivePoolAttrs, inputs: tuple[Shape, ...]) -> int:
+    return math.prod(adaptive_bins_taps(n, o) for n, o in zip(inputs[0][:-1], attrs.output_size))
+
+
+def _adaptive_max_cost(attrs: AdaptivePoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost(comparisons=out[-1] * _adaptive_taps(attrs, inputs) - elements(out))
+
+
+def _adaptive_average_cost(attrs: AdaptivePoolAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
+    return Cost(adds=out[-1] * _adaptive_taps(attrs, inputs) - elements(out), divisions=elements(out))
+
+
+def _describe_adaptive(attrs: AdaptivePoolAttrs) -> str:
+    return "to " + "×".join(map(str, attrs.output_size))
+
+
+def _adaptive_fields(rank: int) -> dict[str, Field]:
+    return {"output_size": Field("size", required=True, minimum=1, rank=rank,
+                                 doc="output size per spatial axis (an int or a list); bins "
+                                     "[floor(i·n/o), ceil((i + 1)·n/o)) as PyTorch's adaptive pooling")}
+
+
+KINDS += [
+    LayerKind("adaptive_average_pooling2d", "2-D adaptive average pooling to a fixed output size (PyTorch "
+              "AdaptiveAvgPool2d)", _adaptive_fields(2), AdaptivePoolAttrs,
+              _adaptive_shape("adaptive_average_pooling2d"), _adaptive_average_cost, _describe_adaptive),
+    LayerKind("adaptive_max_pooling2d", "2-D adaptive max pooling to a fixed output size (PyTorch AdaptiveMaxPool2d)",
+              _adaptive_fields(2), AdaptivePoolAttrs, _adaptive_shape("adaptive_max_pooling2d"), _adaptive_max_cost,
+              _describe_adaptive),
+    LayerKind("adaptive_average_pooling1d", "1-D adaptive average pooling over [L, C] to a fixed length (PyTorch "
+              "AdaptiveAvgPool1d)", _adaptive_fields(1), AdaptivePoolAttrs,
+              _adaptive_shape("adaptive_average_pooling1d"), _adaptive_average_cost, _describe_adaptive),
+    LayerKind("adaptive_max_pooling1d", "1-D adaptive max pooling over [L, C] to a fixed length (PyTorch "
+              "AdaptiveMaxPool1d)", _adaptive_fields(1), AdaptivePoolAttrs, _adaptive_shape("adaptive_max_pooling1d"),
+              _adaptive_max_cost, _describe_adaptive),
+]

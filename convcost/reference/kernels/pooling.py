@@ -183,6 +183,80 @@ def _global_max_run(ops: Counter, attrs: GlobalPool, inputs: list[np.ndarray], w
     return ops.max(x, axis=_spatial_axes(x), keepdims=attrs.keepdims)  # S - 1 comparisons per channel
 
 
+# --- adaptive pooling ---------------------------------------------------------------------------
+
+class AdaptivePool(Protocol):
+    @property
+    def output_size(self) -> Shape: ...
+
+
+def adaptive_bins(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, size) of the ``o`` bins along an axis of length ``n`` (PyTorch): bin i covers
+    ``[floor(i·n/o), ceil((i + 1)·n/o))``. ``adaptive_bins(5, 3)`` starts (0, 1, 3), sizes (2, 3, 2)."""
+    i = np.arange(o, dtype=np.int64)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    return start, end - start
+
+
+def _adaptive_plan(kind: str) -> Callable[[AdaptivePool, tuple[Shape, ...]], Plan]:
+    def plan(attrs: AdaptivePool, inputs: tuple[Shape, ...]) -> Plan:
+        shape = inputs[0]
+        require_rank(shape, len(attrs.output_size) + 1, kind)
+        widest = [int(adaptive_bins(n, o)[1].max()) for n, o in zip(shape[:-1], attrs.output_size)]
+        gathered = math.prod(o * k for o, k in zip(attrs.output_size, widest)) * shape[-1]
+        # the gathered bins (and one take's intermediate), the masked copies of one tap
+        scratch = 2 * gathered + 3 * math.prod(attrs.output_size) * shape[-1]
+        return Plan(tuple(attrs.output_size) + (shape[-1],), scratch=scratch,
+                    fixed_bytes=16 * sum(o * k for o, k in zip(attrs.output_size, widest)))
+    return plan
+
+
+def _adaptive_reduce(ops: Counter, attrs: AdaptivePool, x: np.ndarray, combine) -> tuple[np.ndarray, np.ndarray]:
+    """Gather every bin padded to the widest bin of its axis (N, o1, K1, o2, K2, ..., C), then a
+    running maximum or sum over the taps, each tap combined only at the outputs whose bin holds it.
+    Returns (the reduction (N, *O, C), the taps per output (*O))."""
+    rank = len(attrs.output_size)
+    starts, sizes = zip(*(adaptive_bins(n, o) for n, o in zip(x.shape[1:-1], attrs.output_size)))
+    widest = [int(size.max()) for size in sizes]
+    gathered = x
+    for axis, (start, k) in enumerate(zip(starts, widest)):
+        index = np.minimum(start[:, None] + np.arange(k), x.shape[1 + axis] - 1)  # (o, K), past a bin: clamped
+        gathered = np.take(gathered, index.ravel(), axis=1 + axis)
+    gathered = gathered.reshape(x.shape[0], *(v for o, k in zip(attrs.output_size, widest) for v in (o, k)),
+                                x.shape[-1])
+    valid = [np.arange(k)[None, :] < size[:, None] for size, k in zip(sizes, widest)]  # (o, K): tap inside the bin
+    acc = None
+    for tap in np.ndindex(*widest):
+        x_tap = gathered[(slice(None), *(v for t in tap for v in (slice(None), t)), slice(None))]  # (N, *O, C)
+        if acc is None:
+            acc = np.array(x_tap)  # the first tap is in every bin: a copy, no op
+            continue
+        mask = np.ones((), dtype=bool)
+        for axis, t in enumerate(tap):
+            mask = np.multiply.outer(mask, valid[axis][:, t]) if axis else valid[axis][:, t]
+        if mask.all():
+            combine(acc, x_tap, out=acc)
+        elif mask.any():
+            acc[:, mask] = combine(acc[:, mask], x_tap[:, mask])
+    assert acc is not None and rank >= 1
+    counts = np.ones((), dtype=np.int64)
+    for axis, size in enumerate(sizes):
+        counts = np.multiply.outer(counts, size) if axis else size
+    return acc, counts
+
+
+def _adaptive_max_run(ops: Counter, attrs: AdaptivePool, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
+    return _adaptive_reduce(ops, attrs, inputs[0], ops.maximum)[0]
+
+
+def _adaptive_average_run(ops: Counter, attrs: AdaptivePool, inputs: list[np.ndarray],
+                          weights: Weights) -> np.ndarray:
+    x = inputs[0]
+    acc, counts = _adaptive_reduce(ops, attrs, x, ops.add)
+    return ops.divide(acc, counts.astype(x.dtype)[None, ..., None], out=acc)
+
+
 KERNELS: dict[str, Kernel] = {
     "max_pooling2d": Kernel(_pool_plan("max_pooling2d"), _max_run),
     "average_pooling2d": Kernel(_pool_plan("average_pooling2d"), _average_run),
@@ -192,4 +266,8 @@ KERNELS: dict[str, Kernel] = {
     "global_max_pooling": Kernel(_global_plan, _global_max_run),
     "max_pooling1d": Kernel(_pool_plan("max_pooling1d"), _max_run),
     "average_pooling1d": Kernel(_pool_plan("average_pooling1d"), _average_run),
+    "adaptive_average_pooling2d": Kernel(_adaptive_plan("adaptive_average_pooling2d"), _adaptive_average_run),
+    "adaptive_max_pooling2d": Kernel(_adaptive_plan("adaptive_max_pooling2d"), _adaptive_max_run),
+    "adaptive_average_pooling1d": Kernel(_adaptive_plan("adaptive_average_pooling1d"), _adaptive_average_run),
+    "adaptive_max_pooling1d": Kernel(_adaptive_plan("adaptive_max_pooling1d"), _adaptive_max_run),
 }
