@@ -221,3 +221,17 @@ def test_padding_that_crops_everything(tmp_path):
     err = problem(tmp_path, "input: [1, 1, 2]\nlayers:\n  - {kind: conv2d_transpose, filters: 2, kernel: 1, "
                             "padding: 1}\n")
     assert "E403" in err
+
+
+def test_layer_calculator_takes_the_new_fields():
+    result = runner.invoke(app, ["layer", "conv2d_transpose", "-i", "2x2x3", "--filters", "1", "-k", "2",
+                                 "--stride", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"macs": 48,' in result.stdout
+    result = runner.invoke(app, ["layer", "conv2d_transpose", "-i", "4x4x2", "--filters", "1", "-k", "3",
+                                 "--stride", "2", "--output-padding", "2"])
+    assert result.exit_code == 2 and "--output-padding: E410" in result.stderr
+    result = runner.invoke(app, ["layer", "max_pooling2d", "-i", "6x6x1", "-k", "3", "--stride", "2", "--ceil-mode"])
+    assert result.exit_code == 0 and "55" in result.stdout
+    result = runner.invoke(app, ["layer", "adaptive_average_pooling2d", "-i", "8x8x512", "--output-size", "7"])
+    assert result.exit_code == 0 and "75,264" in result.stdout

@@ -54,6 +54,16 @@ def layer(
                                                                         "between the steps."),
     keepdims: Optional[bool] = typer.Option(None, "--keepdims/--no-keepdims", help="Global pooling: keep the "
                                                                                   "spatial axes (default: false)."),
+    output_padding: Optional[str] = typer.Option(None, "--output-padding", help="Transposed convolutions: added "
+                                                 f"at the end of each axis, below the stride or the dilation: {SIZE}."),
+    ceil_mode: Optional[bool] = typer.Option(None, "--ceil-mode/--no-ceil-mode", help="Windowed pooling: round "
+                                             "the output size up (PyTorch, Caffe; default: false)."),
+    count_include_pad: Optional[bool] = typer.Option(None, "--count-include-pad/--no-count-include-pad",
+                                                     help="Average pooling: divide by the taps inside the padded "
+                                                          "input (PyTorch) rather than the real positions "
+                                                          "(default: false)."),
+    output_size: Optional[str] = typer.Option(None, "--output-size", help=f"Adaptive pooling: the output size, "
+                                                                          f"{SIZE}."),
     vs: Optional[Versus] = typer.Option(None, "--vs", help="conv2d only: add a separable alternative's counts, "
                                                            "the exact ratio and the seeds' closed form."),
     format: LayerFormat = typer.Option(LayerFormat.text, "--format", "-f", help="Output format."),
@@ -74,7 +84,9 @@ def layer(
 
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
-                   "units": units, "order": order, "activation": activation, "keepdims": keepdims}
+                   "units": units, "order": order, "activation": activation, "keepdims": keepdims,
+                   "output_padding": output_padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
+                   "output_size": output_size}
         result = analyze(build_layer(kind, input, options))
         report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None

@@ -203,7 +203,9 @@ def _adaptive_plan(kind: str) -> Callable[[AdaptivePool, tuple[Shape, ...]], Pla
     def plan(attrs: AdaptivePool, inputs: tuple[Shape, ...]) -> Plan:
         shape = inputs[0]
         require_rank(shape, len(attrs.output_size) + 1, kind)
-        widest = [int(adaptive_bins(n, o)[1].max()) for n, o in zip(shape[:-1], attrs.output_size)]
+        # a bound on the widest bin, without making the bins (an output size may be huge):
+        # ceil((i + 1)·n/o) − floor(i·n/o) <= ceil(n/o) + 1
+        widest = [-(-n // o) + (1 if n % o else 0) for n, o in zip(shape[:-1], attrs.output_size)]
         gathered = math.prod(o * k for o, k in zip(attrs.output_size, widest)) * shape[-1]
         # the gathered bins (and one take's intermediate), the masked copies of one tap
         scratch = 2 * gathered + 3 * math.prod(attrs.output_size) * shape[-1]
