@@ -240,7 +240,7 @@ def _pool_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> lis
         return [f"output {format_shape(out_shape)} (ceil_mode: out = ceil((n + p_begin + p_end − k)/s) + 1, "
                 "the last window starting inside the input or the left padding)",
                 f"{what} = Σ over windows (taps inside the padded input − 1) = "
-                f"{n(getattr(record.cost, what))}", "no multiplications, no parameters"]
+                f"{n(getattr(record.cost, what))}", *_divisor_lines(record, attrs), "no multiplications, no parameters"]
     stride = attrs.stride if attrs.stride is not None else attrs.kernel
     ones = (1,) * len(attrs.kernel)
     lines = spatial_lines(in_shape[:-1], attrs.kernel, stride, attrs.padding, ones, out_shape[:-1])
@@ -257,8 +257,19 @@ def _pool_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> lis
         _check("divisions", outputs, record.cost.divisions)
         lines += ["", "adds = outputs·(window − 1), divisions = outputs",
                   f"  = {product(out_shape)}·({window} − 1) = {n(adds)} adds, {n(outputs)} divisions"]
+        if isinstance(attrs, AveragePoolAttrs) and attrs.count_include_pad:
+            lines += _divisor_lines(record, attrs)
     lines += ["", "no multiplications, no parameters"]
     return lines
+
+
+def _divisor_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> list[str]:
+    """What an average pooling window's sum is divided by (one division per output either way)."""
+    if not isinstance(attrs, AveragePoolAttrs):
+        return []
+    divisor = ("its taps inside the padded input, padding included (count_include_pad: true, PyTorch)"
+               if attrs.count_include_pad else "its real input positions (count_include_pad: false, Keras/TF)")
+    return [f"divisions = outputs = {n(record.cost.divisions)}, each window's sum divided by {divisor}"]
 
 
 def _global_pool_lines(record: LayerRecord, attrs: GlobalPoolAttrs) -> list[str]:

@@ -235,3 +235,18 @@ def test_layer_calculator_takes_the_new_fields():
     assert result.exit_code == 0 and "55" in result.stdout
     result = runner.invoke(app, ["layer", "adaptive_average_pooling2d", "-i", "8x8x512", "--output-size", "7"])
     assert result.exit_code == 0 and "75,264" in result.stdout
+
+
+def test_explain_covers_the_new_kinds():
+    from convcost.explain import explain
+
+    result = convcost.analyze(convcost.loads(PTFLOPS_149))
+    text = "\n".join(explain(result, "up"))
+    assert "= 48" in text and "2·2·3·2·2·1/1" in text
+    spec = ("input: [12, 3]\nlayers:\n  - {kind: conv1d, name: c, filters: 2, kernel: 3}\n"
+            "  - {kind: average_pooling1d, name: p, kernel: 3, stride: 2, ceil_mode: true, count_include_pad: true}\n"
+            "  - {kind: adaptive_max_pooling1d, name: a, output_size: 3}\n")
+    result = convcost.analyze(convcost.loads(spec))
+    for name in ("c", "p", "a"):
+        assert len(explain(result, name)) > 3, name
+    assert "n + o − gcd(n, o)" in "\n".join(explain(result, "a"))
