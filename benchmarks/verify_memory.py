@@ -63,6 +63,17 @@ CASES: list[tuple[str, tuple[int, ...], list[str]]] = [
     ("zero padding", (512, 512, 32), ["{kind: zero_padding2d, padding: 8}"]),
     ("flatten + dropout", (512, 512, 32), ["flatten", "dropout"]),
     ("input only matters: global pooling of a large input", (1024, 1024, 24), ["global_average_pooling"]),
+    # issue 12
+    ("conv1d", (65536, 32), ["{kind: conv1d, filters: 32, kernel: 5, padding: same}"]),
+    ("average pooling ceil include pad", (511, 511, 32), ["{kind: average_pooling2d, kernel: 3, stride: 2, "
+                                                          "padding: 1, ceil_mode: true, count_include_pad: true}"]),
+    ("max pooling1d ceil", (1048575, 8), ["{kind: max_pooling1d, kernel: 3, stride: 2, ceil_mode: true}"]),
+    ("conv2d_transpose", (128, 128, 16), ["{kind: conv2d_transpose, filters: 16, kernel: 3, stride: 2, padding: 1, "
+                                          "output_padding: 1}"]),
+    ("conv3d_transpose groups", (8, 32, 32, 16), ["{kind: conv3d_transpose, filters: 16, kernel: 2, stride: 2, "
+                                                  "groups: 4}"]),
+    ("adaptive average pooling", (500, 500, 32), ["{kind: adaptive_average_pooling2d, output_size: [7, 13]}"]),
+    ("adaptive max pooling upsampling", (100, 100, 32), ["{kind: adaptive_max_pooling2d, output_size: 333}"]),
 ]
 
 

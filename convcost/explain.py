@@ -17,7 +17,10 @@ from typing import Any, Callable
 from convcost.analysis import Analysis, LayerRecord, analyze
 from convcost.errors import Problem, SpecError, did_you_mean
 from convcost.layers import (
+    AdaptivePoolAttrs,
+    AveragePoolAttrs,
     ConvAttrs,
+    ConvTransposeAttrs,
     DenseAttrs,
     DepthwiseConvAttrs,
     GlobalPoolAttrs,
@@ -231,8 +234,14 @@ def _separable_lines(record: LayerRecord, attrs: SeparableConvAttrs) -> list[str
     return lines
 
 
-def _pool_lines(record: LayerRecord, attrs: PoolAttrs) -> list[str]:
+def _pool_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> list[str]:
     in_shape, out_shape = record.input_shapes[0], record.output_shape
+    if attrs.ceil_mode:  # the floor formula below does not apply (docs/conventions.md, pooling options)
+        what = "comparisons" if record.kind.startswith("max") else "adds"
+        return [f"output {format_shape(out_shape)} (ceil_mode: out = ceil((n + p_begin + p_end − k)/s) + 1, "
+                "the last window starting inside the input or the left padding)",
+                f"{what} = Σ over windows (taps inside the padded input − 1) = "
+                f"{n(getattr(record.cost, what))}", *_divisor_lines(record, attrs), "no multiplications, no parameters"]
     stride = attrs.stride if attrs.stride is not None else attrs.kernel
     ones = (1,) * len(attrs.kernel)
     lines = spatial_lines(in_shape[:-1], attrs.kernel, stride, attrs.padding, ones, out_shape[:-1])
@@ -249,8 +258,19 @@ def _pool_lines(record: LayerRecord, attrs: PoolAttrs) -> list[str]:
         _check("divisions", outputs, record.cost.divisions)
         lines += ["", "adds = outputs·(window − 1), divisions = outputs",
                   f"  = {product(out_shape)}·({window} − 1) = {n(adds)} adds, {n(outputs)} divisions"]
+        if isinstance(attrs, AveragePoolAttrs) and attrs.count_include_pad:
+            lines += _divisor_lines(record, attrs)
     lines += ["", "no multiplications, no parameters"]
     return lines
+
+
+def _divisor_lines(record: LayerRecord, attrs: PoolAttrs | AveragePoolAttrs) -> list[str]:
+    """What an average pooling window's sum is divided by (one division per output either way)."""
+    if not isinstance(attrs, AveragePoolAttrs):
+        return []
+    divisor = ("its taps inside the padded input, padding included (count_include_pad: true, PyTorch)"
+               if attrs.count_include_pad else "its real input positions (count_include_pad: false, Keras/TF)")
+    return [f"divisions = outputs = {n(record.cost.divisions)}, each window's sum divided by {divisor}"]
 
 
 def _global_pool_lines(record: LayerRecord, attrs: GlobalPoolAttrs) -> list[str]:
@@ -321,6 +341,40 @@ def _add_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
             f"adds = (inputs − 1)·elements = ({k} − 1)·{product(shape)} = {n(adds)}", "no parameters"]
 
 
+def _transpose_lines(record: LayerRecord, attrs: ConvTransposeAttrs) -> list[str]:
+    """A transposed convolution (layers/transpose.py): scatter, then crop."""
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    c_in, c_out, groups = in_shape[-1], out_shape[-1], attrs.groups
+    rule = ("n·s (padding: same)" if attrs.padding == "same" else
+            "(n − 1)·s − p_begin − p_end + d·(k − 1) + output_padding + 1")
+    cost = record.cost
+    return [f"output {format_shape(out_shape)}: per axis out = {rule}",
+            "", "multiplications (MACs) = input positions · C_in · taps · C_out/groups (each input value times every "
+                "tap of its group's filters, those landing in cropped padding included)",
+            f"  = {product(in_shape[:-1])}·{c_in}·{product(attrs.kernel)}·{c_out}/{groups} = {n(cost.macs)}",
+            f"adds = per full-output element (contributions − 1) where it has any"
+            f"{' + outputs (bias)' if attrs.bias else ''} = {n(cost.adds)}",
+            f"effective mults = MACs = {n(cost.effective_mults)} (the input is not padded)",
+            "", f"parameters: weights = taps·C_in/groups·C_out = {n(cost.weights)}",
+            *_bias_lines(record, c_out, attrs.bias)]
+
+
+def _adaptive_lines(record: LayerRecord, attrs: AdaptivePoolAttrs) -> list[str]:
+    """Adaptive pooling (layers/pooling.py): PyTorch's bins, taps per axis n + o − gcd(n, o)."""
+    in_shape, out_shape = record.input_shapes[0], record.output_shape
+    what = "comparisons" if "max" in record.kind else "adds"
+    taps = [n_ + o - math.gcd(n_, o) for n_, o in zip(in_shape[:-1], attrs.output_size)]
+    lines = [f"output {format_shape(out_shape)}: bin i of o over n covers [floor(i·n/o), ceil((i + 1)·n/o))",
+             "taps in all bins per axis = n + o − gcd(n, o) = "
+             + ", ".join(f"{n_} + {o} − {math.gcd(n_, o)} = {t}"
+                         for n_, o, t in zip(in_shape[:-1], attrs.output_size, taps)),
+             f"{what} = C·(Π taps per axis) − outputs = {in_shape[-1]}·{product(tuple(taps))} − "
+             f"{n(math.prod(out_shape))} = {n(getattr(record.cost, what))}"]
+    if what == "adds":
+        lines.append(f"divisions = outputs = {n(record.cost.divisions)}")
+    return lines + ["no multiplications, no parameters"]
+
+
 def _plain_lines(record: LayerRecord, attrs: object) -> list[str]:
     shapes = " + ".join(format_shape(s) for s in record.input_shapes)
     notes = {"concat": "joins its inputs along one axis", "flatten": "reshapes to one axis",
@@ -357,6 +411,10 @@ _EXPLAINERS: dict[str, Callable[[LayerRecord, Any], list[str]]] = {
     "relu": _activation_lines, "relu6": _activation_lines, "sigmoid": _activation_lines,
     "tanh": _activation_lines, "softmax": _activation_lines, "add": _add_lines,
     "upsampling2d": _upsampling_lines,
+    "conv1d": _conv_lines, "max_pooling1d": _pool_lines, "average_pooling1d": _pool_lines,
+    "conv2d_transpose": _transpose_lines, "conv3d_transpose": _transpose_lines,
+    "adaptive_average_pooling2d": _adaptive_lines, "adaptive_max_pooling2d": _adaptive_lines,
+    "adaptive_average_pooling1d": _adaptive_lines, "adaptive_max_pooling1d": _adaptive_lines,
 }
 
 

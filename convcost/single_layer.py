@@ -53,7 +53,7 @@ class OptionLocation(Location):
 # options); every other field is given as ``--field NAME=VALUE``.
 OWN_OPTIONS = frozenset({"filters", "kernel", "stride", "padding", "dilation", "groups", "depth_multiplier", "bias",
                          "units", "order", "activation", "keepdims", "alpha", "approximate", "axis", "size", "beta",
-                         "k"})
+                         "k", "output_padding", "ceil_mode", "count_include_pad", "output_size"})
 
 
 def option_name(field: str) -> str:

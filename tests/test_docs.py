@@ -27,10 +27,11 @@ def test_the_first_example_is_a_complete_spec():
 
 @pytest.mark.parametrize("item", sorted(set(layer_examples())))
 def test_every_layer_example_builds(item):
-    three_d = "3d" in item
-    shape = "[8, 16, 16, 8]" if three_d else "[16, 16, 8]"
+    three_d, one_d = "3d" in item, "1d" in item
+    shape = "[8, 16, 16, 8]" if three_d else "[32, 8]" if one_d else "[16, 16, 8]"
     preamble = ("  - {kind: conv2d, name: branch_a, filters: 8, kernel: 1}\n"
-                "  - {kind: conv2d, name: branch_b, inputs: input, filters: 8, kernel: 1}\n") if not three_d else ""
+                "  - {kind: conv2d, name: branch_b, inputs: input, filters: 8, kernel: 1}\n"
+                ) if not (three_d or one_d) else ""
     text = f"input: {shape}\nlayers:\n{preamble}  {item}\n"
     if "kind: dense" in item and "3d" not in item:
         text = f"input: [64]\nlayers:\n  {item}\n"

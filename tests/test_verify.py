@@ -104,13 +104,46 @@ layers:
   - {kind: softmax, name: probs}
 """
 
+# The kinds of issue 12 (1-D kinds, pooling options).
+EVERY_KIND_ISSUE12 = """\
+name: every-issue12
+input: [24, 4]
+layers:
+  - {kind: conv1d, name: c1, filters: 6, kernel: 3, padding: same, groups: 2, activation: relu}
+  - {kind: max_pooling1d, name: mp1, kernel: 3, stride: 2, ceil_mode: true}
+  - {kind: average_pooling1d, name: ap1, kernel: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: true}
+  - {kind: adaptive_average_pooling1d, name: aa1, inputs: c1, output_size: 5}
+  - {kind: adaptive_max_pooling1d, name: am1, output_size: 7}
+  - {kind: global_max_pooling, name: g}
+"""
+EVERY_KIND_ISSUE12_TRANSPOSED = """\
+name: every-issue12-transposed
+input: [4, 4, 2]
+layers:
+  - {kind: conv2d_transpose, name: t2, filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2,
+     activation: relu}
+  - {kind: conv2d_transpose, name: t2s, filters: 3, kernel: 3, stride: 2, padding: same, dilation: 2}
+  - {kind: adaptive_average_pooling2d, name: aa2, output_size: [7, 5]}
+  - {kind: adaptive_max_pooling2d, name: am2, output_size: 3}
+"""
+EVERY_KIND_ISSUE12_3D = """\
+name: every-issue12-3d
+input: [3, 4, 4, 2]
+layers:
+  - {kind: conv3d_transpose, name: t3, filters: 4, kernel: [2, 3, 1], stride: 2, padding: [[0, 0], [1, 1], [0, 0]],
+     output_padding: [1, 1, 0], groups: 2, bias: false}
+"""
+
 
 @pytest.fixture
 def every_kind(tmp_path):
     two, three = tmp_path / "every2d.yaml", tmp_path / "every3d.yaml"
     two.write_text(EVERY_KIND_2D)
     three.write_text(EVERY_KIND_3D)
-    return str(two), str(three)
+    issue12 = [tmp_path / f"every_issue12_{i}.yaml" for i in range(3)]
+    for path, text in zip(issue12, (EVERY_KIND_ISSUE12, EVERY_KIND_ISSUE12_TRANSPOSED, EVERY_KIND_ISSUE12_3D)):
+        path.write_text(text)
+    return (str(two), str(three), *map(str, issue12))
 
 
 def test_every_layer_kind_agrees(every_kind):

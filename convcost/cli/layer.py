@@ -62,6 +62,16 @@ def layer(
     size: Optional[str] = typer.Option(None, "--size", help="local_response_norm: channels in a window."),
     beta: Optional[str] = typer.Option(None, "--beta", help="local_response_norm: the exponent."),
     k: Optional[str] = typer.Option(None, "--k", help="local_response_norm: the additive constant."),
+    output_padding: Optional[str] = typer.Option(None, "--output-padding", help="Transposed convolutions: added "
+                                                 f"at the end of each axis, below the stride or the dilation: {SIZE}."),
+    ceil_mode: Optional[bool] = typer.Option(None, "--ceil-mode/--no-ceil-mode", help="Windowed pooling: round "
+                                             "the output size up (PyTorch, Caffe; default: false)."),
+    count_include_pad: Optional[bool] = typer.Option(None, "--count-include-pad/--no-count-include-pad",
+                                                     help="Average pooling: divide by the taps inside the padded "
+                                                          "input (PyTorch) rather than the real positions "
+                                                          "(default: false)."),
+    output_size: Optional[str] = typer.Option(None, "--output-size", help=f"Adaptive pooling: the output size, "
+                                                                          f"{SIZE}."),
     field: list[str] = typer.Option([], "--field", "-F", metavar="NAME=VALUE",
                                     help="Any field of the kind, as a spec writes it: --field "
                                          "interpolation=bilinear --field size=2x2 (repeatable; "
@@ -87,7 +97,9 @@ def layer(
         options = {"filters": filters, "kernel": kernel, "stride": stride, "padding": padding,
                    "dilation": dilation, "groups": groups, "depth_multiplier": depth_multiplier, "bias": bias,
                    "units": units, "order": order, "activation": activation, "keepdims": keepdims,
-                   "alpha": alpha, "approximate": approximate, "axis": axis, "size": size, "beta": beta, "k": k}
+                   "alpha": alpha, "approximate": approximate, "axis": axis, "size": size, "beta": beta, "k": k,
+                   "output_padding": output_padding, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad,
+                   "output_size": output_size}
         result = analyze(build_layer(kind, input, with_fields(options, field)))
         report_warnings(result.warnings, no_warn)
         alt = alternative(vs.value, result) if vs is not None else None

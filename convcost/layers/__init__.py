@@ -16,6 +16,7 @@ from convcost.layers import (
     reshape,
     resize,
     structure,
+    transpose,
 )
 from convcost.layers.activation import EluAttrs, GeluAttrs, LeakyReluAttrs
 from convcost.layers.base import (
@@ -37,15 +38,16 @@ from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAtt
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
 from convcost.layers.normalization import GroupNormAttrs, LayerNormAttrs, LocalResponseNormAttrs
-from convcost.layers.pooling import GlobalPoolAttrs, PoolAttrs
+from convcost.layers.pooling import AdaptivePoolAttrs, AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 from convcost.layers.resize import BlockAttrs, CroppingAttrs, UpsamplingAttrs
 from convcost.layers.structure import ChannelShuffleAttrs, ReshapeAttrs, SplitAttrs
+from convcost.layers.transpose import ConvTransposeAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
     for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
-                   normalization)
+                   normalization, transpose)
     for kind in module.KINDS
 }
 
@@ -54,11 +56,13 @@ KINDS: dict[str, LayerKind[Any]] = {
 Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | GlobalPoolAttrs | DenseAttrs
          | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs
          | UpsamplingAttrs | BlockAttrs | CroppingAttrs | ReshapeAttrs | ChannelShuffleAttrs | SplitAttrs
-         | LeakyReluAttrs | EluAttrs | GeluAttrs | LayerNormAttrs | GroupNormAttrs | LocalResponseNormAttrs)
+         | LeakyReluAttrs | EluAttrs | GeluAttrs | LayerNormAttrs | GroupNormAttrs | LocalResponseNormAttrs
+         | AveragePoolAttrs | ConvTransposeAttrs | AdaptivePoolAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
            "PoolAttrs", "SeparableConvAttrs", "Shape", "ShapeError", "ZeroPaddingAttrs", "conv_output_size",
            "format_shape", "same_padding", "taps_inside",
            "UpsamplingAttrs", "BlockAttrs", "CroppingAttrs", "ReshapeAttrs", "ChannelShuffleAttrs", "SplitAttrs",
-           "EluAttrs", "GeluAttrs", "GroupNormAttrs", "LayerNormAttrs", "LeakyReluAttrs", "LocalResponseNormAttrs"]
+           "EluAttrs", "GeluAttrs", "GroupNormAttrs", "LayerNormAttrs", "LeakyReluAttrs", "LocalResponseNormAttrs",
+           "AveragePoolAttrs", "ConvTransposeAttrs", "AdaptivePoolAttrs"]

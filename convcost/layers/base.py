@@ -152,6 +152,10 @@ def require_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:
             hint = "this is a 3-D layer; for an [H, W, C] input use the 2-D kind"
         elif rank == 3 and len(shape) == 4:
             hint = "this is a 2-D layer; for a [D, H, W, C] input use the 3-D kind"
+        elif rank == 2 and len(shape) in (3, 4):
+            hint = "this is a 1-D layer over [L, C]; for an image or a volume use the 2-D or 3-D kind"
+        elif rank in (3, 4) and len(shape) == 2:
+            hint = "this input is [L, C] (1-D); use the 1-D kind (conv1d, max_pooling1d, average_pooling1d)"
         raise ShapeError("E404", f"needs an input of rank {rank} {layout}, got {format_shape(shape)} "
                                  f"(rank {len(shape)})", hint=hint)
 

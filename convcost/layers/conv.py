@@ -35,7 +35,7 @@ from convcost.layers.base import (
 # --- the attribute records (fields in the order of the kinds' spec fields) ---------------------
 
 class ConvAttrs(NamedTuple):
-    """conv2d and conv3d: sizes have one entry per spatial axis (2 or 3)."""
+    """conv1d, conv2d and conv3d: sizes have one entry per spatial axis (1, 2 or 3)."""
 
     filters: int
     kernel: Shape
@@ -125,10 +125,13 @@ def conv_cost(in_shape: Shape, out_shape: Shape, kernel: Shape, stride: Shape, p
     )
 
 
+LAYOUTS = {1: "[L, C]", 2: "[H, W, C]", 3: "[D, H, W, C]"}  # a windowed layer's input, by spatial rank
+
+
 def _geometry(attrs: WindowAttrs, in_shape: Shape, kind: str) -> tuple[Pads, Shape]:
     """(padding pairs, output spatial sizes) of a windowed layer on ``in_shape``."""
     rank = len(attrs.kernel)
-    require_rank(in_shape, rank + 1, kind, "[H, W, C]" if rank == 2 else "[D, H, W, C]")
+    require_rank(in_shape, rank + 1, kind, LAYOUTS[rank])
     return window_geometry(in_shape[:-1], attrs.kernel, attrs.stride, attrs.padding, attrs.dilation)
 
 
@@ -149,7 +152,7 @@ def _check_groups(c_in: int, filters: int, groups: int, kind: str) -> None:
 
 def _conv_shape(kind: str) -> Callable[[ConvAttrs, tuple[Shape, ...]], Shape]:
     def output_shape(attrs: ConvAttrs, inputs: tuple[Shape, ...]) -> Shape:
-        require_rank(inputs[0], len(attrs.kernel) + 1, kind, "[H, W, C]" if len(attrs.kernel) == 2 else "[D, H, W, C]")
+        require_rank(inputs[0], len(attrs.kernel) + 1, kind, LAYOUTS[len(attrs.kernel)])
         _check_groups(inputs[0][-1], attrs.filters, attrs.groups, kind)
         _, spatial = _geometry(attrs, inputs[0], kind)
         return spatial + (attrs.filters,)
@@ -273,4 +276,15 @@ SEPARABLE_CONV2D = LayerKind(
                              "of its own)")},
     SeparableConvAttrs, _separable_shape, _separable_cost, _describe_separable)
 
-KINDS: list[LayerKind] = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D]
+# --- conv1d (issue 12) ---------------------------------------------------------------------------
+# The same rule as conv2d over [L, C] inputs (Keras Conv1D, PyTorch Conv1d channels-last): a 1-D
+# kernel of k taps, so macs = L_out · C_out · k · C_in / groups. Worked example (hand-derived):
+# [100, 16] input, 32 filters, kernel 5, valid: L_out = 96, macs = 96·32·5·16 = 245,760,
+# weights = 5·16·32 = 2,560, adds = 96·32·(80 − 1) + 96·32 (bias) = 245,760.
+
+CONV1D = LayerKind(
+    "conv1d", "1-D convolution over [L, C] inputs (sequences, audio, signals)",
+    _conv_fields(1, filters=True, groups=True, depth_multiplier=False), ConvAttrs,
+    _conv_shape("conv1d"), _conv_cost, _describe_conv)
+
+KINDS: list[LayerKind] = [CONV2D, CONV3D, DEPTHWISE_CONV2D, SEPARABLE_CONV2D, CONV1D]

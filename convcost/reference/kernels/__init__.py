@@ -15,13 +15,14 @@ from convcost.reference.kernels import (
     reshape,
     resize,
     structure,
+    transpose,
 )
 from convcost.reference.kernels.base import PARAM_GROUPS, Kernel, Plan, PlanError, WeightSpec
 
 KERNELS: dict[str, Kernel] = {
     kind: kernel
     for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
-                   normalization)
+                   normalization, transpose)
     for kind, kernel in module.KERNELS.items()
 }
 

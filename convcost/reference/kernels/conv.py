@@ -1,4 +1,4 @@
-"""Reference convolutions: conv2d, conv3d, depthwise_conv2d, separable_conv2d.
+"""Reference convolutions: conv1d, conv2d, conv3d, depthwise_conv2d, separable_conv2d.
 
 Each reads like its formula, ``y[o, f] = sum over taps t and channels c of x_pad[o·s + t·d, c] ·
 w[t, c, f]``: pad → windowed view → one contraction. Effective mults of a padded layer are
@@ -60,7 +60,7 @@ class Window(Protocol):
 
 
 class Conv(Window, Protocol):
-    """conv2d, conv3d."""
+    """conv1d, conv2d, conv3d."""
 
     @property
     def filters(self) -> int: ...
@@ -309,4 +309,5 @@ KERNELS: dict[str, Kernel] = {
     "conv3d": Kernel(_conv_plan("conv3d"), _conv_run),
     "depthwise_conv2d": Kernel(_depthwise_plan, _depthwise_run),
     "separable_conv2d": Kernel(_separable_plan, _separable_run),
+    "conv1d": Kernel(_conv_plan("conv1d"), _conv_run),
 }
