@@ -33,16 +33,17 @@ from convcost.graph import (
     LayerNode,
     channels_first_warning,
     looks_channels_first,
+    shape_problem,
     shape_problems,
     without_gc,
 )
 from convcost.language.checks import Instance, spec_warnings, unread_layers
-from convcost.language.expressions import POISONED, Poisoned, Value, names_read
-from convcost.language.fields import normalize, number, show, whole
+from convcost.language.expressions import POISONED, SHAPE_NAMES, Poisoned, Value, names_read, shape_values, silent
+from convcost.language.fields import normalize, number, show, truth, whole
 from convcost.language.parameters import resolve, unused
 from convcost.language.source import Node, through_aliases
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
-from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
+from convcost.layers import KINDS, NO_ATTRS, Attrs, Field, Shape, ShapeError
 
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
@@ -56,7 +57,7 @@ class _Memo:
     A sweep rebuilds one spec many times, and most of it does not change between configurations;
     a large spec repeats the same block instance many times."""
 
-    __slots__ = ("attrs", "names", "block_names", "templates", "layers", "instances")
+    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances")
 
     def __init__(self):
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
@@ -64,6 +65,9 @@ class _Memo:
         self.names: dict[int, tuple[str, ...]] = {}  # id(item) -> the names its fields read, sorted
         # block (None: the spec's own layers) -> the spec's parameters it may read
         self.block_names: dict[str | None, tuple[str, ...]] = {}
+        # block (None: the spec's own layers) -> whether it may read a shape name (in_channels, …) anywhere:
+        # then what it builds depends on its input's shape, which is part of the keys below
+        self.block_shapes: dict[str | None, bool] = {}
         # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
         self.templates: dict[tuple, _Template] = {}
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
@@ -102,7 +106,7 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
         if not problems and not spec.broken:  # pragma: no cover - would be a bug in this module
             raise RuntimeError("a layer failed without a reported problem")
         if input_shape is not None:
-            problems += shape_problems(builder.nodes, input_shape)
+            problems += [p for p in shape_problems(builder.nodes, input_shape) if p not in builder.shape_reported]
         raise SpecError(finish(through_aliases(problems, spec.root), spec.in_blocks))
     if not builder.nodes:
         if spec.broken:  # the layers were reported while loading
@@ -132,7 +136,7 @@ class _Fatal(SpecError):
 
 
 class _Scope:
-    __slots__ = ("prefix", "input_name", "values", "own", "arguments", "names", "counters", "items")
+    __slots__ = ("prefix", "input_name", "values", "own", "arguments", "names", "counters", "items", "left_out")
 
     def __init__(self, prefix: str, input_name: str, values: Mapping[str, Value], own: frozenset[str] = frozenset(),
                  arguments: Mapping[str, Node] | None = None):
@@ -146,6 +150,7 @@ class _Scope:
         self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
         self.counters: dict[str, int] = {}
         self.items: list[Node] = []  # the item list being expanded
+        self.left_out: dict[str, Node] = {}  # names of items a false 'when:' left out -> that 'when:'
 
     def auto_name(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
@@ -180,6 +185,11 @@ class _Builder:
         self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
         self.argument_problems: set[tuple[str, Location]] = set()  # problems placed at a block argument
         self.instances: list[tuple[str, Instance]] = []  # the block instances made: full name, block (for W401)
+        # output shapes of the nodes made so far, computed only when an expression reads a shape name
+        # (in_channels, …): nodes[:shaped] have been through their shape rule
+        self.shapes: dict[str, Shape] = {}
+        self.shaped = 0
+        self.shape_reported: list[Problem] = []  # shape problems found while building (reported once)
 
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape, or None when it is missing or wrong (reported)."""
@@ -204,6 +214,7 @@ class _Builder:
             self.poisoned = True
             return None
         found = tuple(shape)
+        self.shapes[INPUT] = found
         if looks_channels_first(found):
             written = [str(item.value) for item in node.value]  # as written: [3, size, size]
             self.warnings.append(channels_first_warning(
@@ -214,7 +225,9 @@ class _Builder:
         """Add the nodes of the spec's layers. The nodes of a spec whose layers were built without a
         problem are kept, by the values of the parameters they may read: a sweep over the input size
         or the number of classes rebuilds only what changes."""
-        key = tuple([self.values[name] for name in self._names_under(None)])
+        key: tuple = tuple([self.values[name] for name in self._names_under(None)])
+        if self.memo.block_shapes[None]:  # a layer reads its input's shape: what is built depends on the input
+            key += (self.shapes.get(INPUT),)
         hit = self.memo.layers.get(key)
         if hit is not None and not self.broken:
             self.nodes.extend(hit[0])
@@ -286,6 +299,11 @@ class _Builder:
         kind, _ = item_kind(item)
         assert kind is not None  # an item without a kind is broken (reported while loading): expand skips it
         fields = item.value if item.is_mapping else {}
+        if "when" in fields and not self._when(kind, fields, scope, previous, index):
+            name = fields["name"].value if "name" in fields else None
+            if isinstance(name, str) and name not in scope.names:
+                scope.left_out.setdefault(name, fields["when"])
+            return previous  # left out: the next item reads what this one would have read
         repeat = 1
         if "repeat" in fields:
             label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
@@ -311,12 +329,15 @@ class _Builder:
             return previous
         self._check_not_removed(reads, fields, item, kind, base_name)
         normalized = None
+        # the repetitions of an item that reads its input's shape may each have another input shape
+        per_repetition = kind in KINDS and repeat > 1 and not SHAPE_NAMES.isdisjoint(self._words(item, fields))
         for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
                 f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
-                previous, normalized = self._layer(kind, item, fields, scope, local, reads, normalized)
+                previous, normalized = self._layer(kind, item, fields, scope, local, reads,
+                                                   None if per_repetition else normalized)
             else:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
@@ -341,6 +362,48 @@ class _Builder:
         if base_name:
             scope.names[base_name] = previous
         return previous
+
+    def _when(self, kind: str, fields: dict[str, Node], scope: _Scope, previous: str, index: int) -> bool:
+        """Whether an item with ``when:`` is included: the value of its condition, which may read
+        the parameters and, as any field, the shape of the item's input (of its first input)."""
+        node = fields["when"]
+        words = names_read(node)
+        self._read(words, scope)
+        label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+        what = f"{kind} '{scope.prefix}{label}': when" if label else f"{kind}: when"
+        values = scope.values
+        if not SHAPE_NAMES.isdisjoint(words):
+            reads = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else (previous,)
+            values = self._shaped_values(values, reads[0])
+        return truth(node, values, what)
+
+    def _shape_of(self, name: str) -> Shape:
+        """The output shape of node ``name`` (or of the network's input), running the shape rules of
+        the nodes made since the last call; silent SpecError if it is unknown because something
+        failed (a shape problem found here is reported once, here)."""
+        shapes = self.shapes
+        if name not in shapes:
+            nodes = self.nodes
+            while self.shaped < len(nodes):
+                node = nodes[self.shaped]
+                self.shaped += 1
+                if any(read not in shapes for read in node.inputs):
+                    continue
+                input_shapes = tuple([shapes[read] for read in node.inputs])
+                try:
+                    shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
+                except ShapeError as error:
+                    problem = shape_problem(node, error, input_shapes)
+                    self.problems.append(problem)
+                    self.shape_reported.append(problem)
+        found = shapes.get(name)
+        if found is None:  # it failed, and that was reported
+            raise silent()
+        return found
+
+    def _shaped_values(self, values: Mapping[str, Value], read: str) -> dict[str, Value]:
+        """``values`` with the shape names (in_channels, …) of the output of ``read``."""
+        return {**values, **shape_values(self._shape_of(read), "its input")}
 
     def _removed(self, item: Node, fields: dict[str, Node], kind: str, name: str | None, scope: _Scope) -> str:
         """What an item removed by ``repeat: 0`` with several inputs stands for: a marker that
@@ -417,6 +480,13 @@ class _Builder:
                 resolved.append(scope.input_name)
             elif name in scope.names:
                 resolved.append(scope.names[name])
+            elif name in scope.left_out:
+                when = scope.left_out[name]
+                condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
+                problems.append(Problem("E211", f"inputs: '{name}' was left out by its 'when: {condition}' (line "
+                                                f"{when.location.line}), which is false here", ref.location,
+                                        "give this layer a 'when:' that leaves it out too, or read a layer "
+                                        "that is included"))
             else:
                 problems.append(self._missing_input(name, ref, scope, index))
         if problems:
@@ -507,10 +577,13 @@ class _Builder:
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
         if normalized is None:
-            memo_key = self._memo_key(item, fields, scope)
+            values = scope.values
+            if not SHAPE_NAMES.isdisjoint(self._words(item, fields)):  # a field reads its input's shape
+                values = self._shaped_values(values, reads[0])
+            memo_key = self._memo_key(item, fields, scope, values)
             normalized = self.attrs_memo.get(memo_key)
             if normalized is None:
-                normalized = _normalized(kind, fields, scope, full)
+                normalized = _normalized(kind, fields, scope, full, values)
                 if len(self.attrs_memo) >= MEMO_LIMIT:
                     self.attrs_memo.clear()
                 self.attrs_memo[memo_key] = normalized
@@ -557,15 +630,19 @@ class _Builder:
         if names:
             self.used.update(names - scope.own if scope.own else names)
 
-    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
-        """What a layer item's normalized fields depend on: the item and the values of the names its
-        fields read (which are noted as read, as evaluating them would)."""
+    def _words(self, item: Node, fields: dict[str, Node]) -> tuple[str, ...]:
+        """The names a layer item's fields read (not its item keys), sorted; found once per item."""
         words = self._names.get(id(item))
         if words is None:
             words = self._names[id(item)] = tuple(sorted(set().union(
                 *(names_read(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+        return words
+
+    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope, values: Mapping[str, Value]) -> tuple:
+        """What a layer item's normalized fields depend on: the item and the values of the names its
+        fields read (which are noted as read, as evaluating them would), shape names included."""
+        words = self._words(item, fields)
         self._read(frozenset(words), scope)
-        values = scope.values
         return (id(item),) + tuple(values[word] if word in values else None for word in words)
 
     def _block(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
@@ -586,12 +663,18 @@ class _Builder:
         for param, default in block.parameters:
             try:
                 if param in fields:
-                    self._read(names_read(fields[param]), scope)
-                    values[param] = own[param] = number(fields[param], scope.values,
-                                                        f"block '{kind}' '{full}': {param}")
+                    read = names_read(fields[param])
+                    self._read(read, scope)
+                    given = scope.values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(scope.values,
+                                                                                                  reads[0])
+                    values[param] = own[param] = number(fields[param], given, f"block '{kind}' '{full}': {param}",
+                                                        conditions=True)
                 elif default is not None:
-                    self.used.update(names_read(default) - own.keys())
-                    values[param] = own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
+                    read = names_read(default)
+                    self.used.update(read - own.keys())
+                    seen = values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(values, reads[0])
+                    values[param] = own[param] = number(default, seen, f"block '{kind}' '{full}': default of {param}",
+                                                        conditions=True)
             except SpecError as error:
                 problems.extend(error.problems)
                 values[param] = own[param] = POISONED
@@ -602,7 +685,9 @@ class _Builder:
             return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own),
                                                     _arguments(block.parameters, fields, scope)),
                                block_stack + (kind,))
-        key = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        key: tuple = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        if self.memo.block_shapes[kind]:  # a layer of the block reads its input's shape
+            key += (self._shape_of(reads[0]),)
         template = self.memo.templates.get(key)
         if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
             return self._instantiate(template, prefix, reads[0])
@@ -670,6 +755,7 @@ class _Builder:
                         stack.append(inner)
             declared = set(self.spec.parameter_names)
             found = self.memo.block_names[kind] = tuple(sorted(names & declared))
+            self.memo.block_shapes[kind] = not SHAPE_NAMES.isdisjoint(names)
         return found
 
 
@@ -749,26 +835,29 @@ def _from_arguments(problems: list[Problem], node: Node, scope: _Scope) -> list[
     return moved
 
 
-def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) -> tuple[Attrs, str | None]:
+def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str,
+                values: Mapping[str, Value]) -> tuple[Attrs, str | None]:
     """A layer item's attributes and the activation its ``activation:`` field fuses (None if none), from
-    its fields (or their defaults) and the parameter values of ``scope``; SpecError with every problem."""
+    its fields (or their defaults) and ``values`` (the parameter values of ``scope``, and the shape
+    names when a field reads them); SpecError with every problem."""
     layer = KINDS[kind]
-    values, problems, failed = {}, [], False
+    attrs: dict = {}
+    problems, failed = [], False
     for field_name, spec in layer.fields.items():
         if field_name in fields:
             try:
-                values[field_name] = normalize(spec, fields[field_name], scope.values, f"{kind} '{full}': {field_name}")
+                attrs[field_name] = normalize(spec, fields[field_name], values, f"{kind} '{full}': {field_name}")
             except SpecError as error:  # (no problems: it read a broken parameter)
                 problems.extend(_from_arguments(error.problems, fields[field_name], scope)
                                 if scope.arguments else error.problems)
                 failed = True
         else:
-            values[field_name] = _default(spec)
+            attrs[field_name] = _default(spec)
     if failed:
         raise SpecError(problems)
-    fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+    fused = [attrs.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
     # where a layer item's attributes are made (an 'activation:' layer's are NO_ATTRS)
-    return layer.make_attrs(values), (fused[0] if fused else None)
+    return layer.make_attrs(attrs), (fused[0] if fused else None)
 
 
 def _default(spec: Field):

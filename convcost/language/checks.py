@@ -7,6 +7,7 @@ structure and of the graph it builds.
   layer): it is counted in every total but feeds nothing, as when a layer written after the
   classifier reads an earlier layer and so becomes the output in the classifier's place.
 - W402 a block that no layer uses; W403 a layer that lists the same input twice.
+- W210 a ``when:`` that reads no parameter nor shape name: the same in every build.
 
 The spec's warnings depend on the spec alone and are found once per spec (:func:`spec_warnings`);
 the graph's on what was built (:func:`unread_layers`). Neither changes what is counted.
@@ -19,9 +20,10 @@ from operator import itemgetter
 from typing import Iterable, Mapping, NamedTuple
 from weakref import WeakKeyDictionary
 
-from convcost.errors import Location, Problem, clip, once
+from convcost.errors import Location, Problem, SpecError, clip, once
 from convcost.graph import LayerNode
 from convcost.language.expressions import names_read
+from convcost.language.fields import show, truth
 from convcost.language.source import Node
 from convcost.language.spec import Spec, item_kind
 
@@ -37,11 +39,12 @@ class Instance(NamedTuple):
 
 
 def spec_warnings(spec: Spec) -> tuple[Problem, ...]:
-    """W201, W202, W402 and W403 of ``spec`` (found once per spec)."""
+    """W201, W202, W402, W403 and W210 of ``spec`` (found once per spec)."""
     found = _SPEC_WARNINGS.get(spec)
     if found is None:
         found = _SPEC_WARNINGS[spec] = tuple(_unread_parameters(spec) + _unused_blocks(spec)
-                                             + _unread_block_parameters(spec) + _repeated_inputs(spec))
+                                             + _unread_block_parameters(spec) + _repeated_inputs(spec)
+                                             + _constant_whens(spec))
     return found
 
 
@@ -106,6 +109,29 @@ def _unread_block_parameters(spec: Spec) -> list[Problem]:
                                                 "block, so its value changes nothing",
                                         where.get(param, block.location),
                                         f"use it in a field of the block's layers ({param}: …), or remove it"))
+    return problems
+
+
+def _constant_whens(spec: Spec) -> list[Problem]:
+    """W210: a ``when:`` whose condition reads no name (``when: false``, ``when: 2 > 1``): it is
+    the same in every build and every instance, so it is a switch written by hand."""
+    problems = []
+    for item in _items(spec):
+        if not item.is_mapping or "when" not in item.value:
+            continue
+        node = item.value["when"]
+        if names_read(node):
+            continue
+        try:
+            included = truth(node, {}, "when")
+        except SpecError:  # not a condition: the build reports it
+            continue
+        shown = node.value if isinstance(node.value, str) else show(node.value)
+        kind, _ = item_kind(item)
+        problems.append(Problem("W210", f"when: {clip(shown)[1:-1]} reads no parameter nor shape name, so the "
+                                        f"{kind} is {'included' if included else 'left out'} in every build",
+                                node.location, "remove the 'when:' (or the item), or make it read a parameter "
+                                               "that can be set"))
     return problems
 
 

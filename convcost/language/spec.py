@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
 from convcost.graph import INPUT
-from convcost.language.expressions import parse_expression, unknown_names
+from convcost.language.expressions import SHAPE_NAMES, parse_expression, unknown_names
 from convcost.language.fields import show, text_location, yaml_1_1_error
 from convcost.language.source import STDIN, DateText, Node, Yaml11Text
 from convcost.layers import KINDS
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from convcost.graph import Graph
 
 SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
-ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may have besides its fields
+ITEM_KEYS = ("kind", "name", "inputs", "repeat", "when")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
 
@@ -179,6 +179,10 @@ def _names_mapping(node: Node | None, what: str, problems: list[Problem],
 def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list[tuple[str, Node]]:
     result: list[tuple[str, Node]] = []
     for name, value, where in _names_mapping(node, "parameter", problems, section="parameters"):
+        if name in SHAPE_NAMES:
+            problems.append(_shape_name_problem(f"parameter '{name}'", name, where))
+            broken.add(("parameter", name))
+            continue
         if "." in name or "-" in name:
             problems.append(Problem("E207", f"parameter name '{name}' cannot be used in expressions", where,
                                     "use letters, digits and _"))
@@ -196,6 +200,13 @@ def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list
                 broken.add(("parameter", name))
         result.append((name, value))
     return result
+
+
+def _shape_name_problem(what: str, name: str, where: Location) -> Problem:
+    """E210: a parameter named like a shape name, which a layer's fields read as its input's size."""
+    return Problem("E210", f"{what} is named like a shape name: in a layer's fields and a block's defaults "
+                           f"'{name}' is a size of the layer's input, so no parameter may have that name", where,
+                   f"rename the parameter (for example 'block_{name}'); shape names: " + ", ".join(sorted(SHAPE_NAMES)))
 
 
 def _declared_names(node: Node | None) -> set[str]:
@@ -260,11 +271,16 @@ def _blocks(node: Node | None, problems: list[Problem], spec_parameters: list[st
                                             invalid_params, section=f"block '{name}' parameters"):
             if p in ITEM_KEYS:
                 problems.append(Problem("E207", f"block '{name}': a parameter cannot be named '{p}'", p_where,
-                                        "'kind', 'name', 'inputs' and 'repeat' are keys of every layer item"))
+                                        "'kind', 'name', 'inputs', 'repeat' and 'when' are keys of every layer "
+                                        "item"))
                 invalid_params.append(p)
                 continue
-            if v.value is not None:  # a default sees the spec's parameters and the block's above it
-                above = spec_parameters + [q for q, _ in params]
+            if p in SHAPE_NAMES:
+                problems.append(_shape_name_problem(f"block '{name}': parameter '{p}'", p, p_where))
+                invalid_params.append(p)
+                continue
+            if v.value is not None:  # a default sees the spec's parameters, the block's above it, its input's shape
+                above = spec_parameters + [q for q, _ in params] + sorted(SHAPE_NAMES)
                 found = _default_problems(f"block '{name}': default of {p}", v, above)
                 if found:
                     problems.extend(found)
