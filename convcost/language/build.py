@@ -487,11 +487,24 @@ class _Builder:
                                                 f"{when.location.line}), which is false here", ref.location,
                                         "give this layer a 'when:' that leaves it out too, or read a layer "
                                         "that is included"))
+            elif "/" in name and (inner := self._inner_layer(scope.prefix + name)) is not None:
+                resolved.append(inner)
             else:
                 problems.append(self._missing_input(name, ref, scope, index))
         if problems:
             raise SpecError(problems)
         return tuple(resolved)
+
+    def _inner_layer(self, full: str) -> str | None:
+        """What ``instance/layer`` names from outside the instance (``full``: with the prefix of the
+        scope that reads it): a layer of a block instance built above, or a block instance inside one
+        (its output); None if nothing built so far has that name."""
+        if full in self.full_names and full not in self.prefixes:
+            return full
+        for name, instance in reversed(self.instances):
+            if name == full:
+                return instance.output
+        return None
 
     def _missing_input(self, name: str, ref: Node, scope: _Scope, index: int) -> Problem:
         items = scope.items
@@ -511,9 +524,18 @@ class _Builder:
                                    "a layer can only read layers written above it", ref.location,
                            f"move this layer below '{name}'")
         known = list(scope.names) + [INPUT]
-        hint = did_you_mean(name, known)
+        if "/" in name:  # a layer inside a block instance: suggest among those built above
+            cut = len(scope.prefix)
+            inner = sorted(full[cut:] for full in self.full_names
+                           if full.startswith(scope.prefix) and "/" in full[cut:])
+            hint = did_you_mean(name, inner)
+        else:
+            hint = did_you_mean(name, known)
         if hint is None and "/" in name:
-            hint = "the layers inside a block instance cannot be read from outside; a block's output is its last layer"
+            instance = name.split("/", 1)[0]
+            hint = (f"'{instance}' has no layer '{name.split('/', 1)[1]}' built above this one; "
+                    "'convcost report' lists the layers by their full names" if instance in scope.names
+                    else f"no block instance '{instance}' is written above this layer")
         elif hint is None and scope.prefix and name in self._declared(self.spec.layers):
             hint = "inside a block, inputs name the block's own layers, or 'input' for what the block reads"
         elif hint is None:
