@@ -233,6 +233,7 @@ CODES = {
     "E208": "a YAML 1.1 form where a number or true/false is needed (010, 08, 1:30, yes/no/on/off, 1__0)",
     "E210": "a parameter named like a shape name (in_channels, in_height, in_width, in_depth, in_length)",
     "E211": "inputs name a layer that its 'when:' left out",
+    "E212": "a spec with both 'input' and 'inputs'",
     # expressions and parameters
     "E300": "expression syntax not allowed",
     "E301": "unknown name in an expression",

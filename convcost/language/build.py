@@ -57,7 +57,7 @@ class _Memo:
     A sweep rebuilds one spec many times, and most of it does not change between configurations;
     a large spec repeats the same block instance many times."""
 
-    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances")
+    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances", "tops")
 
     def __init__(self):
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
@@ -73,6 +73,8 @@ class _Memo:
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
         self.layers: dict[tuple, tuple[tuple[LayerNode, ...], frozenset[str]]] = {}
         self.instances: dict[tuple, list[tuple[str, Instance]]] = {}  # the same key -> the block instances made
+        # the same key -> the names of the spec's layer list and the names its 'when:'s left out (for 'outputs:')
+        self.tops: dict[tuple, tuple[dict[str, str], dict[str, Node]]] = {}
 
 
 class _Template(NamedTuple):
@@ -98,6 +100,7 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     input_shape = builder.input_shape()
     try:
         builder.layers()
+        outputs = builder.outputs()
     except _Fatal as fatal:
         raise SpecError(finish(through_aliases(problems + builder.problems + fatal.problems, spec.root),
                                     spec.in_blocks)) from None
@@ -106,7 +109,8 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
         if not problems and not spec.broken:  # pragma: no cover - would be a bug in this module
             raise RuntimeError("a layer failed without a reported problem")
         if input_shape is not None:
-            problems += [p for p in shape_problems(builder.nodes, input_shape) if p not in builder.shape_reported]
+            problems += [p for p in shape_problems(builder.nodes, builder.input_shapes())
+                         if p not in builder.shape_reported]
         raise SpecError(finish(through_aliases(problems, spec.root), spec.in_blocks))
     if not builder.nodes:
         if spec.broken:  # the layers were reported while loading
@@ -121,9 +125,10 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
              for k, v in values.items() if not isinstance(v, Poisoned)}
     assert input_shape is not None  # a missing or wrong input is a problem, or poisons the build: raised above
     nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
-    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec), *unread_layers(nodes, builder.instances)),
-                            key=_reading_order))
-    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings)
+    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec),
+                             *unread_layers(nodes, builder.instances, outputs)), key=_reading_order))
+    inputs = tuple((name, builder.shapes[name]) for name in builder.input_names) if spec.named_inputs else ()
+    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings, inputs, outputs)
 
 
 def _reading_order(problem: Problem) -> tuple:
@@ -185,6 +190,8 @@ class _Builder:
         self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
         self.argument_problems: set[tuple[str, Location]] = set()  # problems placed at a block argument
         self.instances: list[tuple[str, Instance]] = []  # the block instances made: full name, block (for W401)
+        self.top_names: dict[str, str] = {}  # the names of the spec's layer list -> full node names
+        self.top_left_out: dict[str, Node] = {}
         # output shapes of the nodes made so far, computed only when an expression reads a shape name
         # (in_channels, …): nodes[:shaped] have been through their shape rule
         self.shapes: dict[str, Shape] = {}
@@ -192,14 +199,38 @@ class _Builder:
         self.shape_reported: list[Problem] = []  # shape problems found while building (reported once)
 
     def input_shape(self) -> tuple[int, ...] | None:
-        """The input shape, or None when it is missing or wrong (reported)."""
+        """The input shape (with named inputs, the first's), or None when it is missing or wrong
+        (reported). Every input's shape is kept in ``shapes``, by the name layers read it by."""
         node = self.spec.input
         if node is None or ("input",) in self.broken:
             self.poisoned = True
             return None
+        named = self.spec.named_inputs
+        first = None
+        for index, (name, written) in enumerate(named or ((INPUT, node),)):
+            found = self._one_input(written, f"inputs: {name}" if named else "input",
+                                    f"{name}: " if named else "input: ")
+            if found is not None:
+                self.shapes[name] = found
+            if index == 0:
+                first = found
+        if any(name not in self.shapes for name in self.input_names):
+            return None
+        return first
+
+    def input_shapes(self) -> dict[str, Shape]:
+        """The shapes of the inputs found (by name)."""
+        return {name: self.shapes[name] for name in self.input_names if name in self.shapes}
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The names layers read the network's inputs by: ``input``, or those of ``inputs:``."""
+        return tuple(name for name, _ in self.spec.named_inputs) or (INPUT,)
+
+    def _one_input(self, node: Node, what: str, written: str) -> tuple[int, ...] | None:
         if not node.is_sequence or not 1 <= len(node.value) <= 4:
             got = f"a list of {len(node.value)}" if node.is_sequence else show(node.value)
-            self.problems.append(Problem("E204", f"input must be a list of 1 to 4 sizes like [H, W, C] "
+            self.problems.append(Problem("E204", f"{what} must be a list of 1 to 4 sizes like [H, W, C] "
                                                  f"(or [D, H, W, C]), got {got}", node.location))
             return None
         shape, failed = [], False
@@ -214,11 +245,10 @@ class _Builder:
             self.poisoned = True
             return None
         found = tuple(shape)
-        self.shapes[INPUT] = found
         if looks_channels_first(found):
-            written = [str(item.value) for item in node.value]  # as written: [3, size, size]
+            sizes = [str(item.value) for item in node.value]  # as written: [3, size, size]
             self.warnings.append(channels_first_warning(
-                found, node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
+                found, node.location, f"{written}[{', '.join(sizes[1:] + sizes[:1])}]"))
         return found
 
     def layers(self) -> None:
@@ -226,8 +256,8 @@ class _Builder:
         problem are kept, by the values of the parameters they may read: a sweep over the input size
         or the number of classes rebuilds only what changes."""
         key: tuple = tuple([self.values[name] for name in self._names_under(None)])
-        if self.memo.block_shapes[None]:  # a layer reads its input's shape: what is built depends on the input
-            key += (self.shapes.get(INPUT),)
+        if self.memo.block_shapes[None]:  # a layer reads its input's shape: what is built depends on the inputs
+            key += tuple([self.shapes.get(name) for name in self.input_names])
         hit = self.memo.layers.get(key)
         if hit is not None and not self.broken:
             self.nodes.extend(hit[0])
@@ -235,11 +265,17 @@ class _Builder:
             self.count = len(hit[0])
             self.used |= hit[1]
             self.instances = list(self.memo.instances[key])
+            self.top_names, self.top_left_out = self.memo.tops[key]
             return
         outer_used = self.used
         self.used = set()
+        top = _Scope(prefix="", input_name=self.input_names[0], values=self.values)
+        if self.spec.named_inputs:  # layers read them by name; a layer of one of these names is E401
+            top.names.update((name, name) for name in self.input_names)
+            self.full_names.update(self.input_names)
+        self.top_names, self.top_left_out = top.names, top.left_out
         try:
-            self.expand(self.spec.layers, _Scope(prefix="", input_name=INPUT, values=self.values), block_stack=())
+            self.expand(self.spec.layers, top, block_stack=())
         finally:
             used, self.used = self.used, outer_used
             outer_used |= used
@@ -247,6 +283,55 @@ class _Builder:
             self.reused = tuple(self.nodes)
             self.memo.layers[key] = (self.reused, frozenset(used))
             self.memo.instances[key] = self.instances
+            self.memo.tops[key] = (top.names, top.left_out)
+
+    def outputs(self) -> tuple[str, ...]:
+        """The nodes the spec's ``outputs:`` names, in order (() without ``outputs:``: the last layer
+        is the output); problems are reported, as for ``inputs:``."""
+        node = self.spec.outputs
+        if node is None:
+            return ()
+        refs = node.value if node.is_sequence else [node]
+        if not refs:
+            self.problems.append(Problem("E204", "outputs must name one or more layers, got an empty list",
+                                         node.location))
+            return ()
+        found: list[str] = []
+        node_names = {layer.name for layer in self.nodes}
+        for ref in refs:
+            name = ref.value
+            if not isinstance(name, str):
+                self.problems.append(Problem("E204", f"outputs must be layer names, got {show(name)}", ref.location))
+                continue
+            full = self.top_names.get(name)
+            if full is None and "/" in name:
+                full = name if name in node_names else next(
+                    (instance.output for made, instance in reversed(self.instances) if made == name), None)
+            if full is not None and (full == POISON or full.startswith(REMOVED)):
+                self.poisoned = True  # reported where it failed (or stands for no single layer: E400 below)
+                if full.startswith(REMOVED):
+                    self.problems.append(Problem("E400", f"outputs: '{name}' was removed by 'repeat: 0' and had "
+                                                         "several inputs, so it stands for no single layer",
+                                                 ref.location))
+                continue
+            if full is not None and full not in node_names:  # an input, or an item that stands for one
+                self.problems.append(Problem("E204", f"outputs: '{name}' is the network's input, not a layer",
+                                             ref.location, "name the layers whose outputs the network gives"))
+            elif full is not None:
+                if full not in found:
+                    found.append(full)
+            elif name in self.top_left_out:
+                when = self.top_left_out[name]
+                condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
+                self.problems.append(Problem("E211", f"outputs: '{name}' was left out by its 'when: {condition}' "
+                                                     f"(line {when.location.line}), which is false here",
+                                             ref.location, "name a layer that is included"))
+            else:
+                known = [key for key in self.top_names if key not in self.input_names] + sorted(node_names)
+                self.problems.append(Problem("E400", f"outputs: no layer is named {clip(name)}", ref.location,
+                                             did_you_mean(name, known) or "outputs name layers of the spec, "
+                                                                          "by the names 'convcost report' shows"))
+        return tuple(found)
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""

@@ -159,17 +159,17 @@ def _key_locations(node: Node | None, section: str) -> Mapping[str, Location]:
     return node.value[section].key_locations
 
 
-def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable[tuple[str, Instance]]
-                  ) -> list[Problem]:
-    """W401 for each layer that no layer reads and that is not the network's output (the last
-    layer), once for each such dead end with the layers only it reads. A dead end that is the
-    output of a block instance is reported at the instance; one inside a block, at its place in
-    the block."""
+def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable[tuple[str, Instance]],
+                  outputs: tuple[str, ...] = ()) -> list[Problem]:
+    """W401 for each layer that no layer reads and that is not an output of the network (the last
+    layer, or those ``outputs`` names), once for each such dead end with the layers only it reads.
+    A dead end that is the output of a block instance is reported at the instance; one inside a
+    block, at its place in the block."""
     if len(nodes) < 2:
         return []
     read = set(chain.from_iterable(map(itemgetter(3), nodes)))  # (LayerNode.inputs; no attribute lookups)
     unread = set(map(itemgetter(0), nodes)) - read
-    unread.discard(nodes[-1].name)
+    unread.difference_update(outputs or (nodes[-1].name,))
     if not unread:  # the common case, quickly: a sweep builds a large spec many times
         return []
     readers: dict[str, int] = {}
@@ -179,7 +179,7 @@ def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable
     instances = dict(made)
     output = nodes[-1]
     # a dead layer inside a block is dead in each of its instances: reported once, at its place in the block
-    return once(_unread(node, _stranded(node, by_name, readers), output, nodes, instances)
+    return once(_unread(node, _stranded(node, by_name, readers), output, nodes, instances, outputs)
                 for node in nodes if node.name in unread)
 
 
@@ -200,7 +200,8 @@ def _stranded(end: LayerNode, by_name: Mapping[str, LayerNode], readers: Mapping
     return count
 
 
-def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: Mapping[str, Instance]) -> Problem:
+def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: Mapping[str, Instance],
+            outputs: tuple[str, ...] = ()) -> Problem:
     counted = (f"; it and the {stranded} layer{'s' if stranded != 1 else ''} before it that only it reads are "
                "counted, but feed nothing" if stranded else "; it is counted, but feeds nothing")
     prefix, _, local = end.name.rpartition("/")
@@ -214,6 +215,10 @@ def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: 
         # the output of an instance (of an instance…): the user wrote the instance, not the layer
         where, label, name = instances[prefix].location, f"block '{instances[prefix].block}' '{prefix}'", prefix
         prefix = prefix.rpartition("/")[0]
+    if outputs:
+        return Problem("W401", f"{label} is read by no layer and is not one of the network's outputs ("
+                               + ", ".join(f"'{name}'" for name in outputs[:6]) + (", …" if len(outputs) > 6 else "")
+                               + ")" + counted, where, "read it from a later layer, add it to 'outputs:', or remove it")
     message = (f"{label} is read by no layer and is not the network's output, which is its last layer, "
                f"'{output.name}' (line {output.location.line})" + counted)
     if nodes[-2] is end:  # written just above the last layer, which reads something else

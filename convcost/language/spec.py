@@ -24,7 +24,7 @@ from convcost.layers import KINDS
 if TYPE_CHECKING:
     from convcost.graph import Graph
 
-SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
+SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget", "inputs", "outputs")
 ITEM_KEYS = ("kind", "name", "inputs", "repeat", "when")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
@@ -43,7 +43,8 @@ class Spec:
 
     def __init__(self, path: str, name: str, description: str, parameters: list[tuple[str, Node]], input: Node,
                  blocks: dict[str, BlockDef], layers: list[Node], budget: Node | None = None,
-                 root: Node | None = None, broken: frozenset = frozenset()):
+                 root: Node | None = None, broken: frozenset = frozenset(),
+                 named_inputs: tuple[tuple[str, Node], ...] = (), outputs: Node | None = None):
         self.path, self.name, self.description = path, name, description
         self.parameters = parameters
         self.input = input
@@ -56,6 +57,10 @@ class Spec:
         # an unknown field so its output shape is uncertain, ("block", name), ("parameter", name),
         # ("input",), ("layers",).
         self.broken = broken
+        # 'inputs: {image: [224, 224, 3], …}': the named inputs, in order (then ``input`` is the first's
+        # shape node); () for a spec with one 'input:'
+        self.named_inputs = named_inputs
+        self.outputs = outputs  # the 'outputs:' list as written (None: the last layer is the output)
 
     def __repr__(self) -> str:
         return f"Spec({self.name!r}, {self.path!r})"
@@ -99,7 +104,8 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
                                         f"got {got}", root.location,
                                 "write 'input: [224, 224, 3]' and 'layers:' at the start of lines"))
     sections = root.value
-    missing = [key for key in ("input", "layers") if key not in sections]
+    missing = [key for key in ("input", "layers")
+               if key not in sections and not (key == "input" and "inputs" in sections)]
     unknown = []
     for key in sections:
         if key not in SECTIONS:
@@ -125,7 +131,8 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
         if missing:
             problems.append(Problem("E203", "missing section" + ("s " if len(missing) > 1 else " ")
                                     + " and ".join(f"'{key}'" for key in missing), root.location, needs))
-    if "input" not in sections:
+    named_inputs = _named_inputs(root, problems, broken) if "inputs" in sections else ()
+    if "input" not in sections and not named_inputs:
         broken.add(("input",))
     name = _text(sections.get("name"), Path(path).stem if path not in (STDIN, "<text>") else "network",
                  "name", problems)
@@ -140,9 +147,27 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
     for block in blocks.values():
         _check_items(block.layers, blocks, bad_blocks, problems, broken)
     _check_items(layers, blocks, bad_blocks, problems, broken)
-    spec = Spec(path, name, description, parameters, sections.get("input"), blocks, layers, sections.get("budget"),
-                root, frozenset(broken) if problems else frozenset())
+    spec = Spec(path, name, description, parameters, named_inputs[0][1] if named_inputs else sections.get("input"),
+                blocks, layers, sections.get("budget"), root, frozenset(broken) if problems else frozenset(),
+                named_inputs, sections.get("outputs"))
     return spec, problems
+
+
+def _named_inputs(root: Node, problems: list[Problem], broken: set) -> tuple[tuple[str, Node], ...]:
+    """The ``inputs:`` section: names -> shapes (each checked as ``input`` is, when the spec is built)."""
+    sections = root.value
+    if "input" in sections:
+        problems.append(Problem("E212", "a spec has 'input' (one input) or 'inputs' (named inputs), not both",
+                                root.key_locations["inputs"], "keep one of them"))
+        return ()
+    found = tuple((name, value) for name, value, _ in _names_mapping(sections["inputs"], "input", problems,
+                                                                     section="inputs"))
+    if not found and sections["inputs"].is_mapping and not sections["inputs"].value:
+        problems.append(Problem("E204", "'inputs' must name at least one input, as in inputs: {image: [224, 224, 3]}",
+                                sections["inputs"].location))
+    if not found:
+        broken.add(("input",))
+    return found
 
 
 def _text(node: Node | None, default: str, what: str, problems: list[Problem]) -> str:
