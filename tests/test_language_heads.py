@@ -139,6 +139,20 @@ def test_located_errors(text, expected):
     assert problems(text) == expected
 
 
+def test_a_parameter_read_only_by_the_second_input_is_read():
+    text = ("parameters: {r: 8, c: 1}\ninputs: {a: [r, r, 3], b: [r, r, c]}\n"
+            "layers:\n  - {kind: concat, inputs: [a, b]}\n")
+    graph = build(text)
+    assert not graph.warnings and graph.inputs[1] == ("b", (8, 8, 1))
+    assert build(text, {"c": "2"}).inputs[1] == ("b", (8, 8, 2))  # not E305
+
+
+def test_a_layer_named_like_an_input_says_so():
+    with pytest.raises(SpecError) as caught:
+        build("inputs: {a: [8, 8, 3]}\nlayers:\n  - {kind: relu, name: a}\n")
+    assert "the name of one of the network's inputs" in caught.value.problems[0].hint
+
+
 def test_the_doc_example_builds():
     import re
     from pathlib import Path

@@ -534,7 +534,9 @@ class _Builder:
             hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
                     if first is not None and first < index else None)
             made = self.activations.get(scope.prefix + name)
-            if made is not None and hint is None:
+            if not scope.prefix and name in self.spec.named_inputs_names() and hint is None:
+                hint = f"'{name}' is the name of one of the network's inputs ('inputs:'); rename the layer"
+            elif made is not None and hint is None:
                 hint = (f"the 'activation:' at line {made.line} makes a layer of that name; rename this one, "
                         "or write that activation as a layer of its own")
             raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))

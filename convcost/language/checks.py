@@ -60,6 +60,8 @@ def _unread_parameters(spec: Spec) -> list[Problem]:
     if not spec.parameters:
         return []
     read: set[str] = set(names_read(spec.input)) if spec.input is not None else set()
+    for _, node in spec.named_inputs:  # every input of 'inputs:' (spec.input is the first's)
+        read |= names_read(node)
     for name, node in spec.parameters:
         read |= names_read(node) - {name}
     for item in _items(spec):

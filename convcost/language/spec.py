@@ -65,6 +65,10 @@ class Spec:
     def __repr__(self) -> str:
         return f"Spec({self.name!r}, {self.path!r})"
 
+    def named_inputs_names(self) -> tuple[str, ...]:
+        """The names of 'inputs:' (() for a spec with one 'input:')."""
+        return tuple(name for name, _ in self.named_inputs)
+
     @property
     def parameter_names(self) -> list[str]:
         return [name for name, _ in self.parameters]
