@@ -104,6 +104,11 @@ def test_a_repeated_item_reads_the_shape_of_each_repetition():
     assert [node.attrs.filters for node in graph.nodes] == [8, 16, 32]
 
 
+def test_repeat_may_read_the_shape_of_the_items_input():
+    graph = build("input: [32, 32, 8]\nlayers:\n  - {kind: max_pooling2d, kernel: 2, repeat: in_channels // 4}\n")
+    assert [node.name for node in graph.nodes] == ["max_pooling2d_1", "max_pooling2d_2"]
+
+
 def test_a_merge_reads_the_shape_of_its_first_input():
     graph = build("input: [8, 8, 4]\nlayers:\n  - {kind: conv2d, name: a, filters: 6, kernel: 1}\n"
                   "  - {kind: concat, inputs: [a, input]}\n  - {kind: conv2d, filters: in_channels, kernel: 1}\n"

@@ -389,14 +389,7 @@ class _Builder:
             if isinstance(name, str) and name not in scope.names:
                 scope.left_out.setdefault(name, fields["when"])
             return previous  # left out: the next item reads what this one would have read
-        repeat = 1
-        if "repeat" in fields:
-            label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
-            self._read(names_read(fields["repeat"]), scope)
-            repeat = whole(fields["repeat"], scope.values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
-                           minimum=0)
-            if repeat > MAX_LAYERS:
-                raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        repeat = self._repeat(kind, fields, scope, previous, index) if "repeat" in fields else 1
         base_name = self._name(fields.get("name"), scope, index)
         inputs = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else None
         if inputs is not None and repeat > 1:
@@ -447,6 +440,22 @@ class _Builder:
         if base_name:
             scope.names[base_name] = previous
         return previous
+
+    def _repeat(self, kind: str, fields: dict[str, Node], scope: _Scope, previous: str, index: int) -> int:
+        """The value of an item's ``repeat:``, which may read the parameters and, as a field, the
+        shape of the item's (first repetition's) input."""
+        label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+        read = names_read(fields["repeat"])
+        self._read(read, scope)
+        values = scope.values
+        if not SHAPE_NAMES.isdisjoint(read):  # 'repeat: in_channels // 16'
+            values = self._shaped_values(values, self._inputs(fields["inputs"], scope, index)[0]
+                                         if "inputs" in fields else previous)
+        repeat = whole(fields["repeat"], values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
+                       minimum=0)
+        if repeat > MAX_LAYERS:
+            raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        return repeat
 
     def _when(self, kind: str, fields: dict[str, Node], scope: _Scope, previous: str, index: int) -> bool:
         """Whether an item with ``when:`` is included: the value of its condition, which may read
