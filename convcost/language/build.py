@@ -195,6 +195,8 @@ class _Builder:
         # output shapes of the nodes made so far, computed only when an expression reads a shape name
         # (in_channels, …): nodes[:shaped] have been through their shape rule
         self.shapes: dict[str, Shape] = {}
+        # the names layers read the network's inputs by: 'input', or those of 'inputs:'
+        self.input_names = spec.input_names
         self.shaped = 0
         self.shape_reported: list[Problem] = []  # shape problems found while building (reported once)
 
@@ -206,10 +208,14 @@ class _Builder:
             self.poisoned = True
             return None
         named = self.spec.named_inputs
+        if not named:
+            found = self._one_input(node, "input", "input: ")
+            if found is not None:
+                self.shapes[INPUT] = found
+            return found
         first = None
-        for index, (name, written) in enumerate(named or ((INPUT, node),)):
-            found = self._one_input(written, f"inputs: {name}" if named else "input",
-                                    f"{name}: " if named else "input: ")
+        for index, (name, written) in enumerate(named):
+            found = self._one_input(written, f"inputs: {name}", f"{name}: ")
             if found is not None:
                 self.shapes[name] = found
             if index == 0:
@@ -221,11 +227,6 @@ class _Builder:
     def input_shapes(self) -> dict[str, Shape]:
         """The shapes of the inputs found (by name)."""
         return {name: self.shapes[name] for name in self.input_names if name in self.shapes}
-
-    @property
-    def input_names(self) -> tuple[str, ...]:
-        """The names layers read the network's inputs by: ``input``, or those of ``inputs:``."""
-        return tuple(name for name, _ in self.spec.named_inputs) or (INPUT,)
 
     def _one_input(self, node: Node, what: str, written: str) -> tuple[int, ...] | None:
         if not node.is_sequence or not 1 <= len(node.value) <= 4:

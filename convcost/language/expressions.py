@@ -442,17 +442,24 @@ def _show_number(value: Number) -> str:
 
 def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool):
-            return node.value
         if isinstance(node.value, float):  # exact decimal value of what was written
             return _to_number(Fraction(ast.get_source_segment(text.strip(), node) or repr(node.value)))
-        if isinstance(node.value, int):  # _check let only ints and floats through
+        if isinstance(node.value, int):  # _check let only ints, floats and booleans through
             return node.value
     if isinstance(node, ast.Name):
-        return _name_value(node, scope)
+        try:
+            value = scope[node.id]
+        except KeyError:
+            raise _unknown_name(node, scope) from None
+        if isinstance(value, Poisoned):  # POISONED or a MissingAxis
+            raise _poisoned(node, value)
+        return value
     if isinstance(node, ast.BinOp):
-        left = _numeric(_eval(node.left, text, scope), node.left, text, "an operand of arithmetic")
-        right = _numeric(_eval(node.right, text, scope), node.right, text, "an operand of arithmetic")
+        left = _eval(node.left, text, scope)
+        right = _eval(node.right, text, scope)
+        if left.__class__ is bool or right.__class__ is bool:  # (a bool is an int: checked by its class)
+            _numeric(left, node.left, text, "an operand of arithmetic")
+            _numeric(right, node.right, text, "an operand of arithmetic")
         try:
             return _to_number(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
@@ -466,26 +473,27 @@ def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
     if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp)):
         return _eval_condition(node, text, scope)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # _check let only calls by name through
-        function = FUNCTIONS[node.func.id][0]
-        args = [_numeric(_eval(arg, text, scope), arg, text, f"an argument of {node.func.id}()") for arg in node.args]
-        try:
-            return _to_number(function(*args))
-        except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
-            raise _Rejected("E303", f"{node.func.id}(): {exc}", node) from None
+        return _call(node, node.func.id, text, scope)
     raise _Rejected("E300", "expression not allowed", node)  # unreachable after _check
 
 
-def _name_value(node: ast.Name, scope: Mapping[str, Value]) -> Number:
+def _call(node: ast.Call, name: str, text: str, scope: Mapping[str, Value]) -> Number:
+    args = [_eval(arg, text, scope) for arg in node.args]
+    for arg, value in zip(node.args, args):
+        if value.__class__ is bool:
+            _numeric(value, arg, text, f"an argument of {name}()")
     try:
-        value = scope[node.id]
-    except KeyError:
-        raise _unknown_name(node, scope) from None
+        return _to_number(FUNCTIONS[name][0](*args))
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
+        raise _Rejected("E303", f"{name}(): {exc}", node) from None
+
+
+def _poisoned(node: ast.Name, value: Poisoned) -> _Rejected:
+    """What reading POISONED (silent: its definition failed and was reported) or a MissingAxis (E310) raises."""
     if isinstance(value, MissingAxis):
-        raise _Rejected("E310", value.message, node, "the shape names of an input " + "; of ".join(
+        return _Rejected("E310", value.message, node, "the shape names of an input " + "; of ".join(
             f"{_RANK_TEXT[rank].split(' ', 1)[1]}: " + ", ".join(axes) for rank, axes in SHAPE_AXES.items()))
-    if isinstance(value, Poisoned):  # (POISONED)
-        raise _Rejected("", "", node)  # its definition failed and was reported
-    return value
+    return _Rejected("", "", node)
 
 
 def _eval_condition(node: ast.Compare | ast.BoolOp | ast.IfExp, text: str, scope: Mapping[str, Value]) -> Number:

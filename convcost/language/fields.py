@@ -96,7 +96,7 @@ def number(node: Node, scope: Mapping[str, Value], what: str, conditions: bool =
             result = evaluate(parse_expression(value, where, node), scope, where, node)
         except SpecError as error:
             raise _in(what, error) from None
-        if isinstance(result, bool) and not conditions:
+        if result.__class__ is bool and not conditions:
             raise SpecError(Problem("E311", f"{what} must be a number, got a condition: {clip(value)} is "
                                             f"{show(result)}", where,
                                     "a condition is not a number: write 'a if condition else b' to choose one"))

@@ -60,6 +60,8 @@ class Spec:
         # 'inputs: {image: [224, 224, 3], …}': the named inputs, in order (then ``input`` is the first's
         # shape node); () for a spec with one 'input:'
         self.named_inputs = named_inputs
+        # the names layers read the network's inputs by: 'input', or those of 'inputs:'
+        self.input_names: tuple[str, ...] = tuple(name for name, _ in named_inputs) or (INPUT,)
         self.outputs = outputs  # the 'outputs:' list as written (None: the last layer is the output)
 
     def __repr__(self) -> str:
