@@ -129,12 +129,18 @@ class Analysis(NamedTuple):
         from convcost.language import display_name
         from convcost.version import __version__
 
-        return {
+        header = {
             "convcost_version": __version__,
             "schema_version": 1,
             "name": self.graph.name,
             "spec": display_name(self.graph.path),
             "input_shape": list(self.graph.input_shape),
+        }
+        if self.graph.inputs:  # a spec with named inputs ('input_shape' is the first's)
+            header["inputs"] = {name: list(shape) for name, shape in self.graph.inputs}
+        if self.graph.outputs:  # a spec with 'outputs:'
+            header["outputs"] = list(self.graph.outputs)
+        return header | {
             "parameters": dict(self.graph.parameters),
             "batch": self.batch,
             "dtype": self.dtype,
@@ -220,8 +226,8 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtyp
     if batch < 1:
         raise ValueError("batch must be >= 1")
     _check_dtypes(dtype, weight_dtype)
-    shapes: dict[str, Shape] = {INPUT: graph.input_shape}
-    sizes: dict[str, int] = {INPUT: batch * elements(graph.input_shape)}  # elements of each tensor, whole batch
+    shapes: dict[str, Shape] = graph.input_shapes()  # {INPUT: graph.input_shape}, or the named inputs
+    sizes: dict[str, int] = {name: batch * elements(shape) for name, shape in shapes.items()}  # whole batch
     records: list[LayerRecord] = []
     problems: list[Problem] = []
     in_instances = set()  # where problems of layers inside block instances are ("u1/conv")
@@ -266,7 +272,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtyp
         graph, tuple(records), _sum_costs([r.cost for r in records]), batch, dtype,
         activation_elements=sum([r.activation_elements for r in records]),
         # of whole-batch sizes: batch × the peak of one
-        peak_activation_elements=_peak_live(_sizes_by_position(graph.nodes, sizes), _frees(_positions(graph.nodes))),
+        peak_activation_elements=_peak_of(graph, sizes),
         weight_dtype=weight_dtype,
     )
 
@@ -306,20 +312,32 @@ def peak_live_elements(graph: Graph, shapes: dict[str, Shape]) -> int:
     that reads it (the input from the start; outputs nobody reads stay alive to the end). While a
     layer runs, its inputs and its output are alive together; nothing is computed in place.
     """
-    sizes = {name: elements(shape) for name, shape in shapes.items()}
-    return _peak_live(_sizes_by_position(graph.nodes, sizes), _frees(_positions(graph.nodes)))
+    return _peak_of(graph, {name: elements(shape) for name, shape in shapes.items()})
 
 
-def _sizes_by_position(nodes: tuple[LayerNode, ...], sizes: dict[str, int]) -> list[int]:
-    """Element counts by position: the input's first, then each node's."""
-    return [sizes[INPUT]] + [sizes[node.name] for node in nodes]
+def _peak_of(graph: Graph, sizes: dict[str, int]) -> int:
+    """:func:`peak_live_elements` from each tensor's element count, by name. Every input is alive
+    from the start (until its last reader), and every output named by 'outputs:' to the end."""
+    inputs = tuple(graph.input_shapes())
+    reads = _positions(graph.nodes, inputs)
+    return _peak_live([sizes[name] for name in inputs] + [sizes[node.name] for node in graph.nodes],
+                      _frees(reads, _kept(graph, inputs)), len(inputs))
 
 
-def _peak_live(sizes: list[int], frees: list[tuple[int, ...]]) -> int:
-    """:func:`peak_live_elements` from each tensor's element count, by position (the input at 0,
-    node i at i + 1), and the :func:`_frees` of the nodes."""
-    live_total = peak = sizes[0]
-    for size, freed in zip(sizes[1:], frees):
+def _kept(graph: Graph, inputs: tuple[str, ...]) -> frozenset[int]:
+    """The positions of the outputs that 'outputs:' names: never freed (the last layer, the output
+    without 'outputs:', is read by none, so it is never freed either)."""
+    if not graph.outputs:
+        return frozenset()
+    position = {node.name: index for index, node in enumerate(graph.nodes, len(inputs))}
+    return frozenset(position[name] for name in graph.outputs)
+
+
+def _peak_live(sizes: list[int], frees: list[tuple[int, ...]], first: int = 1) -> int:
+    """:func:`peak_live_elements` from each tensor's element count, by position (the ``first``
+    inputs, then node i at ``first + i``), and the :func:`_frees` of the nodes."""
+    live_total = peak = sum(sizes[:first])
+    for size, freed in zip(sizes[first:], frees):
         live_total += size
         if live_total > peak:
             peak = live_total
@@ -328,22 +346,25 @@ def _peak_live(sizes: list[int], frees: list[tuple[int, ...]]) -> int:
     return peak
 
 
-def _positions(nodes: tuple[LayerNode, ...]) -> list[tuple[int, ...]]:
-    """For each node, the positions of the tensors it reads (the input at 0, node i at i + 1)."""
-    position = {INPUT: 0} | {node.name: index for index, node in enumerate(nodes, 1)}
+def _positions(nodes: tuple[LayerNode, ...], inputs: tuple[str, ...] = (INPUT,)) -> list[tuple[int, ...]]:
+    """For each node, the positions of the tensors it reads (the inputs first: the input at 0;
+    node i at len(inputs) + i)."""
+    position = {name: index for index, name in enumerate(inputs)} | {
+        node.name: index for index, node in enumerate(nodes, len(inputs))}
     return [tuple([position[name] for name in node.inputs]) for node in nodes]
 
 
-def _frees(reads: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+def _frees(reads: list[tuple[int, ...]], kept: frozenset[int] = frozenset()) -> list[tuple[int, ...]]:
     """For each node, the positions of the tensors whose last reader it is (freed once it has run),
-    from the positions each node reads."""
+    from the positions each node reads; those in ``kept`` (outputs) are never freed."""
     last_reader: dict[int, int] = {}
     for index, positions in enumerate(reads):
         for position in positions:
             last_reader[position] = index
     frees: list[tuple[int, ...]] = [()] * len(reads)
     for position, index in last_reader.items():
-        frees[index] += (position,)
+        if position not in kept:
+            frees[index] += (position,)
     return frees
 
 
@@ -413,13 +434,15 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dt
     if _ATTRS not in memo:
         memo[_ATTRS], memo[_VALUES], memo[_PLANS], memo[_TABLES], memo[_COUNT] = {}, {}, {}, {}, 0
     nodes = graph.nodes
+    inputs = graph.input_shapes()
     plan = memo[_PLANS].get(id(nodes))
-    if plan is None or plan[0] is not nodes:  # (the memo holds nodes: its id is not reused)
-        plan = _plan(nodes, memo)
+    ends = (tuple(inputs), graph.outputs)  # the names of the inputs and the outputs: where tensors start and stay
+    if plan is None or plan[0] is not nodes or plan[3] != ends:  # (the memo holds nodes: its id is not reused)
+        plan = _plan(nodes, memo, graph, ends[0])
         if len(memo[_PLANS]) < 64:  # a sweep's graphs share a few node tuples
             memo[_PLANS][id(nodes)] = plan
-    # by position (the input, then each node): (output shape, counts, output elements, parameters)
-    results: list[tuple[Shape, Any, int, int]] = [(graph.input_shape, (), elements(graph.input_shape), 0)]
+    # by position (the inputs, then each node): (output shape, counts, output elements, parameters)
+    results: list[tuple[Shape, Any, int, int]] = [(shape, (), elements(shape), 0) for shape in inputs.values()]
     for node, table, single, reads in plan[1]:
         # a layer of one input is looked up by that shape, others by the tuple of their shapes
         key: Any = results[single][0] if single >= 0 else tuple([results[p][0] for p in reads])
@@ -437,18 +460,19 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dt
             hit = table[key] = (output_shape, cost[:-1], elements(output_shape), cost.params)
             memo[_COUNT] += 1
         results.append(hit)
-    rows = [result[1] for result in results[1:]]
+    first = len(inputs)
+    rows = [result[1] for result in results[first:]]
     sizes = [result[2] for result in results]
     sums: list[Any] = [sum(column) for column in zip(*rows)] if rows else [0] * len(_COST_FIELDS)
     if batch != 1:
         for index in _PER_SAMPLE_INDEX:
             sums[index] *= batch
-    activation = sum(sizes) - sizes[0]
+    activation = sum(sizes) - sum(sizes[:first])
     totals = Cost(*sums)
     bits = WEIGHT_BITS[weight_dtype]
     stored = totals.params * bits // 8 if bits % 8 == 0 else _total_weight_bytes(
-        0, [result[3] for result in results[1:]], bits)
-    return Summary(graph, totals, batch, dtype, batch * activation, batch * _peak_live(sizes, plan[2]),
+        0, [result[3] for result in results[first:]], bits)
+    return Summary(graph, totals, batch, dtype, batch * activation, batch * _peak_live(sizes, plan[2], first),
                    len(rows), stored, weight_dtype)
 
 
@@ -457,21 +481,23 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dt
 _Step = tuple[LayerNode, dict, int, tuple[int, ...]]
 
 
-def _plan(nodes: tuple[LayerNode, ...], memo: dict) -> tuple[tuple, list[_Step], list[tuple[int, ...]]]:
+def _plan(nodes: tuple[LayerNode, ...], memo: dict, graph: Graph, inputs: tuple[str, ...]
+          ) -> tuple[tuple, list[_Step], list[tuple[int, ...]], tuple]:
     """What :func:`summarize` needs of a node tuple whatever the input: (the nodes; a :data:`_Step`
-    for each node; the positions each node frees). Nodes whose attributes cannot be hashed get a
-    table of their own (their attributes object does not change)."""
+    for each node; the positions each node frees; the names of the inputs and outputs it was made
+    for). Nodes whose attributes cannot be hashed get a table of their own (their attributes object
+    does not change)."""
     numbers: dict[int, tuple[object, int | None]] = memo[_ATTRS]  # id(attrs) -> (attrs, its number)
     tables: dict[int, dict] = memo[_TABLES]  # number -> {input shape(s): (output shape, counts, elements)}
     steps: list[_Step] = []
-    reads = _positions(nodes)
+    reads = _positions(nodes, inputs)
     for node, positions in zip(nodes, reads):
         known = numbers.get(id(node.attrs))
         if known is None or known[0] is not node.attrs:  # (the memo holds attrs: its id is not reused)
             known = numbers[id(node.attrs)] = (node.attrs, _number(node, memo[_VALUES]))
         table = {} if known[1] is None else tables.setdefault(known[1], {})
         steps.append((node, table, positions[0] if len(positions) == 1 else -1, positions))
-    return nodes, steps, _frees(reads)
+    return nodes, steps, _frees(reads, _kept(graph, inputs)), (inputs, graph.outputs)
 
 
 def _number(node: LayerNode, values: dict) -> int | None:

@@ -231,6 +231,9 @@ CODES = {
     "E206": "a whole number was needed",
     "E207": "invalid name",
     "E208": "a YAML 1.1 form where a number or true/false is needed (010, 08, 1:30, yes/no/on/off, 1__0)",
+    "E210": "a parameter named like a shape name (in_channels, in_height, in_width, in_depth, in_length)",
+    "E211": "inputs name a layer that its 'when:' left out",
+    "E212": "a spec with both 'input' and 'inputs'",
     # expressions and parameters
     "E300": "expression syntax not allowed",
     "E301": "unknown name in an expression",
@@ -238,6 +241,8 @@ CODES = {
     "E303": "arithmetic error (division by zero, bad function argument)",
     "E304": "unknown parameter or bad value in --set",
     "E305": "a --set parameter that no layer uses (setting it would change nothing)",
+    "E310": "a shape name for an axis the layer's input does not have (in_height of a vector)",
+    "E311": "a condition where a number is needed, or a number other than 0 or 1 where a condition is needed",
     # graph and shapes
     "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle), or a "
             "reference to a merge removed by repeat: 0",
@@ -281,6 +286,7 @@ CODES = {
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W201": "a spec parameter that nothing reads",
     "W202": "a block parameter that no layer of its block reads",
+    "W210": "a 'when:' that reads no parameter nor shape: it is the same in every build",
     "W401": "a layer that no layer reads and that is not the network's output (its last layer)",
     "W402": "a block that no layer uses",
     "W403": "a layer that lists the same input twice",

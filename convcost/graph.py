@@ -42,6 +42,18 @@ class Graph(NamedTuple):
     path: str = "<text>"
     budget: object = None  # the spec's own `budget:` section as a source Node, if any
     warnings: tuple[Problem, ...] = ()  # W-code problems: valid, but probably not what was meant
+    # 'inputs:' of a spec with named inputs: (name, shape) in order, input_shape being the first's;
+    # () for one input, named INPUT
+    inputs: tuple[tuple[str, Shape], ...] = ()
+    outputs: tuple[str, ...] = ()  # the nodes 'outputs:' names; () for the last node alone
+
+    def input_shapes(self) -> dict[str, Shape]:
+        """Every input's shape, by the name layers read it by."""
+        return dict(self.inputs) if self.inputs else {INPUT: self.input_shape}
+
+    def output_names(self) -> tuple[str, ...]:
+        """The network's outputs: those 'outputs:' names, else the last layer."""
+        return self.outputs or ((self.nodes[-1].name,) if self.nodes else ())
 
 
 def looks_channels_first(shape: Shape) -> bool:
@@ -70,10 +82,11 @@ def shape_problem(node: LayerNode, error: ShapeError, input_shapes: tuple[Shape,
     return Problem(error.code, message, node.where(error.field), error.hint)
 
 
-def shape_problems(nodes, input_shape: Shape) -> list[Problem]:
+def shape_problems(nodes, input_shape: Shape | Mapping[str, Shape]) -> list[Problem]:
     """The shape problems of layer nodes in order (a partial graph: layers whose inputs are unknown
-    or failed are skipped, so one mistake is reported once)."""
-    shapes: dict[str, Shape] = {INPUT: input_shape}
+    or failed are skipped, so one mistake is reported once); ``input_shape`` is the input's shape,
+    or every input's by name."""
+    shapes: dict[str, Shape] = dict(input_shape) if isinstance(input_shape, Mapping) else {INPUT: input_shape}
     problems: list[Problem] = []
     for node in nodes:
         if any(name not in shapes for name in node.inputs):

@@ -33,16 +33,17 @@ from convcost.graph import (
     LayerNode,
     channels_first_warning,
     looks_channels_first,
+    shape_problem,
     shape_problems,
     without_gc,
 )
 from convcost.language.checks import Instance, spec_warnings, unread_layers
-from convcost.language.expressions import POISONED, Poisoned, Value, names_read
-from convcost.language.fields import normalize, number, show, whole
+from convcost.language.expressions import POISONED, SHAPE_NAMES, Poisoned, Value, names_read, shape_values, silent
+from convcost.language.fields import normalize, number, show, truth, whole
 from convcost.language.parameters import resolve, unused
 from convcost.language.source import Node, through_aliases
 from convcost.language.spec import ITEM_KEYS, NAME_PATTERN, Spec, item_kind
-from convcost.layers import KINDS, NO_ATTRS, Attrs, Field
+from convcost.layers import KINDS, NO_ATTRS, Attrs, Field, Shape, ShapeError
 
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
@@ -56,7 +57,7 @@ class _Memo:
     A sweep rebuilds one spec many times, and most of it does not change between configurations;
     a large spec repeats the same block instance many times."""
 
-    __slots__ = ("attrs", "names", "block_names", "templates", "layers", "instances")
+    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances", "tops")
 
     def __init__(self):
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
@@ -64,11 +65,16 @@ class _Memo:
         self.names: dict[int, tuple[str, ...]] = {}  # id(item) -> the names its fields read, sorted
         # block (None: the spec's own layers) -> the spec's parameters it may read
         self.block_names: dict[str | None, tuple[str, ...]] = {}
+        # block (None: the spec's own layers) -> whether it may read a shape name (in_channels, …) anywhere:
+        # then what it builds depends on its input's shape, which is part of the keys below
+        self.block_shapes: dict[str | None, bool] = {}
         # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
         self.templates: dict[tuple, _Template] = {}
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
         self.layers: dict[tuple, tuple[tuple[LayerNode, ...], frozenset[str]]] = {}
         self.instances: dict[tuple, list[tuple[str, Instance]]] = {}  # the same key -> the block instances made
+        # the same key -> the names of the spec's layer list and the names its 'when:'s left out (for 'outputs:')
+        self.tops: dict[tuple, tuple[dict[str, str], dict[str, Node]]] = {}
 
 
 class _Template(NamedTuple):
@@ -94,6 +100,7 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
     input_shape = builder.input_shape()
     try:
         builder.layers()
+        outputs = builder.outputs()
     except _Fatal as fatal:
         raise SpecError(finish(through_aliases(problems + builder.problems + fatal.problems, spec.root),
                                     spec.in_blocks)) from None
@@ -102,7 +109,8 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
         if not problems and not spec.broken:  # pragma: no cover - would be a bug in this module
             raise RuntimeError("a layer failed without a reported problem")
         if input_shape is not None:
-            problems += shape_problems(builder.nodes, input_shape)
+            problems += [p for p in shape_problems(builder.nodes, builder.input_shapes())
+                         if p not in builder.shape_reported]
         raise SpecError(finish(through_aliases(problems, spec.root), spec.in_blocks))
     if not builder.nodes:
         if spec.broken:  # the layers were reported while loading
@@ -117,9 +125,10 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
              for k, v in values.items() if not isinstance(v, Poisoned)}
     assert input_shape is not None  # a missing or wrong input is a problem, or poisons the build: raised above
     nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
-    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec), *unread_layers(nodes, builder.instances)),
-                            key=_reading_order))
-    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings)
+    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec),
+                             *unread_layers(nodes, builder.instances, outputs)), key=_reading_order))
+    inputs = tuple((name, builder.shapes[name]) for name in builder.input_names) if spec.named_inputs else ()
+    return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings, inputs, outputs)
 
 
 def _reading_order(problem: Problem) -> tuple:
@@ -132,7 +141,7 @@ class _Fatal(SpecError):
 
 
 class _Scope:
-    __slots__ = ("prefix", "input_name", "values", "own", "arguments", "names", "counters", "items")
+    __slots__ = ("prefix", "input_name", "values", "own", "arguments", "names", "counters", "items", "left_out")
 
     def __init__(self, prefix: str, input_name: str, values: Mapping[str, Value], own: frozenset[str] = frozenset(),
                  arguments: Mapping[str, Node] | None = None):
@@ -146,6 +155,7 @@ class _Scope:
         self.names: dict[str, str] = {}  # local name -> full node name (or POISON)
         self.counters: dict[str, int] = {}
         self.items: list[Node] = []  # the item list being expanded
+        self.left_out: dict[str, Node] = {}  # names of items a false 'when:' left out -> that 'when:'
 
     def auto_name(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
@@ -180,16 +190,48 @@ class _Builder:
         self.used: set[str] = set()  # the spec's parameters that what was built reads (for E305)
         self.argument_problems: set[tuple[str, Location]] = set()  # problems placed at a block argument
         self.instances: list[tuple[str, Instance]] = []  # the block instances made: full name, block (for W401)
+        self.top_names: dict[str, str] = {}  # the names of the spec's layer list -> full node names
+        self.top_left_out: dict[str, Node] = {}
+        # output shapes of the nodes made so far, computed only when an expression reads a shape name
+        # (in_channels, …): nodes[:shaped] have been through their shape rule
+        self.shapes: dict[str, Shape] = {}
+        # the names layers read the network's inputs by: 'input', or those of 'inputs:'
+        self.input_names = spec.input_names
+        self.shaped = 0
+        self.shape_reported: list[Problem] = []  # shape problems found while building (reported once)
 
     def input_shape(self) -> tuple[int, ...] | None:
-        """The input shape, or None when it is missing or wrong (reported)."""
+        """The input shape (with named inputs, the first's), or None when it is missing or wrong
+        (reported). Every input's shape is kept in ``shapes``, by the name layers read it by."""
         node = self.spec.input
         if node is None or ("input",) in self.broken:
             self.poisoned = True
             return None
+        named = self.spec.named_inputs
+        if not named:
+            found = self._one_input(node, "input", "input: ")
+            if found is not None:
+                self.shapes[INPUT] = found
+            return found
+        first = None
+        for index, (name, written) in enumerate(named):
+            found = self._one_input(written, f"inputs: {name}", f"{name}: ")
+            if found is not None:
+                self.shapes[name] = found
+            if index == 0:
+                first = found
+        if any(name not in self.shapes for name in self.input_names):
+            return None
+        return first
+
+    def input_shapes(self) -> dict[str, Shape]:
+        """The shapes of the inputs found (by name)."""
+        return {name: self.shapes[name] for name in self.input_names if name in self.shapes}
+
+    def _one_input(self, node: Node, what: str, written: str) -> tuple[int, ...] | None:
         if not node.is_sequence or not 1 <= len(node.value) <= 4:
             got = f"a list of {len(node.value)}" if node.is_sequence else show(node.value)
-            self.problems.append(Problem("E204", f"input must be a list of 1 to 4 sizes like [H, W, C] "
+            self.problems.append(Problem("E204", f"{what} must be a list of 1 to 4 sizes like [H, W, C] "
                                                  f"(or [D, H, W, C]), got {got}", node.location))
             return None
         shape, failed = [], False
@@ -205,16 +247,18 @@ class _Builder:
             return None
         found = tuple(shape)
         if looks_channels_first(found):
-            written = [str(item.value) for item in node.value]  # as written: [3, size, size]
+            sizes = [str(item.value) for item in node.value]  # as written: [3, size, size]
             self.warnings.append(channels_first_warning(
-                found, node.location, f"input: [{', '.join(written[1:] + written[:1])}]"))
+                found, node.location, f"{written}[{', '.join(sizes[1:] + sizes[:1])}]"))
         return found
 
     def layers(self) -> None:
         """Add the nodes of the spec's layers. The nodes of a spec whose layers were built without a
         problem are kept, by the values of the parameters they may read: a sweep over the input size
         or the number of classes rebuilds only what changes."""
-        key = tuple([self.values[name] for name in self._names_under(None)])
+        key: tuple = tuple([self.values[name] for name in self._names_under(None)])
+        if self.memo.block_shapes[None]:  # a layer reads its input's shape: what is built depends on the inputs
+            key += tuple([self.shapes.get(name) for name in self.input_names])
         hit = self.memo.layers.get(key)
         if hit is not None and not self.broken:
             self.nodes.extend(hit[0])
@@ -222,11 +266,17 @@ class _Builder:
             self.count = len(hit[0])
             self.used |= hit[1]
             self.instances = list(self.memo.instances[key])
+            self.top_names, self.top_left_out = self.memo.tops[key]
             return
         outer_used = self.used
         self.used = set()
+        top = _Scope(prefix="", input_name=self.input_names[0], values=self.values)
+        if self.spec.named_inputs:  # layers read them by name; a layer of one of these names is E401
+            top.names.update((name, name) for name in self.input_names)
+            self.full_names.update(self.input_names)
+        self.top_names, self.top_left_out = top.names, top.left_out
         try:
-            self.expand(self.spec.layers, _Scope(prefix="", input_name=INPUT, values=self.values), block_stack=())
+            self.expand(self.spec.layers, top, block_stack=())
         finally:
             used, self.used = self.used, outer_used
             outer_used |= used
@@ -234,6 +284,55 @@ class _Builder:
             self.reused = tuple(self.nodes)
             self.memo.layers[key] = (self.reused, frozenset(used))
             self.memo.instances[key] = self.instances
+            self.memo.tops[key] = (top.names, top.left_out)
+
+    def outputs(self) -> tuple[str, ...]:
+        """The nodes the spec's ``outputs:`` names, in order (() without ``outputs:``: the last layer
+        is the output); problems are reported, as for ``inputs:``."""
+        node = self.spec.outputs
+        if node is None:
+            return ()
+        refs = node.value if node.is_sequence else [node]
+        if not refs:
+            self.problems.append(Problem("E204", "outputs must name one or more layers, got an empty list",
+                                         node.location))
+            return ()
+        found: list[str] = []
+        node_names = {layer.name for layer in self.nodes}
+        for ref in refs:
+            name = ref.value
+            if not isinstance(name, str):
+                self.problems.append(Problem("E204", f"outputs must be layer names, got {show(name)}", ref.location))
+                continue
+            full = self.top_names.get(name)
+            if full is None and "/" in name:
+                full = name if name in node_names else next(
+                    (instance.output for made, instance in reversed(self.instances) if made == name), None)
+            if full is not None and (full == POISON or full.startswith(REMOVED)):
+                self.poisoned = True  # reported where it failed (or stands for no single layer: E400 below)
+                if full.startswith(REMOVED):
+                    self.problems.append(Problem("E400", f"outputs: '{name}' was removed by 'repeat: 0' and had "
+                                                         "several inputs, so it stands for no single layer",
+                                                 ref.location))
+                continue
+            if full is not None and full not in node_names:  # an input, or an item that stands for one
+                self.problems.append(Problem("E204", f"outputs: '{name}' is the network's input, not a layer",
+                                             ref.location, "name the layers whose outputs the network gives"))
+            elif full is not None:
+                if full not in found:
+                    found.append(full)
+            elif name in self.top_left_out:
+                when = self.top_left_out[name]
+                condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
+                self.problems.append(Problem("E211", f"outputs: '{name}' was left out by its 'when: {condition}' "
+                                                     f"(line {when.location.line}), which is false here",
+                                             ref.location, "name a layer that is included"))
+            else:
+                known = [key for key in self.top_names if key not in self.input_names] + sorted(node_names)
+                self.problems.append(Problem("E400", f"outputs: no layer is named {clip(name)}", ref.location,
+                                             did_you_mean(name, known) or "outputs name layers of the spec, "
+                                                                          "by the names 'convcost report' shows"))
+        return tuple(found)
 
     def expand(self, items: list[Node], scope: _Scope, block_stack: tuple[str, ...]) -> str:
         """Add the nodes of ``items``; return the name of the last one (the scope's output)."""
@@ -286,14 +385,12 @@ class _Builder:
         kind, _ = item_kind(item)
         assert kind is not None  # an item without a kind is broken (reported while loading): expand skips it
         fields = item.value if item.is_mapping else {}
-        repeat = 1
-        if "repeat" in fields:
-            label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
-            self._read(names_read(fields["repeat"]), scope)
-            repeat = whole(fields["repeat"], scope.values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
-                           minimum=0)
-            if repeat > MAX_LAYERS:
-                raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        if "when" in fields and not self._when(kind, fields, scope, previous, index):
+            name = fields["name"].value if "name" in fields else None
+            if isinstance(name, str) and name not in scope.names:
+                scope.left_out.setdefault(name, fields["when"])
+            return previous  # left out: the next item reads what this one would have read
+        repeat = self._repeat(kind, fields, scope, previous, index) if "repeat" in fields else 1
         base_name = self._name(fields.get("name"), scope, index)
         inputs = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else None
         if inputs is not None and repeat > 1:
@@ -311,12 +408,15 @@ class _Builder:
             return previous
         self._check_not_removed(reads, fields, item, kind, base_name)
         normalized = None
+        # the repetitions of an item that reads its input's shape may each have another input shape
+        per_repetition = kind in KINDS and repeat > 1 and not SHAPE_NAMES.isdisjoint(self._words(item, fields))
         for i in range(repeat):
             local = base_name if base_name and repeat == 1 else (
                 f"{base_name}_{i + 1}" if base_name else scope.auto_name(kind))
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
-                previous, normalized = self._layer(kind, item, fields, scope, local, reads, normalized)
+                previous, normalized = self._layer(kind, item, fields, scope, local, reads,
+                                                   None if per_repetition else normalized)
             else:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
@@ -341,6 +441,64 @@ class _Builder:
         if base_name:
             scope.names[base_name] = previous
         return previous
+
+    def _repeat(self, kind: str, fields: dict[str, Node], scope: _Scope, previous: str, index: int) -> int:
+        """The value of an item's ``repeat:``, which may read the parameters and, as a field, the
+        shape of the item's (first repetition's) input."""
+        label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+        read = names_read(fields["repeat"])
+        self._read(read, scope)
+        values = scope.values
+        if not SHAPE_NAMES.isdisjoint(read):  # 'repeat: in_channels // 16'
+            values = self._shaped_values(values, self._inputs(fields["inputs"], scope, index)[0]
+                                         if "inputs" in fields else previous)
+        repeat = whole(fields["repeat"], values, f"{kind} '{label}': repeat" if label else f"{kind}: repeat",
+                       minimum=0)
+        if repeat > MAX_LAYERS:
+            raise self._too_many(fields["repeat"].location, f"repeat: {repeat:,} makes too many layers")
+        return repeat
+
+    def _when(self, kind: str, fields: dict[str, Node], scope: _Scope, previous: str, index: int) -> bool:
+        """Whether an item with ``when:`` is included: the value of its condition, which may read
+        the parameters and, as any field, the shape of the item's input (of its first input)."""
+        node = fields["when"]
+        words = names_read(node)
+        self._read(words, scope)
+        label = fields["name"].value if "name" in fields and isinstance(fields["name"].value, str) else None
+        what = f"{kind} '{scope.prefix}{label}': when" if label else f"{kind}: when"
+        values = scope.values
+        if not SHAPE_NAMES.isdisjoint(words):
+            reads = self._inputs(fields["inputs"], scope, index) if "inputs" in fields else (previous,)
+            values = self._shaped_values(values, reads[0])
+        return truth(node, values, what)
+
+    def _shape_of(self, name: str) -> Shape:
+        """The output shape of node ``name`` (or of the network's input), running the shape rules of
+        the nodes made since the last call; silent SpecError if it is unknown because something
+        failed (a shape problem found here is reported once, here)."""
+        shapes = self.shapes
+        if name not in shapes:
+            nodes = self.nodes
+            while self.shaped < len(nodes):
+                node = nodes[self.shaped]
+                self.shaped += 1
+                if any(read not in shapes for read in node.inputs):
+                    continue
+                input_shapes = tuple([shapes[read] for read in node.inputs])
+                try:
+                    shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
+                except ShapeError as error:
+                    problem = shape_problem(node, error, input_shapes)
+                    self.problems.append(problem)
+                    self.shape_reported.append(problem)
+        found = shapes.get(name)
+        if found is None:  # it failed, and that was reported
+            raise silent()
+        return found
+
+    def _shaped_values(self, values: Mapping[str, Value], read: str) -> dict[str, Value]:
+        """``values`` with the shape names (in_channels, …) of the output of ``read``."""
+        return {**values, **shape_values(self._shape_of(read), "its input")}
 
     def _removed(self, item: Node, fields: dict[str, Node], kind: str, name: str | None, scope: _Scope) -> str:
         """What an item removed by ``repeat: 0`` with several inputs stands for: a marker that
@@ -386,7 +544,9 @@ class _Builder:
             hint = (f"the first '{name}' is at line {scope.items[first].location.line}"
                     if first is not None and first < index else None)
             made = self.activations.get(scope.prefix + name)
-            if made is not None and hint is None:
+            if not scope.prefix and name in self.spec.named_inputs_names() and hint is None:
+                hint = f"'{name}' is the name of one of the network's inputs ('inputs:'); rename the layer"
+            elif made is not None and hint is None:
                 hint = (f"the 'activation:' at line {made.line} makes a layer of that name; rename this one, "
                         "or write that activation as a layer of its own")
             raise SpecError(Problem("E401", f"layer name '{name}' is used twice", node.location, hint))
@@ -417,11 +577,31 @@ class _Builder:
                 resolved.append(scope.input_name)
             elif name in scope.names:
                 resolved.append(scope.names[name])
+            elif name in scope.left_out:
+                when = scope.left_out[name]
+                condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
+                problems.append(Problem("E211", f"inputs: '{name}' was left out by its 'when: {condition}' (line "
+                                                f"{when.location.line}), which is false here", ref.location,
+                                        "give this layer a 'when:' that leaves it out too, or read a layer "
+                                        "that is included"))
+            elif "/" in name and (inner := self._inner_layer(scope.prefix + name)) is not None:
+                resolved.append(inner)
             else:
                 problems.append(self._missing_input(name, ref, scope, index))
         if problems:
             raise SpecError(problems)
         return tuple(resolved)
+
+    def _inner_layer(self, full: str) -> str | None:
+        """What ``instance/layer`` names from outside the instance (``full``: with the prefix of the
+        scope that reads it): a layer of a block instance built above, or a block instance inside one
+        (its output); None if nothing built so far has that name."""
+        if full in self.full_names and full not in self.prefixes:
+            return full
+        for name, instance in reversed(self.instances):
+            if name == full:
+                return instance.output
+        return None
 
     def _missing_input(self, name: str, ref: Node, scope: _Scope, index: int) -> Problem:
         items = scope.items
@@ -441,9 +621,18 @@ class _Builder:
                                    "a layer can only read layers written above it", ref.location,
                            f"move this layer below '{name}'")
         known = list(scope.names) + [INPUT]
-        hint = did_you_mean(name, known)
+        if "/" in name:  # a layer inside a block instance: suggest among those built above
+            cut = len(scope.prefix)
+            inner = sorted(full[cut:] for full in self.full_names
+                           if full.startswith(scope.prefix) and "/" in full[cut:])
+            hint = did_you_mean(name, inner)
+        else:
+            hint = did_you_mean(name, known)
         if hint is None and "/" in name:
-            hint = "the layers inside a block instance cannot be read from outside; a block's output is its last layer"
+            instance = name.split("/", 1)[0]
+            hint = (f"'{instance}' has no layer '{name.split('/', 1)[1]}' built above this one; "
+                    "'convcost report' lists the layers by their full names" if instance in scope.names
+                    else f"no block instance '{instance}' is written above this layer")
         elif hint is None and scope.prefix and name in self._declared(self.spec.layers):
             hint = "inside a block, inputs name the block's own layers, or 'input' for what the block reads"
         elif hint is None:
@@ -507,10 +696,13 @@ class _Builder:
                                     fields["inputs"].location if "inputs" in fields else item.location,
                                     "list them with 'inputs: [a, b]'" if layer.min_inputs > 1 else None))
         if normalized is None:
-            memo_key = self._memo_key(item, fields, scope)
+            values = scope.values
+            if not SHAPE_NAMES.isdisjoint(self._words(item, fields)):  # a field reads its input's shape
+                values = self._shaped_values(values, reads[0])
+            memo_key = self._memo_key(item, fields, scope, values)
             normalized = self.attrs_memo.get(memo_key)
             if normalized is None:
-                normalized = _normalized(kind, fields, scope, full)
+                normalized = _normalized(kind, fields, scope, full, values)
                 if len(self.attrs_memo) >= MEMO_LIMIT:
                     self.attrs_memo.clear()
                 self.attrs_memo[memo_key] = normalized
@@ -557,15 +749,19 @@ class _Builder:
         if names:
             self.used.update(names - scope.own if scope.own else names)
 
-    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope) -> tuple:
-        """What a layer item's normalized fields depend on: the item and the values of the names its
-        fields read (which are noted as read, as evaluating them would)."""
+    def _words(self, item: Node, fields: dict[str, Node]) -> tuple[str, ...]:
+        """The names a layer item's fields read (not its item keys), sorted; found once per item."""
         words = self._names.get(id(item))
         if words is None:
             words = self._names[id(item)] = tuple(sorted(set().union(
                 *(names_read(node) for key, node in fields.items() if key not in ITEM_KEYS))))
+        return words
+
+    def _memo_key(self, item: Node, fields: dict[str, Node], scope: _Scope, values: Mapping[str, Value]) -> tuple:
+        """What a layer item's normalized fields depend on: the item and the values of the names its
+        fields read (which are noted as read, as evaluating them would), shape names included."""
+        words = self._words(item, fields)
         self._read(frozenset(words), scope)
-        values = scope.values
         return (id(item),) + tuple(values[word] if word in values else None for word in words)
 
     def _block(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
@@ -586,12 +782,18 @@ class _Builder:
         for param, default in block.parameters:
             try:
                 if param in fields:
-                    self._read(names_read(fields[param]), scope)
-                    values[param] = own[param] = number(fields[param], scope.values,
-                                                        f"block '{kind}' '{full}': {param}")
+                    read = names_read(fields[param])
+                    self._read(read, scope)
+                    given = scope.values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(scope.values,
+                                                                                                  reads[0])
+                    values[param] = own[param] = number(fields[param], given, f"block '{kind}' '{full}': {param}",
+                                                        conditions=True)
                 elif default is not None:
-                    self.used.update(names_read(default) - own.keys())
-                    values[param] = own[param] = number(default, values, f"block '{kind}' '{full}': default of {param}")
+                    read = names_read(default)
+                    self.used.update(read - own.keys())
+                    seen = values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(values, reads[0])
+                    values[param] = own[param] = number(default, seen, f"block '{kind}' '{full}': default of {param}",
+                                                        conditions=True)
             except SpecError as error:
                 problems.extend(error.problems)
                 values[param] = own[param] = POISONED
@@ -602,7 +804,9 @@ class _Builder:
             return self.expand(block.layers, _Scope(prefix, reads[0], values, frozenset(own),
                                                     _arguments(block.parameters, fields, scope)),
                                block_stack + (kind,))
-        key = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        key: tuple = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
+        if self.memo.block_shapes[kind]:  # a layer of the block reads its input's shape
+            key += (self._shape_of(reads[0]),)
         template = self.memo.templates.get(key)
         if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
             return self._instantiate(template, prefix, reads[0])
@@ -670,6 +874,7 @@ class _Builder:
                         stack.append(inner)
             declared = set(self.spec.parameter_names)
             found = self.memo.block_names[kind] = tuple(sorted(names & declared))
+            self.memo.block_shapes[kind] = not SHAPE_NAMES.isdisjoint(names)
         return found
 
 
@@ -749,26 +954,29 @@ def _from_arguments(problems: list[Problem], node: Node, scope: _Scope) -> list[
     return moved
 
 
-def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str) -> tuple[Attrs, str | None]:
+def _normalized(kind: str, fields: dict[str, Node], scope: _Scope, full: str,
+                values: Mapping[str, Value]) -> tuple[Attrs, str | None]:
     """A layer item's attributes and the activation its ``activation:`` field fuses (None if none), from
-    its fields (or their defaults) and the parameter values of ``scope``; SpecError with every problem."""
+    its fields (or their defaults) and ``values`` (the parameter values of ``scope``, and the shape
+    names when a field reads them); SpecError with every problem."""
     layer = KINDS[kind]
-    values, problems, failed = {}, [], False
+    attrs: dict = {}
+    problems, failed = [], False
     for field_name, spec in layer.fields.items():
         if field_name in fields:
             try:
-                values[field_name] = normalize(spec, fields[field_name], scope.values, f"{kind} '{full}': {field_name}")
+                attrs[field_name] = normalize(spec, fields[field_name], values, f"{kind} '{full}': {field_name}")
             except SpecError as error:  # (no problems: it read a broken parameter)
                 problems.extend(_from_arguments(error.problems, fields[field_name], scope)
                                 if scope.arguments else error.problems)
                 failed = True
         else:
-            values[field_name] = _default(spec)
+            attrs[field_name] = _default(spec)
     if failed:
         raise SpecError(problems)
-    fused = [values.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
+    fused = [attrs.pop(name) for name, spec in layer.fields.items() if spec.type == "activation"]
     # where a layer item's attributes are made (an 'activation:' layer's are NO_ATTRS)
-    return layer.make_attrs(values), (fused[0] if fused else None)
+    return layer.make_attrs(attrs), (fused[0] if fused else None)
 
 
 def _default(spec: Field):

@@ -7,6 +7,7 @@ structure and of the graph it builds.
   layer): it is counted in every total but feeds nothing, as when a layer written after the
   classifier reads an earlier layer and so becomes the output in the classifier's place.
 - W402 a block that no layer uses; W403 a layer that lists the same input twice.
+- W210 a ``when:`` that reads no parameter nor shape name: the same in every build.
 
 The spec's warnings depend on the spec alone and are found once per spec (:func:`spec_warnings`);
 the graph's on what was built (:func:`unread_layers`). Neither changes what is counted.
@@ -19,9 +20,10 @@ from operator import itemgetter
 from typing import Iterable, Mapping, NamedTuple
 from weakref import WeakKeyDictionary
 
-from convcost.errors import Location, Problem, clip, once
+from convcost.errors import Location, Problem, SpecError, clip, once
 from convcost.graph import LayerNode
 from convcost.language.expressions import names_read
+from convcost.language.fields import show, truth
 from convcost.language.source import Node
 from convcost.language.spec import Spec, item_kind
 
@@ -37,11 +39,12 @@ class Instance(NamedTuple):
 
 
 def spec_warnings(spec: Spec) -> tuple[Problem, ...]:
-    """W201, W202, W402 and W403 of ``spec`` (found once per spec)."""
+    """W201, W202, W402, W403 and W210 of ``spec`` (found once per spec)."""
     found = _SPEC_WARNINGS.get(spec)
     if found is None:
         found = _SPEC_WARNINGS[spec] = tuple(_unread_parameters(spec) + _unused_blocks(spec)
-                                             + _unread_block_parameters(spec) + _repeated_inputs(spec))
+                                             + _unread_block_parameters(spec) + _repeated_inputs(spec)
+                                             + _constant_whens(spec))
     return found
 
 
@@ -57,6 +60,8 @@ def _unread_parameters(spec: Spec) -> list[Problem]:
     if not spec.parameters:
         return []
     read: set[str] = set(names_read(spec.input)) if spec.input is not None else set()
+    for _, node in spec.named_inputs:  # every input of 'inputs:' (spec.input is the first's)
+        read |= names_read(node)
     for name, node in spec.parameters:
         read |= names_read(node) - {name}
     for item in _items(spec):
@@ -109,6 +114,29 @@ def _unread_block_parameters(spec: Spec) -> list[Problem]:
     return problems
 
 
+def _constant_whens(spec: Spec) -> list[Problem]:
+    """W210: a ``when:`` whose condition reads no name (``when: false``, ``when: 2 > 1``): it is
+    the same in every build and every instance, so it is a switch written by hand."""
+    problems = []
+    for item in _items(spec):
+        if not item.is_mapping or "when" not in item.value:
+            continue
+        node = item.value["when"]
+        if names_read(node):
+            continue
+        try:
+            included = truth(node, {}, "when")
+        except SpecError:  # not a condition: the build reports it
+            continue
+        shown = node.value if isinstance(node.value, str) else show(node.value)
+        kind, _ = item_kind(item)
+        problems.append(Problem("W210", f"when: {clip(shown)[1:-1]} reads no parameter nor shape name, so the "
+                                        f"{kind} is {'included' if included else 'left out'} in every build",
+                                node.location, "remove the 'when:' (or the item), or make it read a parameter "
+                                               "that can be set"))
+    return problems
+
+
 def _repeated_inputs(spec: Spec) -> list[Problem]:
     """W403: ``inputs: [a, a]``: an add of a layer with itself, a concat of its channels twice."""
     problems = []
@@ -133,17 +161,17 @@ def _key_locations(node: Node | None, section: str) -> Mapping[str, Location]:
     return node.value[section].key_locations
 
 
-def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable[tuple[str, Instance]]
-                  ) -> list[Problem]:
-    """W401 for each layer that no layer reads and that is not the network's output (the last
-    layer), once for each such dead end with the layers only it reads. A dead end that is the
-    output of a block instance is reported at the instance; one inside a block, at its place in
-    the block."""
+def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable[tuple[str, Instance]],
+                  outputs: tuple[str, ...] = ()) -> list[Problem]:
+    """W401 for each layer that no layer reads and that is not an output of the network (the last
+    layer, or those ``outputs`` names), once for each such dead end with the layers only it reads.
+    A dead end that is the output of a block instance is reported at the instance; one inside a
+    block, at its place in the block."""
     if len(nodes) < 2:
         return []
     read = set(chain.from_iterable(map(itemgetter(3), nodes)))  # (LayerNode.inputs; no attribute lookups)
     unread = set(map(itemgetter(0), nodes)) - read
-    unread.discard(nodes[-1].name)
+    unread.difference_update(outputs or (nodes[-1].name,))
     if not unread:  # the common case, quickly: a sweep builds a large spec many times
         return []
     readers: dict[str, int] = {}
@@ -153,7 +181,7 @@ def unread_layers(nodes: tuple[LayerNode, ...] | list[LayerNode], made: Iterable
     instances = dict(made)
     output = nodes[-1]
     # a dead layer inside a block is dead in each of its instances: reported once, at its place in the block
-    return once(_unread(node, _stranded(node, by_name, readers), output, nodes, instances)
+    return once(_unread(node, _stranded(node, by_name, readers), output, nodes, instances, outputs)
                 for node in nodes if node.name in unread)
 
 
@@ -174,7 +202,8 @@ def _stranded(end: LayerNode, by_name: Mapping[str, LayerNode], readers: Mapping
     return count
 
 
-def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: Mapping[str, Instance]) -> Problem:
+def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: Mapping[str, Instance],
+            outputs: tuple[str, ...] = ()) -> Problem:
     counted = (f"; it and the {stranded} layer{'s' if stranded != 1 else ''} before it that only it reads are "
                "counted, but feed nothing" if stranded else "; it is counted, but feeds nothing")
     prefix, _, local = end.name.rpartition("/")
@@ -188,6 +217,10 @@ def _unread(end: LayerNode, stranded: int, output: LayerNode, nodes, instances: 
         # the output of an instance (of an instance…): the user wrote the instance, not the layer
         where, label, name = instances[prefix].location, f"block '{instances[prefix].block}' '{prefix}'", prefix
         prefix = prefix.rpartition("/")[0]
+    if outputs:
+        return Problem("W401", f"{label} is read by no layer and is not one of the network's outputs ("
+                               + ", ".join(f"'{name}'" for name in outputs[:6]) + (", …" if len(outputs) > 6 else "")
+                               + ")" + counted, where, "read it from a later layer, add it to 'outputs:', or remove it")
     message = (f"{label} is read by no layer and is not the network's output, which is its last layer, "
                f"'{output.name}' (line {output.location.line})" + counted)
     if nodes[-2] is end:  # written just above the last layer, which reads something else

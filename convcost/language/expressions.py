@@ -1,11 +1,18 @@
 """Safe arithmetic over spec parameters: ``round(32 * alpha)``, ``resolution // 32``.
 
 An expression is parsed with Python's ``ast`` module only to get a syntax tree; the tree is then
-checked against a short whitelist (numbers, names, ``+ - * / // %``, unary minus, parentheses and
-calls of the functions in :data:`FUNCTIONS`) and walked by :func:`evaluate`. Nothing is ever
+checked against a short whitelist (numbers, names, ``+ - * / // %``, unary minus, parentheses,
+calls of the functions in :data:`FUNCTIONS`, comparisons, ``and or not``, ``True``/``False`` and
+``a if c else b``) and walked by :func:`evaluate`. Nothing is ever
 passed to ``eval``/``exec``: attribute access, subscripts, lambdas, comprehensions, strings and
 keywords are rejected before any evaluation happens. Arithmetic is exact: numbers are ``int`` or
-``fractions.Fraction``, so ``224 * 0.857`` is exactly 191.968.
+``fractions.Fraction``, so ``224 * 0.857`` is exactly 191.968. A comparison's value is a boolean,
+which is not a number: arithmetic on it, or a boolean where a number is needed, is E311, and a
+condition must be a boolean (or 0 or 1, what a ``true``/``false`` parameter is).
+
+The names :data:`SHAPE_NAMES` (``in_channels``, ``in_height``, …) stand for the shape of a layer's
+input; the language gives them values per layer (:func:`shape_values`), and a name of an axis the
+input lacks is :class:`MissingAxis`, E310 when read.
 """
 
 from __future__ import annotations
@@ -38,7 +45,42 @@ class Poisoned:
 
 POISONED = Poisoned()
 
-Value = Number | Poisoned  # what a name in an expression stands for: a number, or POISONED
+class MissingAxis(Poisoned):
+    """The value of a shape name for an axis the layer's input lacks (``in_height`` of a vector):
+    reading it is E310, with this message (not silent, as reading POISONED is)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __repr__(self) -> str:
+        return "<missing axis>"
+
+
+Value = Number | Poisoned  # what a name in an expression stands for: a number (a bool is one), or POISONED
+
+# The names of the axes of a layer's input, by the input's rank (channels last, as `input:` is written).
+SHAPE_AXES: dict[int, tuple[str, ...]] = {
+    1: ("in_channels",),
+    2: ("in_length", "in_channels"),
+    3: ("in_height", "in_width", "in_channels"),
+    4: ("in_depth", "in_height", "in_width", "in_channels"),
+}
+SHAPE_NAMES = frozenset(("in_channels", "in_length", "in_height", "in_width", "in_depth"))
+_RANK_TEXT = {1: "a vector [N]", 2: "a sequence [L, C]", 3: "an image [H, W, C]", 4: "a volume [D, H, W, C]"}
+
+
+def shape_values(shape: tuple[int, ...], what: str) -> dict[str, Value]:
+    """The shape names for an input of ``shape`` (``what`` names it in messages): each axis it has
+    -> its size, the others -> :class:`MissingAxis`. ``shape_values((7, 7, 3), …)["in_channels"] == 3``."""
+    axes = SHAPE_AXES.get(len(shape), ())
+    values: dict[str, Value] = dict(zip(axes, shape))
+    shown = "×".join(map(str, shape))
+    rank = _RANK_TEXT.get(len(shape), f"of rank {len(shape)}")
+    for name in SHAPE_NAMES - values.keys():
+        values[name] = MissingAxis(f"{name}: {what} is {shown}, {rank}, which has no {name[3:]} axis")
+    return values
 
 
 def silent() -> SpecError:
@@ -124,6 +166,16 @@ _BINARY = {
     ast.FloorDiv: lambda a, b: a // b,
     ast.Mod: lambda a, b: a % b,
 }
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+_COMPARE_TEXT = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+                 ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 _OPERATOR_TEXT = {ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
                   ast.RShift: ">>", ast.MatMult: "@"}
 
@@ -247,8 +299,23 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
                             "use + - * / // % and parentheses")
         _check(node.left, text, names)
         _check(node.right, text, names)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
         _check(node.operand, text, names)
+    elif isinstance(node, ast.Compare):
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise _Rejected("E300", f"comparison '{_COMPARE_TEXT.get(type(op), type(op).__name__)}' is not "
+                                        "allowed", node, "compare numbers with == != < <= > >=")
+        _check(node.left, text, names)
+        for operand in node.comparators:
+            _check(operand, text, names)
+    elif isinstance(node, ast.BoolOp):
+        for operand in node.values:
+            _check(operand, text, names)
+    elif isinstance(node, ast.IfExp):
+        _check(node.test, text, names)
+        _check(node.body, text, names)
+        _check(node.orelse, text, names)
     elif isinstance(node, ast.Call):
         _check_call(node)
         for arg in node.args:
@@ -256,13 +323,15 @@ def _check(node: ast.AST, text: str, names: set[str]) -> None:
     else:
         shown = ast.get_source_segment(text.strip(), node) or type(node).__name__
         raise _Rejected("E300", f"{clip(shown)} is not allowed in an expression", node,
-                        "expressions use numbers, parameter names, + - * / // %, parentheses "
-                        "and the functions " + ", ".join(FUNCTIONS))
+                        "expressions use numbers, parameter names, + - * / // %, parentheses, "
+                        "comparisons, and/or/not, 'a if c else b' and the functions " + ", ".join(FUNCTIONS))
 
 
 def _check_constant(node: ast.Constant, text: str) -> None:
     """A number literal (no bool, string, None, ...) of at most MAX_NUMBER_CHARS characters, its exponent in range."""
-    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+    if isinstance(node.value, bool):  # True, False
+        return
+    if not isinstance(node.value, (int, float)):
         shown = clip(node.value) if isinstance(node.value, str) else clip(repr(node.value))
         raise _Rejected("E300", f"only numbers are allowed in expressions, got {shown}", node,
                         "a parameter name is written without quotes" if isinstance(node.value, str) else None)
@@ -308,6 +377,17 @@ def evaluate(expression: Expression, scope: Mapping[str, Value], where: Location
     return check_magnitude(value, where, f"the value of {clip(expression.text)}")
 
 
+def evaluate_condition(expression: Expression, scope: Mapping[str, Value], where: Location,
+                       scalar: Node | None = None) -> bool:
+    """The value of ``expression`` as a condition (:func:`condition`), located as :func:`evaluate`."""
+    value = evaluate(expression, scope, where, scalar)
+    try:
+        return condition(value, expression.tree, expression.text)
+    except _Rejected as rejected:
+        raise SpecError(Problem(rejected.code, rejected.message, _at(where, rejected.node, expression.text, scalar),
+                                rejected.hint)) from None
+
+
 def _unknown_name(node: ast.Name, known) -> _Rejected:
     if node.id in FUNCTIONS:
         hint = f"{node.id} is a function: write {node.id}(x)"
@@ -328,36 +408,114 @@ def unknown_names(expression: Expression, known, where: Location, scalar: Node |
             for rejected in (_unknown_name(node, known),)]
 
 
+def _segment(node: ast.AST, text: str) -> str:
+    return clip(ast.get_source_segment(text.strip(), node) or text)
+
+
+def _numeric(value: Number, node: ast.expr, text: str, what: str) -> Number:
+    """``value`` if it is a number; E311 if it is a boolean (the value of a comparison)."""
+    if isinstance(value, bool):
+        raise _Rejected("E311", f"{what} must be a number, but {_segment(node, text)} is a condition "
+                                f"({'true' if value else 'false'})", node,
+                        "a condition is not a number: write 'a if condition else b' to choose a number")
+    return value
+
+
+def condition(value: Number, node: ast.expr | None, text: str) -> bool:
+    """``value`` as a condition: a boolean, or 0 or 1 (what a ``true``/``false`` parameter is);
+    E311 for any other number."""
+    if isinstance(value, bool):
+        return value
+    if value == 0 or value == 1:
+        return value == 1
+    shown = _segment(node, text) if node is not None else clip(text)
+    raise _Rejected("E311", f"a condition must be true or false, but {shown} is the number "
+                            f"{_show_number(value)}", node, "compare it: write, for example, 'x > 1' or 'x == 2'")
+
+
+def _show_number(value: Number) -> str:
+    if isinstance(value, Fraction):
+        return f"{float(value):g}"
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:6]}…"
+
+
 def _eval(node: ast.expr, text: str, scope: Mapping[str, Value]) -> Number:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float):  # exact decimal value of what was written
             return _to_number(Fraction(ast.get_source_segment(text.strip(), node) or repr(node.value)))
-        if isinstance(node.value, int):  # _check let only ints and floats through
+        if isinstance(node.value, int):  # _check let only ints, floats and booleans through
             return node.value
     if isinstance(node, ast.Name):
         try:
             value = scope[node.id]
         except KeyError:
             raise _unknown_name(node, scope) from None
-        if isinstance(value, Poisoned):  # (POISONED is the one instance)
-            raise _Rejected("", "", node)  # its definition failed and was reported
+        if isinstance(value, Poisoned):  # POISONED or a MissingAxis
+            raise _poisoned(node, value)
         return value
     if isinstance(node, ast.BinOp):
         left = _eval(node.left, text, scope)
         right = _eval(node.right, text, scope)
+        if left.__class__ is bool or right.__class__ is bool:  # (a bool is an int: checked by its class)
+            _numeric(left, node.left, text, "an operand of arithmetic")
+            _numeric(right, node.right, text, "an operand of arithmetic")
         try:
             return _to_number(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
-            shown = clip(ast.get_source_segment(text.strip(), node) or text)
-            raise _Rejected("E303", f"division by zero in {shown}", node) from None
+            raise _Rejected("E303", f"division by zero in {_segment(node, text)}", node) from None
     if isinstance(node, ast.UnaryOp):
         value = _eval(node.operand, text, scope)
+        if isinstance(node.op, ast.Not):
+            return not condition(value, node.operand, text)
+        value = _numeric(value, node.operand, text, "the operand of a sign")
         return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp)):
+        return _eval_condition(node, text, scope)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # _check let only calls by name through
-        function = FUNCTIONS[node.func.id][0]
-        args = [_eval(arg, text, scope) for arg in node.args]
-        try:
-            return _to_number(function(*args))
-        except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
-            raise _Rejected("E303", f"{node.func.id}(): {exc}", node) from None
+        return _call(node, node.func.id, text, scope)
     raise _Rejected("E300", "expression not allowed", node)  # unreachable after _check
+
+
+def _call(node: ast.Call, name: str, text: str, scope: Mapping[str, Value]) -> Number:
+    args = [_eval(arg, text, scope) for arg in node.args]
+    for arg, value in zip(node.args, args):
+        if value.__class__ is bool:
+            _numeric(value, arg, text, f"an argument of {name}()")
+    try:
+        return _to_number(FUNCTIONS[name][0](*args))
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
+        raise _Rejected("E303", f"{name}(): {exc}", node) from None
+
+
+def _poisoned(node: ast.Name, value: Poisoned) -> _Rejected:
+    """What reading POISONED (silent: its definition failed and was reported) or a MissingAxis (E310) raises."""
+    if isinstance(value, MissingAxis):
+        return _Rejected("E310", value.message, node, "the shape names of an input " + "; of ".join(
+            f"{_RANK_TEXT[rank].split(' ', 1)[1]}: " + ", ".join(axes) for rank, axes in SHAPE_AXES.items()))
+    return _Rejected("", "", node)
+
+
+def _eval_condition(node: ast.Compare | ast.BoolOp | ast.IfExp, text: str, scope: Mapping[str, Value]) -> Number:
+    """A comparison (chained, as in Python), ``and``/``or`` (short-circuit, a boolean value) or ``a if c else b``
+    (only the branch chosen is evaluated)."""
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, text, scope)
+        left_node: ast.expr = node.left
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _eval(right_node, text, scope)
+            if not isinstance(op, (ast.Eq, ast.NotEq)):
+                _numeric(left, left_node, text, "what is compared")
+                _numeric(right, right_node, text, "what is compared")
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left, left_node = right, right_node
+        return True
+    if isinstance(node, ast.BoolOp):
+        stop = isinstance(node.op, ast.Or)
+        for operand in node.values:
+            if condition(_eval(operand, text, scope), operand, text) == stop:
+                return stop
+        return not stop
+    chosen = node.body if condition(_eval(node.test, text, scope), node.test, text) else node.orelse
+    return _eval(chosen, text, scope)

@@ -12,7 +12,14 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean
-from convcost.language.expressions import Number, Value, check_magnitude, evaluate, parse_expression
+from convcost.language.expressions import (
+    Number,
+    Value,
+    check_magnitude,
+    evaluate,
+    evaluate_condition,
+    parse_expression,
+)
 from convcost.language.source import DateText, Node, Yaml11Text
 from convcost.layers.base import Field
 from convcost.units import MAX_WHOLE  # the largest size, count or channel number a spec may give (docs/errors.md)
@@ -70,8 +77,9 @@ def _in(what: str, error: SpecError) -> SpecError:
     return SpecError([Problem(p.code, f"{what}: {p.message}", p.location, p.hint) for p in error.problems])
 
 
-def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
-    """The numeric value of a literal or expression."""
+def number(node: Node, scope: Mapping[str, Value], what: str, conditions: bool = False) -> Number:
+    """The numeric value of a literal or expression; a condition (``stride == 1``: a boolean) is
+    E311 unless ``conditions`` (a parameter's value, a true/false field)."""
     value = node.value
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         hint = "a missing value: write a number after the ':'" if value is None else None
@@ -85,9 +93,14 @@ def number(node: Node, scope: Mapping[str, Value], what: str) -> Number:
     if isinstance(value, str):
         where = text_location(node)
         try:
-            return evaluate(parse_expression(value, where, node), scope, where, node)
+            result = evaluate(parse_expression(value, where, node), scope, where, node)
         except SpecError as error:
             raise _in(what, error) from None
+        if result.__class__ is bool and not conditions:
+            raise SpecError(Problem("E311", f"{what} must be a number, got a condition: {clip(value)} is "
+                                            f"{show(result)}", where,
+                                    "a condition is not a number: write 'a if condition else b' to choose one"))
+        return result
     if type(value) is int and -_SMALL < value < _SMALL:  # the common case, quickly
         return value
     return check_magnitude(value, node.location, what)
@@ -217,10 +230,34 @@ def _bool(node: Node, scope: Mapping[str, Value], what: str) -> bool:
         hint = "write true or false without quotes" if value.strip().lower() in ("true", "false") else None
         raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location, hint))
     if isinstance(value, (str, int)):
-        result = number(node, scope, what)
+        result = number(node, scope, what, conditions=True)
         if result in (0, 1):
             return bool(result)
     raise SpecError(Problem("E204", f"{what} must be true or false, got {show(value)}", node.location))
+
+
+def truth(node: Node, scope: Mapping[str, Value], what: str) -> bool:
+    """A condition (``when:``): true or false, or an expression whose value is a boolean (a
+    comparison) or 0 or 1 (what a ``true``/``false`` parameter is); any other number is E311."""
+    value = node.value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Yaml11Text):
+        raise yaml_1_1_error(node, what, "true, false or a condition")
+    if isinstance(value, str):
+        where = text_location(node)
+        try:
+            return evaluate_condition(parse_expression(value, where, node), scope, where, node)
+        except SpecError as error:
+            raise _in(what, error) from None
+    if isinstance(value, (int, Fraction)):
+        if value in (0, 1):
+            return value == 1
+        raise SpecError(Problem("E311", f"{what} must be true, false or a condition, got the number {show(value)}",
+                                node.location, "for example 'when: stride == 1'"))
+    raise SpecError(Problem("E204", f"{what} must be true, false or a condition, got {_kind_of(value)}"
+                                    + ("" if value is None else f" ({show(value)})"), node.location,
+                            "for example 'when: stride == 1'"))
 
 
 def _choice(spec: Field, node: Node, what: str) -> str | None:

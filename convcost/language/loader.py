@@ -89,4 +89,4 @@ def _other_problems(spec: Spec) -> list[Problem]:
         graph = build(spec)
     except SpecError as error:
         return error.problems
-    return through_aliases(shape_problems(graph.nodes, graph.input_shape), spec.root)
+    return through_aliases(shape_problems(graph.nodes, graph.input_shapes()), spec.root)

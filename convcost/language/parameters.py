@@ -81,7 +81,7 @@ def _parameter_value(name: str, node: Node, earlier: Mapping[str, Value]) -> Num
     """The value of a default (whose syntax and names were checked at load: spec._default_problems)."""
     if isinstance(node.value, bool):
         return int(node.value)
-    return number(node, earlier, f"parameter '{name}'")
+    return number(node, earlier, f"parameter '{name}'", conditions=True)
 
 
 def _override_value(name: str, value: object, earlier: Mapping[str, Value]) -> Number:

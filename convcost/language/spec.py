@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from convcost.errors import Location, Problem, SpecError, clip, did_you_mean, names
 from convcost.graph import INPUT
-from convcost.language.expressions import parse_expression, unknown_names
+from convcost.language.expressions import SHAPE_NAMES, parse_expression, unknown_names
 from convcost.language.fields import show, text_location, yaml_1_1_error
 from convcost.language.source import STDIN, DateText, Node, Yaml11Text
 from convcost.layers import KINDS
@@ -24,8 +24,8 @@ from convcost.layers import KINDS
 if TYPE_CHECKING:
     from convcost.graph import Graph
 
-SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget")
-ITEM_KEYS = ("kind", "name", "inputs", "repeat")  # keys every layer item may have besides its fields
+SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget", "inputs", "outputs")
+ITEM_KEYS = ("kind", "name", "inputs", "repeat", "when")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
 
@@ -43,7 +43,8 @@ class Spec:
 
     def __init__(self, path: str, name: str, description: str, parameters: list[tuple[str, Node]], input: Node,
                  blocks: dict[str, BlockDef], layers: list[Node], budget: Node | None = None,
-                 root: Node | None = None, broken: frozenset = frozenset()):
+                 root: Node | None = None, broken: frozenset = frozenset(),
+                 named_inputs: tuple[tuple[str, Node], ...] = (), outputs: Node | None = None):
         self.path, self.name, self.description = path, name, description
         self.parameters = parameters
         self.input = input
@@ -56,9 +57,19 @@ class Spec:
         # an unknown field so its output shape is uncertain, ("block", name), ("parameter", name),
         # ("input",), ("layers",).
         self.broken = broken
+        # 'inputs: {image: [224, 224, 3], …}': the named inputs, in order (then ``input`` is the first's
+        # shape node); () for a spec with one 'input:'
+        self.named_inputs = named_inputs
+        # the names layers read the network's inputs by: 'input', or those of 'inputs:'
+        self.input_names: tuple[str, ...] = tuple(name for name, _ in named_inputs) or (INPUT,)
+        self.outputs = outputs  # the 'outputs:' list as written (None: the last layer is the output)
 
     def __repr__(self) -> str:
         return f"Spec({self.name!r}, {self.path!r})"
+
+    def named_inputs_names(self) -> tuple[str, ...]:
+        """The names of 'inputs:' (() for a spec with one 'input:')."""
+        return tuple(name for name, _ in self.named_inputs)
 
     @property
     def parameter_names(self) -> list[str]:
@@ -99,7 +110,8 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
                                         f"got {got}", root.location,
                                 "write 'input: [224, 224, 3]' and 'layers:' at the start of lines"))
     sections = root.value
-    missing = [key for key in ("input", "layers") if key not in sections]
+    missing = [key for key in ("input", "layers")
+               if key not in sections and not (key == "input" and "inputs" in sections)]
     unknown = []
     for key in sections:
         if key not in SECTIONS:
@@ -125,7 +137,8 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
         if missing:
             problems.append(Problem("E203", "missing section" + ("s " if len(missing) > 1 else " ")
                                     + " and ".join(f"'{key}'" for key in missing), root.location, needs))
-    if "input" not in sections:
+    named_inputs = _named_inputs(root, problems, broken) if "inputs" in sections else ()
+    if "input" not in sections and not named_inputs:
         broken.add(("input",))
     name = _text(sections.get("name"), Path(path).stem if path not in (STDIN, "<text>") else "network",
                  "name", problems)
@@ -140,9 +153,27 @@ def check(root: Node, path: str) -> tuple[Spec, list[Problem]]:
     for block in blocks.values():
         _check_items(block.layers, blocks, bad_blocks, problems, broken)
     _check_items(layers, blocks, bad_blocks, problems, broken)
-    spec = Spec(path, name, description, parameters, sections.get("input"), blocks, layers, sections.get("budget"),
-                root, frozenset(broken) if problems else frozenset())
+    spec = Spec(path, name, description, parameters, named_inputs[0][1] if named_inputs else sections.get("input"),
+                blocks, layers, sections.get("budget"), root, frozenset(broken) if problems else frozenset(),
+                named_inputs, sections.get("outputs"))
     return spec, problems
+
+
+def _named_inputs(root: Node, problems: list[Problem], broken: set) -> tuple[tuple[str, Node], ...]:
+    """The ``inputs:`` section: names -> shapes (each checked as ``input`` is, when the spec is built)."""
+    sections = root.value
+    if "input" in sections:
+        problems.append(Problem("E212", "a spec has 'input' (one input) or 'inputs' (named inputs), not both",
+                                root.key_locations["inputs"], "keep one of them"))
+        return ()
+    found = tuple((name, value) for name, value, _ in _names_mapping(sections["inputs"], "input", problems,
+                                                                     section="inputs"))
+    if not found and sections["inputs"].is_mapping and not sections["inputs"].value:
+        problems.append(Problem("E204", "'inputs' must name at least one input, as in inputs: {image: [224, 224, 3]}",
+                                sections["inputs"].location))
+    if not found:
+        broken.add(("input",))
+    return found
 
 
 def _text(node: Node | None, default: str, what: str, problems: list[Problem]) -> str:
@@ -179,6 +210,10 @@ def _names_mapping(node: Node | None, what: str, problems: list[Problem],
 def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list[tuple[str, Node]]:
     result: list[tuple[str, Node]] = []
     for name, value, where in _names_mapping(node, "parameter", problems, section="parameters"):
+        if name in SHAPE_NAMES:
+            problems.append(_shape_name_problem(f"parameter '{name}'", name, where))
+            broken.add(("parameter", name))
+            continue
         if "." in name or "-" in name:
             problems.append(Problem("E207", f"parameter name '{name}' cannot be used in expressions", where,
                                     "use letters, digits and _"))
@@ -196,6 +231,13 @@ def _parameters(node: Node | None, problems: list[Problem], broken: set) -> list
                 broken.add(("parameter", name))
         result.append((name, value))
     return result
+
+
+def _shape_name_problem(what: str, name: str, where: Location) -> Problem:
+    """E210: a parameter named like a shape name, which a layer's fields read as its input's size."""
+    return Problem("E210", f"{what} is named like a shape name: in a layer's fields and a block's defaults "
+                           f"'{name}' is a size of the layer's input, so no parameter may have that name", where,
+                   f"rename the parameter (for example 'block_{name}'); shape names: " + ", ".join(sorted(SHAPE_NAMES)))
 
 
 def _declared_names(node: Node | None) -> set[str]:
@@ -260,11 +302,16 @@ def _blocks(node: Node | None, problems: list[Problem], spec_parameters: list[st
                                             invalid_params, section=f"block '{name}' parameters"):
             if p in ITEM_KEYS:
                 problems.append(Problem("E207", f"block '{name}': a parameter cannot be named '{p}'", p_where,
-                                        "'kind', 'name', 'inputs' and 'repeat' are keys of every layer item"))
+                                        "'kind', 'name', 'inputs', 'repeat' and 'when' are keys of every layer "
+                                        "item"))
                 invalid_params.append(p)
                 continue
-            if v.value is not None:  # a default sees the spec's parameters and the block's above it
-                above = spec_parameters + [q for q, _ in params]
+            if p in SHAPE_NAMES:
+                problems.append(_shape_name_problem(f"block '{name}': parameter '{p}'", p, p_where))
+                invalid_params.append(p)
+                continue
+            if v.value is not None:  # a default sees the spec's parameters, the block's above it, its input's shape
+                above = spec_parameters + [q for q, _ in params] + sorted(SHAPE_NAMES)
                 found = _default_problems(f"block '{name}': default of {p}", v, above)
                 if found:
                     problems.extend(found)

@@ -53,13 +53,14 @@ class Execution:
 
     graph: Graph
     layers: tuple[MeasuredLayer, ...]
-    output: np.ndarray  # the last layer's output, (N, ...)
+    output: np.ndarray  # the network's output, (N, ...): the last layer's, or the last that 'outputs:' names
     batch: int
     dtype: str
     seed: int
     seconds: float  # wall time of the forward pass, counting included
     memory: MemoryEstimate
     outputs: Mapping[str, np.ndarray] = field(default_factory=dict)  # every layer's output, with keep=True
+    heads: Mapping[str, np.ndarray] = field(default_factory=dict)  # every network output (outputs:), by name
 
     def layer(self, name: str) -> MeasuredLayer:
         """What layer ``name`` did; UnknownNameError (a KeyError) with a did-you-mean if no layer ran."""
@@ -105,24 +106,42 @@ class ReferenceNetwork:
                              for p in self.planned}
         self._weights = {p.node.name: (dict(p.kernel.prepare(self.parameters[p.node.name])) if p.kernel.prepare
                                        else self.parameters[p.node.name]) for p in self.planned}
-        self.input = _draw(rng.standard_normal, (batch, *graph.input_shape), self.dtype)
+        # every input, drawn in order (one input: the same draw as ever, for a seed)
+        self.inputs = {name: _draw(rng.standard_normal, (batch, *shape), self.dtype)
+                       for name, shape in graph.input_shapes().items()}
+        self.input = next(iter(self.inputs.values()))
 
     @without_gc
-    def forward(self, x: np.ndarray | None = None, *, keep: bool = False,
+    def forward(self, x: np.ndarray | Mapping[str, np.ndarray] | None = None, *, keep: bool = False,
                 on_layer: Callable[[int, int, str], None] | None = None) -> Execution:
-        """Run every layer once on ``x`` (default: the seeded random input), (N, *input_shape).
+        """Run every layer once on ``x`` (default: the seeded random input), (N, *input_shape), or
+        on every input of a spec with named inputs, ``{name: array}``.
 
         A tensor is released after its last reader unless ``keep`` (then ``outputs`` holds every
-        layer's output). ``on_layer(done, total, name)`` is called after each layer.
+        layer's output); the network's outputs are kept to the end. ``on_layer(done, total, name)``
+        is called after each layer.
         """
-        x = self.input if x is None else np.asarray(x, dtype=self.dtype)
-        if x.shape != (self.batch, *self.graph.input_shape):
-            raise ValueError(f"input must have shape {(self.batch, *self.graph.input_shape)}, got {x.shape}")
+        shapes = self.graph.input_shapes()
+        if x is None:
+            given = dict(self.inputs)
+        elif isinstance(x, Mapping):
+            if set(x) != set(shapes):
+                raise ValueError(f"inputs must be {', '.join(shapes)}, got {', '.join(map(str, x)) or 'none'}")
+            given = {name: np.asarray(x[name], dtype=self.dtype) for name in shapes}
+        elif len(shapes) == 1:
+            given = {next(iter(shapes)): np.asarray(x, dtype=self.dtype)}
+        else:
+            raise ValueError(f"this network has {len(shapes)} inputs: give them by name ({', '.join(shapes)})")
+        for name, shape in shapes.items():
+            if given[name].shape != (self.batch, *shape):
+                label = "input" if name == INPUT else f"input '{name}'"
+                raise ValueError(f"{label} must have shape {(self.batch, *shape)}, got {given[name].shape}")
         readers = _reader_counts(self.graph)
-        values: dict[str, np.ndarray] = {INPUT: x}
+        values: dict[str, np.ndarray] = given
         kept: dict[str, np.ndarray] = {}
         measured: list[MeasuredLayer] = []
-        last = self.planned[-1].node.name
+        ends = set(self.graph.output_names())  # alive to the end
+        last = self.graph.output_names()[-1]
         start = time.perf_counter()
         with np.errstate(all="ignore"):  # random weights may overflow float32 deep in a network; counts do not care
             for index, item in enumerate(self.planned):
@@ -131,16 +150,16 @@ class ReferenceNetwork:
                 measured.append(layer)
                 if keep:
                     kept[name] = y
-                if readers[name] or name == last:  # an output nobody reads is dropped at once
+                if readers[name] or name in ends:  # a layer nobody reads is dropped at once
                     values[name] = y
                 for source in set(item.node.inputs):  # release a tensor after its last reader
                     readers[source] -= 1
-                    if readers[source] == 0 and source != last:
+                    if readers[source] == 0 and source not in ends:
                         del values[source]
                 if on_layer is not None:
                     on_layer(index + 1, len(self.planned), name)
         return Execution(self.graph, tuple(measured), values[last], self.batch, self.dtype.name, self.seed,
-                         time.perf_counter() - start, self.memory, kept)
+                         time.perf_counter() - start, self.memory, kept, {name: values[name] for name in ends})
 
     def _run_layer(self, item: _Planned, inputs: list[np.ndarray]) -> tuple[np.ndarray, MeasuredLayer]:
         """One layer's output (N, ...) and what it did: the shape produced, the operations its
@@ -170,7 +189,7 @@ def execute(graph: Graph, *, batch: int = 1, dtype: str = "float32", seed: int =
 
 def plan_graph(graph: Graph) -> list[_Planned]:
     """Every layer's plan in order; SpecError with every layer that cannot be run, located."""
-    shapes: dict[str, Shape] = {INPUT: tuple(graph.input_shape)}
+    shapes: dict[str, Shape] = graph.input_shapes()
     planned: list[_Planned] = []
     problems: list[Problem] = []
     # the repetitions of a block share their attribute records: one plan per (kind, attributes,
@@ -205,7 +224,7 @@ def plan_graph(graph: Graph) -> list[_Planned]:
 
 def _reader_counts(graph: Graph) -> dict[str, int]:
     """How many layers read each tensor (a layer reading one tensor twice counts once)."""
-    readers = {INPUT: 0, **{node.name: 0 for node in graph.nodes}}
+    readers = {**{name: 0 for name in graph.input_shapes()}, **{node.name: 0 for node in graph.nodes}}
     for node in graph.nodes:
         for name in set(node.inputs):
             readers[name] += 1
@@ -219,21 +238,21 @@ def estimate_memory(graph: Graph, planned: list[_Planned], batch: int, itemsize:
     kernel prepares constants from its weights), plus the float64 chunk values are drawn through
     (:func:`_draw`; drawing happens before any activation but the input exists)."""
     readers = _reader_counts(graph)
-    live = {INPUT: math.prod(graph.input_shape)}
-    total = live[INPUT]
+    live = {name: math.prod(shape) for name, shape in graph.input_shapes().items()}
+    total = sum(live.values())
     peak, peak_layer = total * batch * itemsize, planned[0].node.name
-    last = planned[-1].node.name
+    ends = set(graph.output_names())  # alive to the end
     for item in planned:
         out = math.prod(item.plan.output_shape)
         running = (total + out + item.plan.scratch) * batch * itemsize + item.plan.fixed_bytes
         if running > peak:
             peak, peak_layer = running, item.node.name
-        if readers[item.node.name] or item.node.name == last:
+        if readers[item.node.name] or item.node.name in ends:
             live[item.node.name] = out
             total += out
         for name in set(item.node.inputs):
             readers[name] -= 1
-            if readers[name] == 0 and name != last:
+            if readers[name] == 0 and name not in ends:
                 total -= live.pop(name)
     weights = sum(math.prod(spec.shape) * (2 if item.kernel.prepare is not None else 1)
                   for item in planned for spec in item.plan.weights.values()) * itemsize

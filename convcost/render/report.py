@@ -28,7 +28,7 @@ def to_table(analysis: Analysis, color: bool = False) -> str:
     and headers."""
     graph = analysis.graph
     params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in graph.parameters.items())
-    title = f"{graph.name}  input {shape(graph.input_shape)}" + (f"  ({params})" if params else "")
+    title = f"{graph.name}  {_inputs_text(graph)}" + (f"  ({params})" if params else "")
     total = analysis.totals.macs
     rows = [[str(i), r.name, f"{r.kind} {r.description}".rstrip(), shape(r.output_shape),
              thousands(r.macs) if r.macs else "", thousands(r.params) if r.params else "",
@@ -111,10 +111,22 @@ def to_csv(analysis: Analysis) -> str:
     return out.getvalue()
 
 
+def _inputs_text(graph) -> str:
+    """``input 224×224×3``, or ``inputs image 224×224×3, mask 224×224×1`` for named inputs, and the
+    outputs that 'outputs:' names."""
+    if not graph.inputs:
+        text = f"input {shape(graph.input_shape)}"
+    else:
+        text = "inputs " + ", ".join(f"{name} {shape(size)}" for name, size in graph.inputs)
+    if graph.outputs:
+        text += "  outputs " + ", ".join(graph.outputs)
+    return text
+
+
 def to_markdown(analysis: Analysis) -> str:
     data = analysis.to_dict()
     lines = [f"# {data['name']}", "",
-             f"Input {shape(data['input_shape'])}, batch {data['batch']}, {data['dtype']}"
+             f"{_inputs_text(analysis.graph).capitalize()}, batch {data['batch']}, {data['dtype']}"
              + (", parameters: " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                            for k, v in data["parameters"].items()) if data["parameters"] else ""),
              "", "| # | layer | kind | output | MACs | params | % MACs |", "|---:|---|---|---|---:|---:|---:|"]
