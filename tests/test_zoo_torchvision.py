@@ -1,0 +1,94 @@
+"""torchvision's classification models as zoo specs: each reproduces torchvision's published figures.
+
+Sources: the weights' metadata in torchvision/models/<file>.py (``num_params``, and ``_ops``: GFLOPS
+to 3 decimals) and the docs pages built from it, pytorch.org/vision/stable/models/generated/
+torchvision.models.<name>.html ("num_params", "GFLOPS" to 2 decimals). torchvision's "GFLOPS" are
+multiply-accumulates of the convolutions and linear layers — convcost's ``macs`` — in units of 10^9.
+
+``num_params`` is ``sum(p.numel() for p in model.parameters())``: batch norm's gamma and beta are
+parameters, its running mean and variance are buffers. That is convcost's ``trainable_params``, not
+``params`` (Keras' total, which also counts the running statistics: ``non_trainable_params``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import convcost
+from convcost.analysis import analyze
+from convcost.reference import ReferenceNetwork
+from convcost.verify import compare
+
+
+def giga(n: int, digits: int) -> Fraction:
+    """``n / 10^9`` rounded half up to ``digits`` decimals, as torchvision prints its GFLOPS."""
+    scale = 10**digits
+    return Fraction(int(Fraction(n * scale, 10**9) + Fraction(1, 2)), scale)
+
+
+# (spec, overrides, num_params, `_ops` (3 decimals), docs "GFLOPS" (2 decimals), exact MACs or None)
+PUBLISHED = [
+    pytest.param("resnet18", {}, 11_689_512, "1.814", "1.81", None, id="resnet18"),
+    # issue 12 gives ResNet-50's exact count: 4,089,184,256 MACs
+    pytest.param("resnet50", {}, 25_557_032, "4.089", "4.09", 4_089_184_256, id="resnet50"),
+    # resnet.py builds these two with ResNet(Bottleneck, [3, 4, 6, 3], groups=..., width_per_group=...)
+    pytest.param("resnet50", {"groups": 32, "width_per_group": 4}, 25_028_904, "4.23", "4.23", None,
+                 id="resnext50_32x4d"),
+    pytest.param("resnet50", {"width_per_group": 128}, 68_883_240, "11.398", "11.40", None, id="wide_resnet50_2"),
+]
+
+
+@pytest.mark.parametrize("name, overrides, num_params, ops, gflops, exact_macs", PUBLISHED)
+def test_torchvision_published_figures(name, overrides, num_params, ops, gflops, exact_macs):
+    totals = convcost.analyze(name, overrides).totals
+    assert totals.trainable_params == num_params  # torchvision's num_params: BN gamma/beta in, running stats out
+    assert totals.params == num_params + totals.non_trainable_params
+    assert giga(totals.macs, 3) == Fraction(ops)
+    assert giga(totals.macs, 2) == Fraction(gflops)
+    if exact_macs is not None:
+        assert totals.macs == exact_macs
+
+
+def test_resnet_spatial_sizes_and_torchvision_names():
+    result = convcost.report("resnet50")
+    sizes = {name: result.layer(name).output_shape for name in
+             ("conv1", "maxpool", "layer1_2/relu3", "layer2_0/conv2", "layer2_0/downsample_1", "layer3_5/relu3",
+              "layer4_2/relu3", "avgpool", "fc")}
+    assert sizes == {"conv1": (112, 112, 64), "maxpool": (56, 56, 64), "layer1_2/relu3": (56, 56, 256),
+                     "layer2_0/conv2": (28, 28, 128), "layer2_0/downsample_1": (28, 28, 512),
+                     "layer3_5/relu3": (14, 14, 1024), "layer4_2/relu3": (7, 7, 2048), "avgpool": (2048,),
+                     "fc": (1000,)}
+    # ResNet-18's first stage keeps 64 channels: no projection, the add reads the block's input
+    resnet18 = convcost.report("resnet18")
+    assert not any(record.name.startswith("layer1_0/downsample") for record in resnet18.layers)
+    assert resnet18.layer("layer2_0/downsample_0").output_shape == (28, 28, 128)
+
+
+def verify(name: str, overrides: dict) -> None:
+    graph = convcost.load(name).build(overrides)
+    result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
+    assert result.agree, result.mismatches[:3]
+
+
+# (spec, a reduced resolution that keeps the executor run short)
+REDUCED = [
+    pytest.param("resnet18", {"resolution": 64}, id="resnet18-64"),
+    pytest.param("resnet50", {"resolution": 64}, id="resnet50-64"),
+    pytest.param("resnet50", {"resolution": 64, "groups": 32, "width_per_group": 4}, id="resnext50_32x4d-64"),
+]
+
+
+@pytest.mark.parametrize("name, overrides", REDUCED)
+def test_verify_agrees_at_reduced_resolution(name, overrides):
+    verify(name, overrides)
+
+
+FULL_SIZE = ["resnet18", "resnet50"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FULL_SIZE)
+def test_verify_agrees_at_full_size(name):
+    verify(name, {})
