@@ -37,6 +37,8 @@ PUBLISHED = [
     pytest.param("resnet50", {"groups": 32, "width_per_group": 4}, 25_028_904, "4.23", "4.23", None,
                  id="resnext50_32x4d"),
     pytest.param("resnet50", {"width_per_group": 128}, 68_883_240, "11.398", "11.40", None, id="wide_resnet50_2"),
+    # issue 12 gives VGG-16's exact count: 15,470,264,320 MACs
+    pytest.param("vgg16", {}, 138_357_544, "15.47", "15.47", 15_470_264_320, id="vgg16"),
 ]
 
 
@@ -66,6 +68,15 @@ def test_resnet_spatial_sizes_and_torchvision_names():
     assert resnet18.layer("layer2_0/downsample_0").output_shape == (28, 28, 128)
 
 
+def test_vgg16_adaptive_pool_is_the_identity_from_224_to_255():
+    # the spec leaves out AdaptiveAvgPool2d((7, 7)): torchvision's classifier.0 has 512·7·7 inputs
+    for resolution in (224, 255):
+        result = convcost.analyze("vgg16", {"resolution": resolution})
+        assert result.layer("features_30").output_shape == (7, 7, 512)
+        assert result.layer("classifier_0").cost.weights == 25_088 * 4096
+    assert convcost.analyze("vgg16", {"resolution": 256}).layer("features_30").output_shape == (8, 8, 512)
+
+
 def verify(name: str, overrides: dict) -> None:
     graph = convcost.load(name).build(overrides)
     result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
@@ -77,6 +88,7 @@ REDUCED = [
     pytest.param("resnet18", {"resolution": 64}, id="resnet18-64"),
     pytest.param("resnet50", {"resolution": 64}, id="resnet50-64"),
     pytest.param("resnet50", {"resolution": 64, "groups": 32, "width_per_group": 4}, id="resnext50_32x4d-64"),
+    pytest.param("vgg16", {"resolution": 64}, id="vgg16-64"),
 ]
 
 
@@ -85,7 +97,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["resnet18", "resnet50"]
+FULL_SIZE = ["resnet18", "resnet50", "vgg16"]
 
 
 @pytest.mark.slow
