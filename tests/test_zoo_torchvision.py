@@ -39,6 +39,12 @@ PUBLISHED = [
     pytest.param("resnet50", {"width_per_group": 128}, 68_883_240, "11.398", "11.40", None, id="wide_resnet50_2"),
     # issue 12 gives VGG-16's exact count: 15,470,264,320 MACs
     pytest.param("vgg16", {}, 138_357_544, "15.47", "15.47", 15_470_264_320, id="vgg16"),
+    pytest.param("densenet121", {}, 7_978_856, "2.834", "2.83", None, id="densenet121"),
+    # densenet.py builds the others with DenseNet(growth_rate, block_config, num_init_features)
+    pytest.param("densenet121", {"block3": 32, "block4": 32}, 14_149_480, "3.36", "3.36", None, id="densenet169"),
+    pytest.param("densenet121", {"block3": 48, "block4": 32}, 20_013_928, "4.291", "4.29", None, id="densenet201"),
+    pytest.param("densenet121", {"growth_rate": 48, "num_init_features": 96, "block3": 36, "block4": 24},
+                 28_681_000, "7.728", "7.73", None, id="densenet161"),
 ]
 
 
@@ -77,6 +83,21 @@ def test_vgg16_adaptive_pool_is_the_identity_from_224_to_255():
     assert convcost.analyze("vgg16", {"resolution": 256}).layer("features_30").output_shape == (8, 8, 512)
 
 
+def test_densenet121_channels_and_torchvision_names():
+    result = convcost.report("densenet121")
+    # 64 + 6·32 = 256 -> 128; 128 + 12·32 = 512 -> 256; 256 + 24·32 = 1024 -> 512; 512 + 16·32 = 1024
+    shapes = {name: result.layer(name).output_shape for name in
+              ("pool0", "denseblock1/denselayer_1/conv1", "denseblock1/denselayer_6/cat", "transition1/pool",
+               "denseblock2/denselayer_12/cat", "transition2/pool", "denseblock3/denselayer_24/cat",
+               "transition3/pool", "norm5", "classifier")}
+    assert shapes == {"pool0": (56, 56, 64), "denseblock1/denselayer_1/conv1": (56, 56, 128),
+                      "denseblock1/denselayer_6/cat": (56, 56, 256), "transition1/pool": (28, 28, 128),
+                      "denseblock2/denselayer_12/cat": (28, 28, 512), "transition2/pool": (14, 14, 256),
+                      "denseblock3/denselayer_24/cat": (14, 14, 1024), "transition3/pool": (7, 7, 512),
+                      "norm5": (7, 7, 1024), "classifier": (1000,)}
+    assert sum(record.kind == "conv2d" for record in result.layers) == 120  # 121 weight layers with the linear
+
+
 def verify(name: str, overrides: dict) -> None:
     graph = convcost.load(name).build(overrides)
     result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
@@ -89,6 +110,7 @@ REDUCED = [
     pytest.param("resnet50", {"resolution": 64}, id="resnet50-64"),
     pytest.param("resnet50", {"resolution": 64, "groups": 32, "width_per_group": 4}, id="resnext50_32x4d-64"),
     pytest.param("vgg16", {"resolution": 64}, id="vgg16-64"),
+    pytest.param("densenet121", {"resolution": 64}, id="densenet121-64"),
 ]
 
 
@@ -97,7 +119,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["resnet18", "resnet50", "vgg16"]
+FULL_SIZE = ["resnet18", "resnet50", "vgg16", "densenet121"]
 
 
 @pytest.mark.slow
