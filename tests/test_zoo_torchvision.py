@@ -45,6 +45,7 @@ PUBLISHED = [
     pytest.param("densenet121", {"block3": 48, "block4": 32}, 20_013_928, "4.291", "4.29", None, id="densenet201"),
     pytest.param("densenet121", {"growth_rate": 48, "num_init_features": 96, "block3": 36, "block4": 24},
                  28_681_000, "7.728", "7.73", None, id="densenet161"),
+    pytest.param("alexnet", {}, 61_100_840, "0.714", "0.71", None, id="alexnet"),
 ]
 
 
@@ -74,13 +75,24 @@ def test_resnet_spatial_sizes_and_torchvision_names():
     assert resnet18.layer("layer2_0/downsample_0").output_shape == (28, 28, 128)
 
 
-def test_vgg16_adaptive_pool_is_the_identity_from_224_to_255():
-    # the spec leaves out AdaptiveAvgPool2d((7, 7)): torchvision's classifier.0 has 512·7·7 inputs
-    for resolution in (224, 255):
-        result = convcost.analyze("vgg16", {"resolution": resolution})
-        assert result.layer("features_30").output_shape == (7, 7, 512)
-        assert result.layer("classifier_0").cost.weights == 25_088 * 4096
-    assert convcost.analyze("vgg16", {"resolution": 256}).layer("features_30").output_shape == (8, 8, 512)
+# (spec, last feature layer, the map torchvision's adaptive pool makes, first linear layer, and the
+# resolutions the headers name as those where that pool is the identity, with one beyond each end)
+ADAPTIVE_POOL_LEFT_OUT = [
+    pytest.param("vgg16", "features_30", (7, 7, 512), "classifier_0", 224, 255, id="vgg16"),
+    pytest.param("alexnet", "features_12", (6, 6, 256), "classifier_1", 223, 254, id="alexnet"),
+]
+
+
+@pytest.mark.parametrize("name, last, pooled, linear, low, high", ADAPTIVE_POOL_LEFT_OUT)
+def test_adaptive_pool_left_out_is_the_identity_where_the_header_says(name, last, pooled, linear, low, high):
+    # the specs leave out AdaptiveAvgPool2d: torchvision's first linear layer always reads the pooled map
+    h, w, c = pooled
+    for resolution in (low, 224, high):
+        result = convcost.analyze(name, {"resolution": resolution})
+        assert result.layer(last).output_shape == pooled
+        assert result.layer(linear).cost.weights == h * w * c * 4096
+    for resolution in (low - 1, high + 1):
+        assert convcost.analyze(name, {"resolution": resolution}).layer(last).output_shape != pooled
 
 
 def test_densenet121_channels_and_torchvision_names():
@@ -111,6 +123,7 @@ REDUCED = [
     pytest.param("resnet50", {"resolution": 64, "groups": 32, "width_per_group": 4}, id="resnext50_32x4d-64"),
     pytest.param("vgg16", {"resolution": 64}, id="vgg16-64"),
     pytest.param("densenet121", {"resolution": 64}, id="densenet121-64"),
+    pytest.param("alexnet", {"resolution": 127}, id="alexnet-127"),
 ]
 
 
@@ -119,7 +132,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["resnet18", "resnet50", "vgg16", "densenet121"]
+FULL_SIZE = ["resnet18", "resnet50", "vgg16", "densenet121", "alexnet"]
 
 
 @pytest.mark.slow
