@@ -36,6 +36,8 @@ def giga(n: int, digits: int) -> Fraction:
 PUBLISHED = [
     # MobileNet_V2_Weights.IMAGENET1K_V1; issue 12 gives the exact MACs
     pytest.param("mobilenet_v2", {}, 3_504_872, "0.301", "0.30", 300_774_272, id="mobilenet_v2"),
+    # MobileNet_V3_Large_Weights.IMAGENET1K_V1 (exactly 216,589,760 MACs)
+    pytest.param("mobilenet_v3_large", {}, 5_483_032, "0.217", "0.22", None, id="mobilenet_v3_large"),
 ]
 
 
@@ -70,7 +72,7 @@ def shortcut_blocks(name: str, overrides: dict) -> set[str]:
     return {r.name.split("/")[0] for r in convcost.analyze(name, overrides).layers if r.kind == "add"}
 
 
-@pytest.mark.parametrize("alpha", ["0.1", "0.25", "0.3", "0.35", "0.5", "0.75", "1", "1.4"])
+@pytest.mark.parametrize("alpha", ["0.02", "0.1", "0.25", "0.3", "0.35", "0.5", "0.75", "1", "1.4"])
 def test_mobilenet_v2_shortcuts_follow_torchvision_at_every_width(alpha):
     # torchvision's use_res_connect: stride 1 and inp == oup, after make_divisible(c · width_mult, 8)
     a = Fraction(alpha)
@@ -87,6 +89,61 @@ def test_mobilenet_v2_shortcuts_follow_torchvision_at_every_width(alpha):
     assert got == expected
 
 
+# torchvision's bneck_conf rows (mobilenetv3.py): input, kernel, expanded, output, SE, activation, stride
+V3_ROWS = {
+    "mobilenet_v3_large": [
+        (16, 3, 16, 16, False, "RE", 1), (16, 3, 64, 24, False, "RE", 2), (24, 3, 72, 24, False, "RE", 1),
+        (24, 5, 72, 40, True, "RE", 2), (40, 5, 120, 40, True, "RE", 1), (40, 5, 120, 40, True, "RE", 1),
+        (40, 3, 240, 80, False, "HS", 2), (80, 3, 200, 80, False, "HS", 1), (80, 3, 184, 80, False, "HS", 1),
+        (80, 3, 184, 80, False, "HS", 1), (80, 3, 480, 112, True, "HS", 1), (112, 3, 672, 112, True, "HS", 1),
+        (112, 5, 672, 160, True, "HS", 2), (160, 5, 960, 160, True, "HS", 1), (160, 5, 960, 160, True, "HS", 1),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(V3_ROWS))
+@pytest.mark.parametrize("alpha", ["0.05", "0.1", "0.2", "0.35", "0.5", "0.75", "1", "1.25"])
+def test_mobilenet_v3_blocks_follow_torchvision_at_every_width(name, alpha):
+    # torchvision: an expansion layer when the adjusted expanded width differs from the input's; a
+    # shortcut when the stride is 1 and the adjusted input and output widths are equal; SE and the
+    # activation as the row says
+    a = Fraction(alpha)
+    result = convcost.analyze(name, {"alpha": alpha})
+    kinds = {record.name: record.kind for record in result.layers}
+    blocks = {record.name.split("/")[0] for record in result.layers if "/" in record.name}
+    for index, (inp, kernel, expanded, out, se, activation, stride) in enumerate(V3_ROWS[name], start=1):
+        shortcut = stride == 1 and make_divisible(inp * a) == make_divisible(out * a)
+        block = f"features_{index}" + ("_shortcut" if shortcut and f"features_{index}" not in blocks else "")
+        assert block in blocks, block
+        assert (f"{block}/residual" in kinds) == shortcut, block
+        # the names are torchvision's at alpha 1: where a narrow width drops an expansion, the
+        # layers after it keep theirs (the depthwise convolution stays block_1)
+        dw_index = int(expanded != inp)
+        expands = make_divisible(expanded * a) != make_divisible(inp * a)
+        assert (dw_index == 1 and f"{block}/block_0_0" in kinds) == expands, block
+        dw = f"{block}/block_{dw_index}_0"
+        assert kinds[dw] == "depthwise_conv2d" and result.layer(dw).output_shape[-1] == make_divisible(expanded * a)
+        assert result.layer(dw).attrs.kernel == (kernel, kernel)
+        assert kinds[f"{block}/block_{dw_index}_2"] == {"RE": "relu", "HS": "hard_swish"}[activation]
+        assert (f"{block}/block_{dw_index + 1}/fc1" in kinds) == se, block
+        if se:
+            squeeze = make_divisible(make_divisible(expanded * a) // 4)
+            assert result.layer(f"{block}/block_{dw_index + 1}/fc1").output_shape == (1, 1, squeeze)
+
+
+def test_mobilenet_v3_large_torchvision_names_and_sizes():
+    result = convcost.report("mobilenet_v3_large")
+    sizes = {name: result.layer(name).output_shape for name in
+             ("features_0_0", "features_1/residual", "features_4/block_1_0", "features_4/block_2/fc1",
+              "features_4/block_2/scale", "features_11/block_3_1", "features_15/residual", "features_16_2",
+              "avgpool", "classifier_0", "classifier_3")}
+    assert sizes == {"features_0_0": (112, 112, 16), "features_1/residual": (112, 112, 16),
+                     "features_4/block_1_0": (28, 28, 72), "features_4/block_2/fc1": (1, 1, 24),
+                     "features_4/block_2/scale": (28, 28, 72), "features_11/block_3_1": (14, 14, 112),
+                     "features_15/residual": (7, 7, 160), "features_16_2": (7, 7, 960), "avgpool": (960,),
+                     "classifier_0": (1280,), "classifier_3": (1000,)}
+
+
 def verify(name: str, overrides: dict) -> None:
     graph = convcost.load(name).build(overrides)
     result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
@@ -97,6 +154,8 @@ def verify(name: str, overrides: dict) -> None:
 REDUCED = [
     pytest.param("mobilenet_v2", {"resolution": 64}, id="mobilenet_v2-64"),
     pytest.param("mobilenet_v2", {"resolution": 64, "alpha": "0.25"}, id="mobilenet_v2-0.25-64"),
+    pytest.param("mobilenet_v3_large", {"resolution": 64}, id="mobilenet_v3_large-64"),
+    pytest.param("mobilenet_v3_large", {"resolution": 64, "alpha": "0.1"}, id="mobilenet_v3_large-0.1-64"),
 ]
 
 
@@ -105,7 +164,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["mobilenet_v2"]
+FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large"]
 
 
 @pytest.mark.slow
