@@ -38,6 +38,8 @@ PUBLISHED = [
     pytest.param("mobilenet_v2", {}, 3_504_872, "0.301", "0.30", 300_774_272, id="mobilenet_v2"),
     # MobileNet_V3_Large_Weights.IMAGENET1K_V1 (exactly 216,589,760 MACs)
     pytest.param("mobilenet_v3_large", {}, 5_483_032, "0.217", "0.22", None, id="mobilenet_v3_large"),
+    # MobileNet_V3_Small_Weights.IMAGENET1K_V1 (exactly 56,510,400 MACs)
+    pytest.param("mobilenet_v3_small", {}, 2_542_856, "0.057", "0.06", None, id="mobilenet_v3_small"),
 ]
 
 
@@ -98,6 +100,12 @@ V3_ROWS = {
         (80, 3, 184, 80, False, "HS", 1), (80, 3, 480, 112, True, "HS", 1), (112, 3, 672, 112, True, "HS", 1),
         (112, 5, 672, 160, True, "HS", 2), (160, 5, 960, 160, True, "HS", 1), (160, 5, 960, 160, True, "HS", 1),
     ],
+    "mobilenet_v3_small": [
+        (16, 3, 16, 16, True, "RE", 2), (16, 3, 72, 24, False, "RE", 2), (24, 3, 88, 24, False, "RE", 1),
+        (24, 5, 96, 40, True, "HS", 2), (40, 5, 240, 40, True, "HS", 1), (40, 5, 240, 40, True, "HS", 1),
+        (40, 5, 120, 48, True, "HS", 1), (48, 5, 144, 48, True, "HS", 1), (48, 5, 288, 96, True, "HS", 2),
+        (96, 5, 576, 96, True, "HS", 1), (96, 5, 576, 96, True, "HS", 1),
+    ],
 }
 
 
@@ -144,6 +152,22 @@ def test_mobilenet_v3_large_torchvision_names_and_sizes():
                      "classifier_0": (1280,), "classifier_3": (1000,)}
 
 
+def test_mobilenet_v3_small_torchvision_names_and_sizes():
+    result = convcost.report("mobilenet_v3_small")
+    sizes = {name: result.layer(name).output_shape for name in
+             ("features_0_0", "features_1/block_0_0", "features_1/block_1/fc1", "features_1/block_2_1",
+              "features_7/block_3_1", "features_11/residual", "features_12_2", "avgpool", "classifier_0",
+              "classifier_3")}
+    assert sizes == {"features_0_0": (112, 112, 16), "features_1/block_0_0": (56, 56, 16),
+                     "features_1/block_1/fc1": (1, 1, 8), "features_1/block_2_1": (56, 56, 16),
+                     "features_7/block_3_1": (14, 14, 48), "features_11/residual": (7, 7, 96),
+                     "features_12_2": (7, 7, 576), "avgpool": (576,), "classifier_0": (1024,),
+                     "classifier_3": (1000,)}
+    # torchvision's width_mult=0.5 rounds 40 and 48 both to 24: features_7 gets its shortcut
+    half = convcost.report("mobilenet_v3_small", alpha="0.5")
+    assert half.layer("features_7_shortcut/residual").output_shape == (14, 14, 24)
+
+
 def verify(name: str, overrides: dict) -> None:
     graph = convcost.load(name).build(overrides)
     result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
@@ -156,6 +180,8 @@ REDUCED = [
     pytest.param("mobilenet_v2", {"resolution": 64, "alpha": "0.25"}, id="mobilenet_v2-0.25-64"),
     pytest.param("mobilenet_v3_large", {"resolution": 64}, id="mobilenet_v3_large-64"),
     pytest.param("mobilenet_v3_large", {"resolution": 64, "alpha": "0.1"}, id="mobilenet_v3_large-0.1-64"),
+    pytest.param("mobilenet_v3_small", {"resolution": 64}, id="mobilenet_v3_small-64"),
+    pytest.param("mobilenet_v3_small", {"resolution": 64, "alpha": "0.5"}, id="mobilenet_v3_small-0.5-64"),
 ]
 
 
@@ -164,7 +190,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large"]
+FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 
 
 @pytest.mark.slow
