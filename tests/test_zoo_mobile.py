@@ -40,6 +40,8 @@ PUBLISHED = [
     pytest.param("mobilenet_v3_large", {}, 5_483_032, "0.217", "0.22", None, id="mobilenet_v3_large"),
     # MobileNet_V3_Small_Weights.IMAGENET1K_V1 (exactly 56,510,400 MACs)
     pytest.param("mobilenet_v3_small", {}, 2_542_856, "0.057", "0.06", None, id="mobilenet_v3_small"),
+    # EfficientNet_B0_Weights.IMAGENET1K_V1 (exactly 385,814,752 MACs)
+    pytest.param("efficientnet_b0", {}, 5_288_548, "0.386", "0.39", None, id="efficientnet_b0"),
 ]
 
 
@@ -168,6 +170,46 @@ def test_mobilenet_v3_small_torchvision_names_and_sizes():
     assert half.layer("features_7_shortcut/residual").output_shape == (14, 14, 24)
 
 
+# torchvision's bneck_conf rows for efficientnet_b* (efficientnet.py): expand ratio, kernel, stride, in, out, layers
+B0_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+             (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
+
+
+@pytest.mark.parametrize("width", ["0.05", "0.1", "0.25", "0.5", "0.75", "1", "1.1", "2"])
+def test_efficientnet_b0_blocks_follow_torchvision_at_every_width(width):
+    w = Fraction(width)
+    result = convcost.analyze("efficientnet_b0", {"width": width})
+    kinds = {record.name: record.kind for record in result.layers}
+    blocks = {record.name.split("/")[0] for record in result.layers if "/" in record.name}
+    assert len(blocks) == sum(n for *_, n in B0_STAGES)
+    for stage, (ratio, kernel, stride, inp, out, n) in enumerate(B0_STAGES, start=1):
+        for i in range(n):
+            cin, cout = make_divisible((inp if i == 0 else out) * w), make_divisible(out * w)
+            shortcut = (stride if i == 0 else 1) == 1 and cin == cout
+            block = f"features_{stage}_{i}" + ("_shortcut" if shortcut and i == 0 and stage in (1, 5, 7) else "")
+            assert (f"{block}/residual" in kinds) == shortcut, block
+            expanded = make_divisible(cin * ratio)
+            first = int(expanded != cin)  # the expansion layer, when there is one, is block_0
+            assert kinds[f"{block}/block_0_0"] == ("conv2d" if first else "depthwise_conv2d")
+            dw = result.layer(f"{block}/block_{first}_0")
+            assert dw.output_shape[-1] == expanded and dw.attrs.kernel == (kernel, kernel)
+            assert result.layer(f"{block}/block_{first + 1}/fc1").output_shape == (1, 1, max(1, cin // 4))
+            assert result.layer(f"{block}/block_{first + 2}_1").output_shape[-1] == cout
+
+
+def test_efficientnet_b0_torchvision_names_and_sizes():
+    result = convcost.report("efficientnet_b0")
+    sizes = {name: result.layer(name).output_shape for name in
+             ("features_0_0", "features_1_0/block_1/fc1", "features_1_0/block_2_1", "features_2_1/residual",
+              "features_3_0/block_1_0", "features_6_3/block_2/scale", "features_7_0/block_3_1", "features_8_2",
+              "avgpool", "classifier_1")}
+    assert sizes == {"features_0_0": (112, 112, 32), "features_1_0/block_1/fc1": (1, 1, 8),
+                     "features_1_0/block_2_1": (112, 112, 16), "features_2_1/residual": (56, 56, 24),
+                     "features_3_0/block_1_0": (28, 28, 144), "features_6_3/block_2/scale": (7, 7, 1152),
+                     "features_7_0/block_3_1": (7, 7, 320), "features_8_2": (7, 7, 1280), "avgpool": (1280,),
+                     "classifier_1": (1000,)}
+
+
 def verify(name: str, overrides: dict) -> None:
     graph = convcost.load(name).build(overrides)
     result = compare(analyze(graph), ReferenceNetwork(graph, batch=1, dtype="float32", seed=0).forward())
@@ -182,6 +224,8 @@ REDUCED = [
     pytest.param("mobilenet_v3_large", {"resolution": 64, "alpha": "0.1"}, id="mobilenet_v3_large-0.1-64"),
     pytest.param("mobilenet_v3_small", {"resolution": 64}, id="mobilenet_v3_small-64"),
     pytest.param("mobilenet_v3_small", {"resolution": 64, "alpha": "0.5"}, id="mobilenet_v3_small-0.5-64"),
+    pytest.param("efficientnet_b0", {"resolution": 64}, id="efficientnet_b0-64"),
+    pytest.param("efficientnet_b0", {"resolution": 64, "width": "0.25"}, id="efficientnet_b0-0.25-64"),
 ]
 
 
@@ -190,7 +234,7 @@ def test_verify_agrees_at_reduced_resolution(name, overrides):
     verify(name, overrides)
 
 
-FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
+FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"]
 
 
 @pytest.mark.slow
