@@ -15,15 +15,24 @@ parameters, its running mean and variance are buffers. That is convcost's ``trai
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 import convcost
 from convcost.analysis import analyze
+from convcost.cli import app
 from convcost.language.expressions import make_divisible
 from convcost.reference import ReferenceNetwork
 from convcost.verify import compare
+
+from cli_runner import runner
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def giga(n: int, digits: int) -> Fraction:
@@ -241,3 +250,42 @@ FULL_SIZE = ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "effici
 @pytest.mark.parametrize("name", FULL_SIZE)
 def test_verify_agrees_at_full_size(name):
     verify(name, {})
+
+
+# --- width and resolution sweeps (docs/zoo.md) ------------------------------------------------------
+
+@pytest.mark.parametrize("name, sets", [
+    ("mobilenet_v3_large", ["alpha=1,0.75,0.5,0.35", "resolution=224,160"]),
+    ("mobilenet_v3_large", ["resolution=224,192,160,128"]),
+    ("mobilenet_v3_small", ["alpha=1,0.75,0.5,0.35", "resolution=224,160"]),
+    ("mobilenet_v2", ["alpha=1.4,1,0.25", "resolution=224,96"]),
+    ("efficientnet_b0", ["width=1,0.5", "resolution=224,160"]),
+])
+def test_sweep_rows_are_the_reports_of_the_same_settings(name, sets):
+    result = runner.invoke(app, ["sweep", name, *[a for s in sets for a in ("--set", s)], "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    count = 1
+    for axis in sets:
+        count *= len(axis.split(","))
+    assert len(rows) == count
+    for row in rows:
+        report = convcost.analyze(name, {key: str(value) for key, value in row["config"].items()})
+        assert row["totals"] == report.to_dict()["totals"], row["label"]
+        assert tuple(row["input_shape"]) == report.layers[0].input_shapes[0]
+
+
+def _zoo_doc_examples():
+    text = (ROOT / "docs" / "zoo.md").read_text()
+    section = text[text.index("## Mobile networks"):]
+    end = section.find("\n## ")
+    for block in re.findall(r"```\n(\$ convcost .*?)```", section if end < 0 else section[:end], re.S):
+        command, _, output = block.partition("\n")
+        yield command[2:], output
+
+
+@pytest.mark.parametrize("command, output", list(_zoo_doc_examples()), ids=lambda v: v[:70] if "\n" not in v else "")
+def test_the_sweeps_in_docs_zoo_md_are_what_the_commands_print(command, output):
+    result = runner.invoke(app, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
+    assert [line.rstrip() for line in result.stdout.splitlines()] == [line.rstrip() for line in output.splitlines()]
