@@ -294,7 +294,8 @@ def test_globs_shipped_names_and_duplicates():
     pattern = str(ROOT / "specs" / "mobilenet*.yaml")  # quoted: expanded by convcost, not the shell
     data = as_json(check(pattern, "mobilenet", MOBILENET, "--max-params", "30M", "-f", "json"))
     specs = [Path(r["spec"]).name for r in data["results"]]
-    assert specs == ["mobilenet.yaml", "mobilenet_conv.yaml", "mobilenet_shallow.yaml", "mobilenet"]  # shipped name
+    assert specs == ["mobilenet.yaml", "mobilenet_conv.yaml", "mobilenet_shallow.yaml", "mobilenet_v2.yaml",
+                     "mobilenet_v3_large.yaml", "mobilenet_v3_small.yaml", "mobilenet"]  # shipped name last
     missing = check(str(ROOT / "specs" / "nothing*.yaml"), "--max-macs", "1G")
     assert missing.exit_code == 2 and "no file matches" in missing.stderr
 
