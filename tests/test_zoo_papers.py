@@ -51,3 +51,59 @@ def test_alexnet_original_verifies_at_a_small_resolution():
     data = verify("alexnet_original", "resolution=67")
     assert data["agree"] is True, [layer for layer in data["layers"] if not layer["agree"]][:3]
     assert data["input_shape"] == [67, 67, 3]
+
+
+# --- GoogLeNet (Szegedy et al. 2014), Caffe's bvlc_googlenet ----------------------------------------
+
+def test_googlenet_original_counts_and_the_papers_table_1():
+    """Exact: 1,582,671,872 mult-adds, 6,990,272 weights + 8,280 biases = 6,998,552 parameters.
+    Szegedy et al. 2014, Table 1 prints per row params in K of 1024 and ops in M of 10^6; the rows
+    match the exact weights and mult-adds (conv2: 114,688 weights = 112K, 359.7M ops = 360M;
+    inception (3a): 163,328 = 159.5K, 128.0M = 128M) except conv1, printed 2.7K / 34M where a
+    7×7 convolution from 3 to 64 channels has 9,408 weights and 118.0M mult-adds at 112×112."""
+    result = convcost.report("googlenet_original")
+    assert result.totals.macs == 1_582_671_872
+    assert (result.totals.weights, result.totals.biases, result.totals.params) == (6_990_272, 8_280, 6_998_552)
+
+    def block(prefix: str) -> tuple[int, int]:
+        layers = [layer for layer in result.layers if layer.name.startswith(prefix)]
+        return sum(layer.cost.weights for layer in layers), sum(layer.cost.macs for layer in layers)
+
+    conv2 = block("conv2_")
+    assert (round(conv2[0] / 1024), round(conv2[1] / 1e6)) == (112, 360)
+    inception_3a = block("inception_3a/")
+    assert (round(inception_3a[0] / 1024), round(inception_3a[1] / 1e6)) == (160, 128)  # 159.5K: the table's 159K
+    assert block("conv1_") == (9_408, 118_013_952)
+    # Caffe's ceil-mode pooling: 112 → 56 → 28 → 14 → 7
+    sizes = [result.layer(name).output_shape[0] for name in
+             ("conv1_7x7_s2", "pool1_3x3_s2", "pool2_3x3_s2", "pool3_3x3_s2", "pool4_3x3_s2")]
+    assert sizes == [112, 56, 28, 14, 7]
+
+
+def test_googlenet_original_verifies_at_a_small_resolution():
+    data = verify("googlenet_original", "resolution=64")
+    assert data["agree"] is True, [layer for layer in data["layers"] if not layer["agree"]][:3]
+
+
+# --- the MobileNet paper's Tables 8 and 9 (Howard et al. 2017) ----------------------------------
+
+def test_mobilenet_tables_8_and_9_rows():
+    """Each row next to the convention that reproduces it (docs/paper-figures.md):
+    GoogleNet 1550M / 6.8M: 1,582.7M exact (2.1% more); 6.8M is the weights in the GoogLeNet
+    paper's units (6,990,272 / 1024² = 6.67, as its Table 1 sums K of 1024 to 6,798K = "6.8M").
+    VGG 16 15300M / 138M: the convolutions alone, 15,346.6M, to three figures (15,470.3M with the
+    FC layers); 138,357,544 parameters.
+    SqueezeNet 1700M / 1.25M: twice the mult-adds (mults + adds, 1,665.5M) at Caffe's 227×227, to
+    two figures; 1,248,424 parameters.
+    AlexNet 720M / 60M: test_alexnet_original_counts."""
+    googlenet = convcost.report("googlenet_original").totals
+    assert round(googlenet.macs / 1e6) == 1583 and googlenet.weights // 1024 // 1024 == 6
+    assert round(googlenet.weights / 1024 ** 2, 1) == 6.7
+    vgg = convcost.report("vgg16")
+    conv_macs = sum(layer.cost.macs for layer in vgg.layers if layer.kind == "conv2d")
+    assert conv_macs == 15_346_630_656 and float(f"{conv_macs:.3g}") == 15300e6
+    assert round(vgg.totals.trainable_params / 1e6) == 138
+    squeezenet = convcost.analyze(convcost.load("squeezenet1_0").build({"resolution": 227})).totals
+    assert squeezenet.mults + squeezenet.adds == 1_665_503_872
+    assert float(f"{squeezenet.mults + squeezenet.adds:.2g}") == 1700e6
+    assert round(squeezenet.params / 1e4) / 100 == 1.25
