@@ -84,3 +84,43 @@ def test_shufflenet_v2_verify_reduced_resolution():
 def test_shufflenet_v2_verify_full_size():
     data = verify("shufflenet_v2_x1_0")
     assert data["totals"]["macs"]["measured"] == 144_907_992
+
+
+# --- ConvNeXt-T --------------------------------------------------------------------------------
+
+
+def test_convnext_tiny_published_figures():
+    t = convcost.analyze(convcost.load("convnext_tiny")).totals
+    # torchvision's num_params: LayerNorm gamma/beta and layer scale are parameters (convcost: affine)
+    assert t.trainable_params == 28_589_128
+    assert t.params == t.trainable_params  # no batch norm, so no running statistics
+    assert giga(t.macs, 3) == 4.456  # "_ops" 4.456 in convnext.py's ConvNeXt_Tiny_Weights
+    assert giga(t.macs, 1) == 4.5  # the same field as some torchvision versions print it
+    assert t.macs == 4_455_531_264
+
+
+def test_convnext_tiny_layout():
+    result = convcost.analyze(convcost.load("convnext_tiny"))
+    # torchvision module names: features.0.0 (stem), features.1.0.block.3, features.2.1, classifier.2
+    assert result.layer("features_0_0").output_shape == (56, 56, 96)
+    assert result.layer("features_1_0/block_0").output_shape == (56, 56, 96)
+    assert result.layer("features_1_0/block_3").output_shape == (56, 56, 384)  # Linear on the channels
+    assert result.layer("features_1_0/block_3").cost.macs == 56 * 56 * 96 * 384
+    assert result.layer("features_2_1").output_shape == (28, 28, 192)
+    assert result.layer("features_5_8/add").output_shape == (14, 14, 384)
+    assert result.layer("features_7_2/layer_scale").output_shape == (7, 7, 768)
+    assert result.layer("avgpool").output_shape == (1, 1, 768)
+    assert result.layer("classifier_2").output_shape == (1000,)
+    blocks = {record.name.split("/")[0] for record in result.layers if "/" in record.name}
+    assert len(blocks) == 3 + 3 + 9 + 3
+
+
+def test_convnext_tiny_verify_reduced_resolution():
+    data = verify("convnext_tiny", "resolution=32")
+    assert data["input_shape"] == [32, 32, 3]
+
+
+@pytest.mark.slow
+def test_convnext_tiny_verify_full_size():
+    data = verify("convnext_tiny")
+    assert data["totals"]["macs"]["measured"] == 4_455_531_264
