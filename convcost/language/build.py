@@ -47,6 +47,7 @@ from convcost.layers import KINDS, NO_ATTRS, Attrs, Field, Shape, ShapeError
 
 MAX_LAYERS = 100_000
 MEMO_LIMIT = 100_000  # entries of each table of a spec's memo (the attributes table starts again when full)
+INPUT_MEMO_LIMIT = 1_024  # input shapes kept by the values they read (a sweep's few resolutions)
 
 POISON = "\x00poisoned"  # the output of a layer that failed: no spec can write this name
 REMOVED = "\x00removed "  # prefix of what an item removed by 'repeat: 0' with several inputs stands for
@@ -57,7 +58,8 @@ class _Memo:
     A sweep rebuilds one spec many times, and most of it does not change between configurations;
     a large spec repeats the same block instance many times."""
 
-    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances", "tops")
+    __slots__ = ("attrs", "names", "block_names", "block_shapes", "templates", "layers", "instances", "tops",
+                 "input_shapes", "dead_ends")
 
     def __init__(self):
         # (item, values of the names its fields read) -> (normalized attributes, fused activation)
@@ -75,6 +77,11 @@ class _Memo:
         self.instances: dict[tuple, list[tuple[str, Instance]]] = {}  # the same key -> the block instances made
         # the same key -> the names of the spec's layer list and the names its 'when:'s left out (for 'outputs:')
         self.tops: dict[tuple, tuple[dict[str, str], dict[str, Node]]] = {}
+        # (an input's node, the values of the names it reads) -> (its shape, its W101 warning or None)
+        self.input_shapes: dict[tuple, tuple[tuple[int, ...], Problem | None]] = {}
+        # (id of a reused node tuple, the outputs) -> (the tuple, its W401 warnings): a sweep over the
+        # input size builds the same nodes for every size
+        self.dead_ends: dict[tuple, tuple[tuple[LayerNode, ...], list[Problem]]] = {}
 
 
 class _Template(NamedTuple):
@@ -125,8 +132,8 @@ def build(spec: Spec, overrides: Mapping[str, object] | None = None) -> Graph:
              for k, v in values.items() if not isinstance(v, Poisoned)}
     assert input_shape is not None  # a missing or wrong input is a problem, or poisons the build: raised above
     nodes = builder.reused if builder.reused is not None else tuple(builder.nodes)
-    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec),
-                             *unread_layers(nodes, builder.instances, outputs)), key=_reading_order))
+    warnings = tuple(sorted((*builder.warnings, *spec_warnings(spec), *builder.dead_ends(nodes, outputs)),
+                            key=_reading_order))
     inputs = tuple((name, builder.shapes[name]) for name in builder.input_names) if spec.named_inputs else ()
     return Graph(spec.name, input_shape, shown, nodes, spec.path, spec.budget, warnings, inputs, outputs)
 
@@ -200,6 +207,16 @@ class _Builder:
         self.shaped = 0
         self.shape_reported: list[Problem] = []  # shape problems found while building (reported once)
 
+    def dead_ends(self, nodes: tuple[LayerNode, ...], outputs: tuple[str, ...]) -> list[Problem]:
+        """:func:`unread_layers` of the built nodes, kept for a node tuple reused from the memo."""
+        if self.reused is not nodes:
+            return unread_layers(nodes, self.instances, outputs)
+        key = (id(nodes), outputs)
+        hit = self.memo.dead_ends.get(key)
+        if hit is None or hit[0] is not nodes:  # (the memo holds the nodes: their id is not reused)
+            hit = self.memo.dead_ends[key] = (nodes, unread_layers(nodes, self.instances, outputs))
+        return hit[1]
+
     def input_shape(self) -> tuple[int, ...] | None:
         """The input shape (with named inputs, the first's), or None when it is missing or wrong
         (reported). Every input's shape is kept in ``shapes``, by the name layers read it by."""
@@ -234,8 +251,15 @@ class _Builder:
             self.problems.append(Problem("E204", f"{what} must be a list of 1 to 4 sizes like [H, W, C] "
                                                  f"(or [D, H, W, C]), got {got}", node.location))
             return None
+        reads = names_read(node)
+        self.used |= reads
+        key = (id(node), tuple([self.values.get(name) for name in sorted(reads)]))
+        hit = self.memo.input_shapes.get(key)
+        if hit is not None:
+            if hit[1] is not None:
+                self.warnings.append(hit[1])
+            return hit[0]
         shape, failed = [], False
-        self.used |= names_read(node)
         for item in node.value:
             try:
                 shape.append(whole(item, self.values, "input size", minimum=1))
@@ -246,10 +270,14 @@ class _Builder:
             self.poisoned = True
             return None
         found = tuple(shape)
+        warning = None
         if looks_channels_first(found):
             sizes = [str(item.value) for item in node.value]  # as written: [3, size, size]
-            self.warnings.append(channels_first_warning(
-                found, node.location, f"{written}[{', '.join(sizes[1:] + sizes[:1])}]"))
+            warning = channels_first_warning(found, node.location, f"{written}[{', '.join(sizes[1:] + sizes[:1])}]")
+            self.warnings.append(warning)
+        if len(self.memo.input_shapes) >= INPUT_MEMO_LIMIT:  # a sweep over the input size: start again
+            self.memo.input_shapes.clear()
+        self.memo.input_shapes[key] = (found, warning)  # (the spec holds the node: its id is not reused)
         return found
 
     def layers(self) -> None:
