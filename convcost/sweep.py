@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, Sequence, overload
 
 from convcost.analysis import memo_entries, summarize
@@ -295,6 +296,7 @@ class SweepStream(_Ratios):
 
 # --- values ----------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a sweep's rows repeat each axis's few values
 def format_value(value: Number | str) -> str:
     """Short exact text of a swept value: ``Fraction(3, 4) -> '0.75'``, ``1 -> '1'``,
     ``Fraction(1, 3) -> '0.333333'`` (six significant digits when there is no finite decimal)."""

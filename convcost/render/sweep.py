@@ -131,8 +131,9 @@ def write_json(sweep: SweepResult | SweepStream, rows: Iterable[SweepRow], out: 
     head = json.dumps(sweep.header_dict(), indent=2, ensure_ascii=False)
     out.write(head[:-2] + ',\n  "rows": [')
     separator = "\n    "
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every row (json.dumps makes one a call)
     for row in rows:
-        out.write(separator + json.dumps(sweep.row_dict(row), ensure_ascii=False))
+        out.write(separator + encode(sweep.row_dict(row)))
         separator = ",\n    "
     out.write(("\n  " if separator != "\n    " else "") + "]\n}")
 
