@@ -75,24 +75,53 @@ def test_resnet_spatial_sizes_and_torchvision_names():
     assert resnet18.layer("layer2_0/downsample_0").output_shape == (28, 28, 128)
 
 
-# (spec, last feature layer, the map torchvision's adaptive pool makes, first linear layer, and the
-# resolutions the headers name as those where that pool is the identity, with one beyond each end)
-ADAPTIVE_POOL_LEFT_OUT = [
-    pytest.param("vgg16", "features_30", (7, 7, 512), "classifier_0", 224, 255, id="vgg16"),
-    pytest.param("alexnet", "features_12", (6, 6, 256), "classifier_1", 223, 254, id="alexnet"),
+# (spec, num_params, torchvision's classifier as (layer, in_features, out_features) of its Linear
+# layers, and {resolution: the last feature map}: the map avgpool resizes, 7×7 / 6×6 only at 224)
+TORCHVISION_CLASSIFIERS = [
+    pytest.param("vgg16", 138_357_544,
+                 [("classifier_0", 25_088, 4096), ("classifier_3", 4096, 4096), ("classifier_6", 4096, 1000)],
+                 {128: (4, 4, 512), 224: (7, 7, 512), 256: (8, 8, 512), 320: (10, 10, 512)}, id="vgg16"),
+    pytest.param("alexnet", 61_100_840,
+                 [("classifier_1", 9216, 4096), ("classifier_4", 4096, 4096), ("classifier_6", 4096, 1000)],
+                 {128: (3, 3, 256), 224: (6, 6, 256), 256: (7, 7, 256), 320: (9, 9, 256)}, id="alexnet"),
 ]
 
 
-@pytest.mark.parametrize("name, last, pooled, linear, low, high", ADAPTIVE_POOL_LEFT_OUT)
-def test_adaptive_pool_left_out_is_the_identity_where_the_header_says(name, last, pooled, linear, low, high):
-    # the specs leave out AdaptiveAvgPool2d: torchvision's first linear layer always reads the pooled map
-    h, w, c = pooled
-    for resolution in (low, 224, high):
+@pytest.mark.parametrize("name, num_params, linears, feature_maps", TORCHVISION_CLASSIFIERS)
+def test_avgpool_gives_torchvision_classifier_at_any_resolution(name, num_params, linears, feature_maps):
+    # avgpool is AdaptiveAvgPool2d: whatever map the features end in, the classifier reads torchvision's
+    # 7×7×512 (6×6×256), so its counts and the network's parameters are torchvision's at every resolution
+    at_224 = convcost.analyze(name)
+    names = [record.name for record in at_224.layers]
+    after_avgpool = names[names.index("avgpool") + 1:]
+    for resolution, last_map in feature_maps.items():
         result = convcost.analyze(name, {"resolution": resolution})
-        assert result.layer(last).output_shape == pooled
-        assert result.layer(linear).cost.weights == h * w * c * 4096
-    for resolution in (low - 1, high + 1):
-        assert convcost.analyze(name, {"resolution": resolution}).layer(last).output_shape != pooled
+        avgpool = result.layer("avgpool")
+        assert avgpool.input_shapes == (last_map,)
+        assert avgpool.output_shape == at_224.layer("avgpool").output_shape
+        assert result.totals.trainable_params == result.totals.params == num_params
+        for linear, in_features, out_features in linears:
+            cost = result.layer(linear).cost
+            assert result.layer(linear).input_shapes == ((in_features,),)
+            assert (cost.macs, cost.weights, cost.biases) == (in_features * out_features,) * 2 + (out_features,)
+        # every layer from avgpool's output on counts as at 224 (avgpool's own adds follow the map)
+        for layer in after_avgpool:
+            assert result.layer(layer).cost == at_224.layer(layer).cost, (resolution, layer)
+
+
+# docs/conventions.md, "Adaptive pooling": (spec, resolution, adds, divisions) of avgpool
+AVGPOOL_COUNTS = [
+    pytest.param("vgg16", 224, 0, 25_088, id="vgg16-224"),      # 7×7 already: bins of one position
+    pytest.param("vgg16", 256, 75_264, 25_088, id="vgg16-256"),  # 8×8×512 to 7×7: 512·(14·14 − 49)
+    pytest.param("alexnet", 224, 0, 9216, id="alexnet-224"),
+    pytest.param("alexnet", 256, 27_648, 9216, id="alexnet-256"),  # 7×7×256 to 6×6: 256·(12·12 − 36)
+]
+
+
+@pytest.mark.parametrize("name, resolution, adds, divisions", AVGPOOL_COUNTS)
+def test_avgpool_counts(name, resolution, adds, divisions):
+    cost = convcost.analyze(name, {"resolution": resolution}).layer("avgpool").cost
+    assert (cost.adds, cost.divisions, cost.macs) == (adds, divisions, 0)
 
 
 def test_densenet121_channels_and_torchvision_names():
