@@ -143,8 +143,25 @@ FLAGS = [*LIMIT_FLAGS, "--max", "--max-increase", "check --batch", "report --bat
 LEGAL_WORK = 1000  # a legal verify --batch above this is real work (a forward pass that long), not a hang
 
 
+def legal_large_batch(value: str) -> bool:
+    """Whether ``value`` is, in any spelling convcost reads (``20000``, ``2e4``, ``20,000``, ``+2.0e4``),
+    a whole number above LEGAL_WORK that a batch may be (read by the product's own bounded reader)."""
+    from convcost.units import NumberError, read_number
+
+    try:
+        number = read_number(value.strip(), maximum=10**18)
+    except NumberError:
+        return False
+    return number.denominator == 1 and LEGAL_WORK < number <= 10**18
+
+
+def test_legal_large_batch_reads_every_spelling():
+    assert all(legal_large_batch(v) for v in ("20000", "2e4", "20,000", "+2.0e4", "1e18"))
+    assert not any(legal_large_batch(v) for v in ("1000", "2.5e3x", "1e19", "2000.5", "-2e4", "abc"))
+
+
 def check_flag(flag: str, value: str, tmp_path, monkeypatch) -> None:
-    if flag == "verify --batch" and value.isascii() and value.isdigit() and LEGAL_WORK < int(value) <= 10**18:
+    if flag == "verify --batch" and legal_large_batch(value):
         value = str(LEGAL_WORK)  # the executor runs that batch: its time grows with it, by design
     code, stderr = run(flag_command(flag, value), tmp_path, monkeypatch)
     event(f"{flag}: exit {code}")
