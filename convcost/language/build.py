@@ -326,7 +326,6 @@ class _Builder:
                                          node.location))
             return ()
         found: list[str] = []
-        first_at: dict[str, Location] = {}  # each output -> where 'outputs:' first names it
         node_names = {layer.name for layer in self.nodes}
         for ref in refs:
             name = ref.value
@@ -347,12 +346,9 @@ class _Builder:
             if full is not None and full not in node_names:  # an input, or an item that stands for one
                 self.problems.append(Problem("E204", f"outputs: '{name}' is the network's input, not a layer",
                                              ref.location, "name the layers whose outputs the network gives"))
-            elif full is not None and full in first_at:  # a head listed twice: never one silently dropped
-                self.problems.append(Problem("E401", f"outputs: '{name}' is listed twice", ref.location,
-                                             f"the first is at line {first_at[full].line}; list each output once"))
             elif full is not None:
-                first_at[full] = ref.location
-                found.append(full)
+                if full not in found:
+                    found.append(full)
             elif name in self.top_left_out:
                 when = self.top_left_out[name]
                 condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
