@@ -246,7 +246,7 @@ CODES = {
     # graph and shapes
     "E400": "unknown or forward reference in inputs (a layer that reads itself or a later layer: a cycle), or a "
             "reference to a merge removed by repeat: 0",
-    "E401": "duplicate layer name",
+    "E401": "duplicate layer name, or a layer listed twice in outputs",
     "E402": "shapes do not agree at a merge layer",
     "E403": "kernel larger than the padded input (output size below 1)",
     "E404": "input has the wrong rank for this layer",

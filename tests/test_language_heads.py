@@ -124,11 +124,25 @@ def test_outputs_may_name_layers_inside_instances():
     assert graph.outputs == ("a/c", "b/relu_1") and not graph.warnings
 
 
+def test_an_output_listed_twice_is_e401_at_the_second_entry():
+    # it used to be dropped silently; the same layer by two spellings (an instance and its last layer) too
+    text = ("input: [8, 8, 3]\nblocks:\n  u:\n    layers:\n      - {kind: conv2d, name: c, filters: 4, kernel: 1}\n"
+            "      - relu\nlayers:\n  - {kind: u, name: a}\n  - {kind: u, name: b}\noutputs: [b, a/c, b/relu_1]\n")
+    with pytest.raises(SpecError) as caught:
+        build(text)
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("E401", 10, 19)
+    assert problem.message == "outputs: 'b/relu_1' is listed twice"
+    assert problem.hint == "the first is at line 10, column 11 as 'b': list each output once"
+
+
 @pytest.mark.parametrize("text, expected", [
     ("input: [8, 8, 3]\ninputs: {a: [8, 8, 3]}\nlayers: [relu]\n", [("E212", 2, 1)]),
     ("inputs: {a: [8, 8, 3]}\nlayers:\n  - {kind: relu, name: a}\n", [("E401", 3, 24)]),
     ("input: [8, 8, 3]\nlayers:\n  - {kind: relu, name: r}\noutputs: [r, nothing]\n", [("E400", 4, 14)]),
     ("input: [8, 8, 3]\nlayers:\n  - {kind: relu, name: r}\noutputs: []\n", [("E204", 4, 10)]),
+    ("input: [8, 8, 3]\nlayers:\n  - {kind: relu, name: r}\n  - relu6\noutputs: [r, relu6_1, r]\n",
+     [("E401", 5, 23)]),
     ("inputs: {a: [8, 8, 3]}\nlayers:\n  - {kind: relu, name: r}\noutputs: [a]\n", [("E204", 4, 11)]),
     ("input: [8, 8, 3]\nlayers:\n  - {kind: relu, name: r, when: false}\n  - relu6\noutputs: [r]\n",
      [("E211", 5, 11)]),

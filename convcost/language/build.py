@@ -325,7 +325,7 @@ class _Builder:
             self.problems.append(Problem("E204", "outputs must name one or more layers, got an empty list",
                                          node.location))
             return ()
-        found: list[str] = []
+        found: dict[str, Node] = {}  # each layer named -> the entry that first named it
         node_names = {layer.name for layer in self.nodes}
         for ref in refs:
             name = ref.value
@@ -346,9 +346,14 @@ class _Builder:
             if full is not None and full not in node_names:  # an input, or an item that stands for one
                 self.problems.append(Problem("E204", f"outputs: '{name}' is the network's input, not a layer",
                                              ref.location, "name the layers whose outputs the network gives"))
+            elif full is not None and full in found:  # one output given twice: nothing is dropped silently
+                first = found[full]
+                spelled = "" if first.value == name else f" as '{first.value}'"
+                self.problems.append(Problem("E401", f"outputs: '{name}' is listed twice", ref.location,
+                                             f"the first is at line {first.location.line}, column "
+                                             f"{first.location.column}{spelled}: list each output once"))
             elif full is not None:
-                if full not in found:
-                    found.append(full)
+                found[full] = ref
             elif name in self.top_left_out:
                 when = self.top_left_out[name]
                 condition = clip(when.value)[1:-1] if isinstance(when.value, str) else show(when.value)
