@@ -68,11 +68,11 @@ def test_torchvision_published_figures(name, overrides, num_params, ops, gflops,
 def test_mobilenet_v2_torchvision_names_and_sizes():
     result = convcost.report("mobilenet_v2")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1/conv_0_0", "features_1/conv_2", "features_2/conv_0_0",
+             ("features_0_0", "features_1/conv_1_0", "features_1/conv_3", "features_2/conv_0_0",
               "features_3/residual", "features_7/conv_1_0", "features_13/residual", "features_17/conv_3",
               "features_18_2", "avgpool", "classifier_1")}
-    assert sizes == {"features_0_0": (112, 112, 32), "features_1/conv_0_0": (112, 112, 32),
-                     "features_1/conv_2": (112, 112, 16), "features_2/conv_0_0": (112, 112, 96),
+    assert sizes == {"features_0_0": (112, 112, 32), "features_1/conv_1_0": (112, 112, 32),
+                     "features_1/conv_3": (112, 112, 16), "features_2/conv_0_0": (112, 112, 96),
                      "features_3/residual": (56, 56, 24), "features_7/conv_1_0": (14, 14, 192),
                      "features_13/residual": (14, 14, 96), "features_17/conv_3": (7, 7, 320),
                      "features_18_2": (7, 7, 1280), "avgpool": (1280,), "classifier_1": (1000,)}
