@@ -135,9 +135,10 @@ def test_mobilenet_v3_blocks_follow_torchvision_at_every_width(name, alpha):
         block = f"features_{index}" + ("_shortcut" if shortcut and f"features_{index}" not in blocks else "")
         assert block in blocks, block
         assert (f"{block}/residual" in kinds) == shortcut, block
-        # the names are torchvision's at alpha 1: where a narrow width drops an expansion, the
-        # layers after it keep theirs (the depthwise convolution stays block_1)
-        dw_index = int(expanded != inp)
+        # the names are torchvision's where there is an expansion: where there is none (features_1,
+        # and blocks a narrow width leaves without one) the layers after it keep those names (the
+        # depthwise convolution stays block_1)
+        dw_index = 1
         expands = make_divisible(expanded * a) != make_divisible(inp * a)
         assert (dw_index == 1 and f"{block}/block_0_0" in kinds) == expands, block
         dw = f"{block}/block_{dw_index}_0"
@@ -166,17 +167,17 @@ def test_mobilenet_v3_large_torchvision_names_and_sizes():
 def test_mobilenet_v3_small_torchvision_names_and_sizes():
     result = convcost.report("mobilenet_v3_small")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1/block_0_0", "features_1/block_1/fc1", "features_1/block_2_1",
+             ("features_0_0", "features_1/block_1_0", "features_1/block_2/fc1", "features_1/block_3_1",
               "features_7/block_3_1", "features_11/residual", "features_12_2", "avgpool", "classifier_0",
               "classifier_3")}
-    assert sizes == {"features_0_0": (112, 112, 16), "features_1/block_0_0": (56, 56, 16),
-                     "features_1/block_1/fc1": (1, 1, 8), "features_1/block_2_1": (56, 56, 16),
+    assert sizes == {"features_0_0": (112, 112, 16), "features_1/block_1_0": (56, 56, 16),
+                     "features_1/block_2/fc1": (1, 1, 8), "features_1/block_3_1": (56, 56, 16),
                      "features_7/block_3_1": (14, 14, 48), "features_11/residual": (7, 7, 96),
                      "features_12_2": (7, 7, 576), "avgpool": (576,), "classifier_0": (1024,),
                      "classifier_3": (1000,)}
     # torchvision's width_mult=0.5 rounds 40 and 48 both to 24: features_7 gets its shortcut
     half = convcost.report("mobilenet_v3_small", alpha="0.5")
-    assert half.layer("features_7_shortcut/residual").output_shape == (14, 14, 24)
+    assert half.layer("features_7/residual").output_shape == (14, 14, 24)
 
 
 # torchvision's bneck_conf rows for efficientnet_b* (efficientnet.py): expand ratio, kernel, stride, in, out, layers
