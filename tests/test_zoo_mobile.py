@@ -196,11 +196,11 @@ def test_efficientnet_b0_blocks_follow_torchvision_at_every_width(width):
         for i in range(n):
             cin, cout = make_divisible((inp if i == 0 else out) * w), make_divisible(out * w)
             shortcut = (stride if i == 0 else 1) == 1 and cin == cout
-            block = f"features_{stage}_{i}" + ("_shortcut" if shortcut and i == 0 and stage in (1, 5, 7) else "")
+            block = f"features_{stage}_{i}"
             assert (f"{block}/residual" in kinds) == shortcut, block
             expanded = make_divisible(cin * ratio)
-            first = int(expanded != cin)  # the expansion layer, when there is one, is block_0
-            assert kinds[f"{block}/block_0_0"] == ("conv2d" if first else "depthwise_conv2d")
+            first = 1  # the expansion layer, when there is one, is block_0; the names after it stay
+            assert kinds.get(f"{block}/block_0_0") == ("conv2d" if expanded != cin else None)
             dw = result.layer(f"{block}/block_{first}_0")
             assert dw.output_shape[-1] == expanded and dw.attrs.kernel == (kernel, kernel)
             assert result.layer(f"{block}/block_{first + 1}/fc1").output_shape == (1, 1, max(1, cin // 4))
@@ -210,11 +210,11 @@ def test_efficientnet_b0_blocks_follow_torchvision_at_every_width(width):
 def test_efficientnet_b0_torchvision_names_and_sizes():
     result = convcost.report("efficientnet_b0")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1_0/block_1/fc1", "features_1_0/block_2_1", "features_2_1/residual",
+             ("features_0_0", "features_1_0/block_2/fc1", "features_1_0/block_3_1", "features_2_1/residual",
               "features_3_0/block_1_0", "features_6_3/block_2/scale", "features_7_0/block_3_1", "features_8_2",
               "avgpool", "classifier_1")}
-    assert sizes == {"features_0_0": (112, 112, 32), "features_1_0/block_1/fc1": (1, 1, 8),
-                     "features_1_0/block_2_1": (112, 112, 16), "features_2_1/residual": (56, 56, 24),
+    assert sizes == {"features_0_0": (112, 112, 32), "features_1_0/block_2/fc1": (1, 1, 8),
+                     "features_1_0/block_3_1": (112, 112, 16), "features_2_1/residual": (56, 56, 24),
                      "features_3_0/block_1_0": (28, 28, 144), "features_6_3/block_2/scale": (7, 7, 1152),
                      "features_7_0/block_3_1": (7, 7, 320), "features_8_2": (7, 7, 1280), "avgpool": (1280,),
                      "classifier_1": (1000,)}
