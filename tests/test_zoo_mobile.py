@@ -68,11 +68,11 @@ def test_torchvision_published_figures(name, overrides, num_params, ops, gflops,
 def test_mobilenet_v2_torchvision_names_and_sizes():
     result = convcost.report("mobilenet_v2")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1/conv_0_0", "features_1/conv_2", "features_2/conv_0_0",
+             ("features_0_0", "features_1/conv_1_0", "features_1/conv_3", "features_2/conv_0_0",
               "features_3/residual", "features_7/conv_1_0", "features_13/residual", "features_17/conv_3",
               "features_18_2", "avgpool", "classifier_1")}
-    assert sizes == {"features_0_0": (112, 112, 32), "features_1/conv_0_0": (112, 112, 32),
-                     "features_1/conv_2": (112, 112, 16), "features_2/conv_0_0": (112, 112, 96),
+    assert sizes == {"features_0_0": (112, 112, 32), "features_1/conv_1_0": (112, 112, 32),
+                     "features_1/conv_3": (112, 112, 16), "features_2/conv_0_0": (112, 112, 96),
                      "features_3/residual": (56, 56, 24), "features_7/conv_1_0": (14, 14, 192),
                      "features_13/residual": (14, 14, 96), "features_17/conv_3": (7, 7, 320),
                      "features_18_2": (7, 7, 1280), "avgpool": (1280,), "classifier_1": (1000,)}
@@ -135,9 +135,10 @@ def test_mobilenet_v3_blocks_follow_torchvision_at_every_width(name, alpha):
         block = f"features_{index}" + ("_shortcut" if shortcut and f"features_{index}" not in blocks else "")
         assert block in blocks, block
         assert (f"{block}/residual" in kinds) == shortcut, block
-        # the names are torchvision's at alpha 1: where a narrow width drops an expansion, the
-        # layers after it keep theirs (the depthwise convolution stays block_1)
-        dw_index = int(expanded != inp)
+        # the names are torchvision's where there is an expansion: where there is none (features_1,
+        # and blocks a narrow width leaves without one) the layers after it keep those names (the
+        # depthwise convolution stays block_1)
+        dw_index = 1
         expands = make_divisible(expanded * a) != make_divisible(inp * a)
         assert (dw_index == 1 and f"{block}/block_0_0" in kinds) == expands, block
         dw = f"{block}/block_{dw_index}_0"
@@ -166,17 +167,17 @@ def test_mobilenet_v3_large_torchvision_names_and_sizes():
 def test_mobilenet_v3_small_torchvision_names_and_sizes():
     result = convcost.report("mobilenet_v3_small")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1/block_0_0", "features_1/block_1/fc1", "features_1/block_2_1",
+             ("features_0_0", "features_1/block_1_0", "features_1/block_2/fc1", "features_1/block_3_1",
               "features_7/block_3_1", "features_11/residual", "features_12_2", "avgpool", "classifier_0",
               "classifier_3")}
-    assert sizes == {"features_0_0": (112, 112, 16), "features_1/block_0_0": (56, 56, 16),
-                     "features_1/block_1/fc1": (1, 1, 8), "features_1/block_2_1": (56, 56, 16),
+    assert sizes == {"features_0_0": (112, 112, 16), "features_1/block_1_0": (56, 56, 16),
+                     "features_1/block_2/fc1": (1, 1, 8), "features_1/block_3_1": (56, 56, 16),
                      "features_7/block_3_1": (14, 14, 48), "features_11/residual": (7, 7, 96),
                      "features_12_2": (7, 7, 576), "avgpool": (576,), "classifier_0": (1024,),
                      "classifier_3": (1000,)}
     # torchvision's width_mult=0.5 rounds 40 and 48 both to 24: features_7 gets its shortcut
     half = convcost.report("mobilenet_v3_small", alpha="0.5")
-    assert half.layer("features_7_shortcut/residual").output_shape == (14, 14, 24)
+    assert half.layer("features_7/residual").output_shape == (14, 14, 24)
 
 
 # torchvision's bneck_conf rows for efficientnet_b* (efficientnet.py): expand ratio, kernel, stride, in, out, layers
@@ -195,11 +196,11 @@ def test_efficientnet_b0_blocks_follow_torchvision_at_every_width(width):
         for i in range(n):
             cin, cout = make_divisible((inp if i == 0 else out) * w), make_divisible(out * w)
             shortcut = (stride if i == 0 else 1) == 1 and cin == cout
-            block = f"features_{stage}_{i}" + ("_shortcut" if shortcut and i == 0 and stage in (1, 5, 7) else "")
+            block = f"features_{stage}_{i}"
             assert (f"{block}/residual" in kinds) == shortcut, block
             expanded = make_divisible(cin * ratio)
-            first = int(expanded != cin)  # the expansion layer, when there is one, is block_0
-            assert kinds[f"{block}/block_0_0"] == ("conv2d" if first else "depthwise_conv2d")
+            first = 1  # the expansion layer, when there is one, is block_0; the names after it stay
+            assert kinds.get(f"{block}/block_0_0") == ("conv2d" if expanded != cin else None)
             dw = result.layer(f"{block}/block_{first}_0")
             assert dw.output_shape[-1] == expanded and dw.attrs.kernel == (kernel, kernel)
             assert result.layer(f"{block}/block_{first + 1}/fc1").output_shape == (1, 1, max(1, cin // 4))
@@ -209,11 +210,11 @@ def test_efficientnet_b0_blocks_follow_torchvision_at_every_width(width):
 def test_efficientnet_b0_torchvision_names_and_sizes():
     result = convcost.report("efficientnet_b0")
     sizes = {name: result.layer(name).output_shape for name in
-             ("features_0_0", "features_1_0/block_1/fc1", "features_1_0/block_2_1", "features_2_1/residual",
+             ("features_0_0", "features_1_0/block_2/fc1", "features_1_0/block_3_1", "features_2_1/residual",
               "features_3_0/block_1_0", "features_6_3/block_2/scale", "features_7_0/block_3_1", "features_8_2",
               "avgpool", "classifier_1")}
-    assert sizes == {"features_0_0": (112, 112, 32), "features_1_0/block_1/fc1": (1, 1, 8),
-                     "features_1_0/block_2_1": (112, 112, 16), "features_2_1/residual": (56, 56, 24),
+    assert sizes == {"features_0_0": (112, 112, 32), "features_1_0/block_2/fc1": (1, 1, 8),
+                     "features_1_0/block_3_1": (112, 112, 16), "features_2_1/residual": (56, 56, 24),
                      "features_3_0/block_1_0": (28, 28, 144), "features_6_3/block_2/scale": (7, 7, 1152),
                      "features_7_0/block_3_1": (7, 7, 320), "features_8_2": (7, 7, 1280), "avgpool": (1280,),
                      "classifier_1": (1000,)}
