@@ -351,3 +351,34 @@ def test_the_doc_examples_build_as_they_say():
     assert {n.name: n for n in inverted.nodes}["block5/expand"].attrs.filters == 192
     sums = {n.name: n.inputs for n in basic.nodes if n.kind == "add"}
     assert sums == {"stage1/sum": ("stage1/c2", "input"), "stage2/sum": ("stage2/c2", "stage2/proj")}
+
+
+# --- what a block that reads its input's shape is rebuilt for ---------------------------------------
+
+def test_a_block_reading_only_in_channels_is_reused_at_every_resolution():
+    """Its nodes depend on its input's rank and channels alone: a sweep over the resolution reuses
+    them (the very node objects), and counts stay those of a fresh build."""
+    spec = convcost.load("mobilenet_v2")
+    small, large = spec.build({"resolution": 96}), spec.build({"resolution": 160})
+    by_name = {node.name: node for node in small.nodes}
+    shared = [node for node in large.nodes if by_name.get(node.name) is node]
+    assert len(shared) > len(large.nodes) // 2
+    fresh = convcost.load("mobilenet_v2").build({"resolution": 160})
+    assert convcost.analyze(large).totals == convcost.analyze(fresh).totals
+
+
+def test_a_block_reading_in_channels_after_a_flatten_is_rebuilt_for_each_size():
+    """After a flatten, in_channels depends on the spatial sizes: the block is built for each."""
+    spec = convcost.loads("""
+parameters: {size: 4}
+input: [size, size, 2]
+blocks:
+  head:
+    layers:
+      - flatten
+      - {kind: dense, units: in_channels + 1}
+layers:
+  - {kind: head, name: h}
+""")
+    assert [node.attrs.units for node in spec.build({"size": 4}).nodes if node.kind == "dense"] == [33]
+    assert [node.attrs.units for node in spec.build({"size": 3}).nodes if node.kind == "dense"] == [19]

@@ -69,7 +69,9 @@ class _Memo:
         self.block_names: dict[str | None, tuple[str, ...]] = {}
         # block (None: the spec's own layers) -> whether it may read a shape name (in_channels, …) anywhere:
         # then what it builds depends on its input's shape, which is part of the keys below
-        self.block_shapes: dict[str | None, bool] = {}
+        # "channels" when what it reads is in_channels alone and no layer in it mixes the spatial axes into
+        # the channels (flatten, reshape): its rank and channels then decide what is built
+        self.block_shapes: dict[str | None, bool | str] = {}
         # (block, its own parameter values, the values of the spec's parameters it may read) -> _Template
         self.templates: dict[tuple, _Template] = {}
         # the values of the spec's parameters its layers may read -> (the nodes, the parameters read)
@@ -286,7 +288,7 @@ class _Builder:
         or the number of classes rebuilds only what changes."""
         key: tuple = tuple([self.values[name] for name in self._names_under(None)])
         if self.memo.block_shapes[None]:  # a layer reads its input's shape: what is built depends on the inputs
-            key += tuple([self.shapes.get(name) for name in self.input_names])
+            key += tuple([_shape_key(self.memo.block_shapes[None], self.shapes.get(name)) for name in self.input_names])
         hit = self.memo.layers.get(key)
         if hit is not None and not self.broken:
             self.nodes.extend(hit[0])
@@ -839,7 +841,7 @@ class _Builder:
                                block_stack + (kind,))
         key: tuple = (kind, tuple(own.items()), tuple([self.values[name] for name in self._names_under(kind)]))
         if self.memo.block_shapes[kind]:  # a layer of the block reads its input's shape
-            key += (self._shape_of(reads[0]),)
+            key += (_shape_key(self.memo.block_shapes[kind], self._shape_of(reads[0])),)
         template = self.memo.templates.get(key)
         if template is not None and full not in self.prefixes and self.count + len(template.nodes) <= MAX_LAYERS:
             return self._instantiate(template, prefix, reads[0])
@@ -889,7 +891,7 @@ class _Builder:
         in its fields, its defaults and the blocks it uses, whatever its own parameter values are."""
         found = self.memo.block_names.get(kind)
         if found is None:
-            seen, stack, names = {kind}, [kind], set[str]()
+            seen, stack, names, mixes = {kind}, [kind], set[str](), False
             while stack:
                 current = stack.pop()
                 block = self.spec.blocks[current] if current is not None else None
@@ -902,13 +904,29 @@ class _Builder:
                             if key not in ("kind", "name", "inputs"):
                                 names |= names_read(node)
                     inner, _ = item_kind(item)
+                    mixes = mixes or inner in _MIXING_KINDS
                     if inner in self.spec.blocks and inner not in seen:
                         seen.add(inner)
                         stack.append(inner)
             declared = set(self.spec.parameter_names)
             found = self.memo.block_names[kind] = tuple(sorted(names & declared))
-            self.memo.block_shapes[kind] = not SHAPE_NAMES.isdisjoint(names)
+            shape_names = SHAPE_NAMES & names
+            self.memo.block_shapes[kind] = ("channels" if shape_names == {"in_channels"} and not mixes
+                                            else bool(shape_names))
         return found
+
+
+# kinds whose output channels depend on the spatial sizes of their input
+_MIXING_KINDS = frozenset(("flatten", "reshape"))
+
+
+def _shape_key(reads: bool | str, shape: Shape | None) -> object:
+    """What of an input's shape decides what a block (or the spec's layers) builds: its rank and
+    channels when only in_channels is read ("channels": a sweep over the resolution then reuses the
+    blocks), else the whole shape."""
+    if reads == "channels" and shape:
+        return (len(shape), shape[-1])
+    return shape
 
 
 def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str, used: set[str],
