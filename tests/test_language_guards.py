@@ -382,3 +382,19 @@ layers:
 """)
     assert [node.attrs.units for node in spec.build({"size": 4}).nodes if node.kind == "dense"] == [33]
     assert [node.attrs.units for node in spec.build({"size": 3}).nodes if node.kind == "dense"] == [19]
+
+
+def test_true_and_false_are_1_and_0_for_block_arguments_as_for_spec_parameters():
+    spec = convcost.loads("""
+input: [8, 8, 3]
+blocks:
+  unit:
+    parameters: {act: true}
+    layers:
+      - {kind: conv2d, filters: 4, kernel: 1}
+      - {kind: relu, when: act}
+layers:
+  - {kind: unit, name: on}
+  - {kind: unit, name: off, act: false}
+""")
+    assert [node.name for node in spec.build({}).nodes] == ["on/conv2d_1", "on/relu_1", "off/conv2d_1"]

@@ -821,14 +821,13 @@ class _Builder:
                     self._read(read, scope)
                     given = scope.values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(scope.values,
                                                                                                   reads[0])
-                    values[param] = own[param] = number(fields[param], given, f"block '{kind}' '{full}': {param}",
-                                                        conditions=True)
+                    values[param] = own[param] = _argument(fields[param], given, f"block '{kind}' '{full}': {param}")
                 elif default is not None:
                     read = names_read(default)
                     self.used.update(read - own.keys())
                     seen = values if SHAPE_NAMES.isdisjoint(read) else self._shaped_values(values, reads[0])
-                    values[param] = own[param] = number(default, seen, f"block '{kind}' '{full}': default of {param}",
-                                                        conditions=True)
+                    values[param] = own[param] = _argument(default, seen,
+                                                           f"block '{kind}' '{full}': default of {param}")
             except SpecError as error:
                 problems.extend(error.problems)
                 values[param] = own[param] = POISONED
@@ -914,6 +913,14 @@ class _Builder:
             self.memo.block_shapes[kind] = ("channels" if shape_names == {"in_channels"} and not mixes
                                             else bool(shape_names))
         return found
+
+
+def _argument(node: Node, values: Mapping[str, Value], what: str) -> Value:
+    """A block parameter's value, given at the use or by its default: as a spec parameter's, a
+    number, an expression or a condition, and ``true``/``false`` written in YAML is 1 or 0."""
+    if isinstance(node.value, bool):
+        return int(node.value)
+    return number(node, values, what, conditions=True)
 
 
 # kinds whose output channels depend on the spatial sizes of their input
