@@ -257,6 +257,16 @@ def real_taps(sizes: Shape, out_sizes: Shape, kernel: Shape, stride: Shape, dila
 _AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
+def resolve_axis(axis: int, rank: int, of: str = "an input") -> int:
+    """``axis`` (negative from the end) as an index below ``rank``, or ShapeError E205 at the
+    field ``axis``: ``resolve_axis(-1, 3) == 2``."""
+    index = axis + rank if axis < 0 else axis
+    if not 0 <= index < rank:
+        raise ShapeError("E205", f"axis {axis} is out of range for {of} of rank {rank} "
+                                 f"(axes {-rank} to {rank - 1})", field="axis")
+    return index
+
+
 def axis_name(axis: int, rank: int) -> str:
     """``axis_name(0, 2) == 'height'``; ``axis_name(0, 3) == 'depth'``."""
     names = _AXIS_NAMES.get(rank, ())

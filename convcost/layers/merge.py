@@ -19,6 +19,7 @@ from convcost.layers.base import (
     check_dimensions,
     elements,
     format_shape,
+    resolve_axis,
 )
 
 
@@ -47,10 +48,7 @@ def _add_cost(attrs: NoAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
 
 def _concat_shape(attrs: ConcatAttrs, inputs: tuple[Shape, ...]) -> Shape:
     rank = len(inputs[0])
-    axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
-    if not 0 <= axis < rank:
-        raise ShapeError("E205", f"axis {attrs.axis} is out of range for inputs of rank {rank} "
-                                 f"(axes {-rank} to {rank - 1})", field="axis")
+    axis = resolve_axis(attrs.axis, rank, "inputs")
     for other in inputs[1:]:
         if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(other, inputs[0])) if i != axis):
             raise ShapeError("E402", f"concat along axis {attrs.axis} needs inputs that agree on every other axis, "

@@ -39,7 +39,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import NamedTuple
 
-from convcost.layers.base import Cost, Field, LayerKind, NoAttrs, Shape, ShapeError, elements
+from convcost.layers.base import Cost, Field, LayerKind, NoAttrs, Shape, ShapeError, elements, resolve_axis
 
 
 class LayerNormAttrs(NamedTuple):
@@ -63,24 +63,15 @@ def standardize_cost(groups: int, n: int, affine: int) -> Cost:
                 divisions=groups * (n + 2), special_functions=groups, affine=affine)
 
 
-def _axis(attrs: LayerNormAttrs, shape: Shape) -> int:
-    rank = len(shape)
-    axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
-    if not 0 <= axis < rank:
-        raise ShapeError("E205", f"axis {attrs.axis} is out of range for an input of rank {rank} "
-                                 f"(axes {-rank} to {rank - 1})", field="axis")
-    return axis
-
-
 def _layer_norm_shape(attrs: LayerNormAttrs, inputs: tuple[Shape, ...]) -> Shape:
     if not inputs[0]:
         raise ShapeError("E404", "needs an input with at least one axis")
-    _axis(attrs, inputs[0])
+    resolve_axis(attrs.axis, len(inputs[0]))
     return inputs[0]
 
 
 def _layer_norm_cost(attrs: LayerNormAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
-    n = out[_axis(attrs, out)]
+    n = out[resolve_axis(attrs.axis, len(out))]
     return standardize_cost(elements(out) // n, n, 2 * n)
 
 

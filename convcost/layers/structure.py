@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcost.layers.base import Cost, Field, LayerKind, Shape, ShapeError, check_dimensions, elements, format_shape
+from convcost.layers.base import (
+    Cost,
+    Field,
+    LayerKind,
+    Shape,
+    ShapeError,
+    check_dimensions,
+    elements,
+    format_shape,
+    resolve_axis,
+)
 
 
 class ReshapeAttrs(NamedTuple):
@@ -69,16 +79,6 @@ def _describe_groups(attrs: ChannelShuffleAttrs) -> str:
     return f"groups {attrs.groups}"
 
 
-def split_axis(attrs: SplitAttrs, shape: Shape) -> int:
-    """``attrs.axis`` as a non-negative index of ``shape``, or ShapeError E205."""
-    rank = len(shape)
-    axis = attrs.axis + rank if attrs.axis < 0 else attrs.axis
-    if not 0 <= axis < rank:
-        raise ShapeError("E205", f"axis {attrs.axis} is out of range for an input of rank {rank} "
-                                 f"(axes {-rank} to {rank - 1})", field="axis")
-    return axis
-
-
 def _split_shape(attrs: SplitAttrs, inputs: tuple[Shape, ...]) -> Shape:
     """The input with ``axis`` divided by ``parts``: ``(28, 28, 116)``, parts 2 -> ``(28, 28, 58)``;
     E205 if ``part`` is not below ``parts``, E420 unless ``parts`` divides the axis."""
@@ -86,7 +86,7 @@ def _split_shape(attrs: SplitAttrs, inputs: tuple[Shape, ...]) -> Shape:
         raise ShapeError("E205", f"part must be < parts ({attrs.parts}): parts are numbered from 0, got "
                                  f"{attrs.part}", field="part")
     shape = inputs[0]
-    axis = split_axis(attrs, shape)
+    axis = resolve_axis(attrs.axis, len(shape))
     if shape[axis] % attrs.parts:
         raise ShapeError("E420", f"parts={attrs.parts} must divide the axis being split: axis {attrs.axis} of "
                                  f"{format_shape(shape)} is {shape[axis]}", field="parts")
