@@ -31,14 +31,9 @@ from convcost.reference import ReferenceNetwork
 from convcost.verify import compare
 
 from cli_runner import runner
+from zoo_figures import check_published
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def giga(n: int, digits: int) -> Fraction:
-    """``n / 10^9`` rounded half up to ``digits`` decimals, as torchvision prints its GFLOPS."""
-    scale = 10**digits
-    return Fraction(int(Fraction(n * scale, 10**9) + Fraction(1, 2)), scale)
 
 
 # (spec, overrides, num_params, `_ops` (3 decimals), docs "GFLOPS" (2 decimals), exact MACs or None)
@@ -56,13 +51,7 @@ PUBLISHED = [
 
 @pytest.mark.parametrize("name, overrides, num_params, ops, gflops, exact_macs", PUBLISHED)
 def test_torchvision_published_figures(name, overrides, num_params, ops, gflops, exact_macs):
-    totals = convcost.analyze(name, overrides).totals
-    assert totals.trainable_params == num_params  # torchvision's num_params: BN gamma/beta in, running stats out
-    assert totals.params == num_params + totals.non_trainable_params
-    assert giga(totals.macs, 3) == Fraction(ops)
-    assert giga(totals.macs, 2) == Fraction(gflops)
-    if exact_macs is not None:
-        assert totals.macs == exact_macs
+    check_published(name, overrides, num_params, ops, gflops, exact_macs)
 
 
 def test_mobilenet_v2_torchvision_names_and_sizes():

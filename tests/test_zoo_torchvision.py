@@ -12,8 +12,6 @@ parameters, its running mean and variance are buffers. That is convcost's ``trai
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
 import convcost
@@ -21,12 +19,7 @@ from convcost.analysis import analyze
 from convcost.reference import ReferenceNetwork
 from convcost.verify import compare
 
-
-def giga(n: int, digits: int) -> Fraction:
-    """``n / 10^9`` rounded half up to ``digits`` decimals, as torchvision prints its GFLOPS."""
-    scale = 10**digits
-    return Fraction(int(Fraction(n * scale, 10**9) + Fraction(1, 2)), scale)
-
+from zoo_figures import check_published
 
 # (spec, overrides, num_params, `_ops` (3 decimals), docs "GFLOPS" (2 decimals), exact MACs or None)
 PUBLISHED = [
@@ -51,13 +44,7 @@ PUBLISHED = [
 
 @pytest.mark.parametrize("name, overrides, num_params, ops, gflops, exact_macs", PUBLISHED)
 def test_torchvision_published_figures(name, overrides, num_params, ops, gflops, exact_macs):
-    totals = convcost.analyze(name, overrides).totals
-    assert totals.trainable_params == num_params  # torchvision's num_params: BN gamma/beta in, running stats out
-    assert totals.params == num_params + totals.non_trainable_params
-    assert giga(totals.macs, 3) == Fraction(ops)
-    assert giga(totals.macs, 2) == Fraction(gflops)
-    if exact_macs is not None:
-        assert totals.macs == exact_macs
+    check_published(name, overrides, num_params, ops, gflops, exact_macs)
 
 
 def test_resnet_spatial_sizes_and_torchvision_names():
