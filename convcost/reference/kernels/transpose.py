@@ -27,37 +27,23 @@ from convcost.reference.kernels.base import (
     SPATIAL,
     TAPS,
     Kernel,
-    Padding,
     Plan,
     PlanError,
     Shape,
     WeightSpec,
     require_rank,
 )
+from convcost.reference.kernels.conv import Conv
 
 Weights = Mapping[str, np.ndarray]
 Crops = tuple[tuple[int, int], ...]
 
 
-class ConvTranspose(Protocol):
-    """conv2d_transpose, conv3d_transpose."""
+class ConvTranspose(Conv, Protocol):
+    """conv2d_transpose, conv3d_transpose: a convolution's attributes and output_padding."""
 
     @property
-    def filters(self) -> int: ...
-    @property
-    def kernel(self) -> Shape: ...
-    @property
-    def stride(self) -> Shape: ...
-    @property
-    def padding(self) -> Padding: ...
-    @property
     def output_padding(self) -> Shape: ...
-    @property
-    def dilation(self) -> Shape: ...
-    @property
-    def groups(self) -> int: ...
-    @property
-    def bias(self) -> bool: ...
 
 
 def geometry(attrs: ConvTranspose, spatial: Shape) -> tuple[Shape, tuple[int, ...], Shape]:
