@@ -232,6 +232,13 @@ DEPTHWISE_CASES = [
     ("kernel: 3, depth_multiplier: 2, padding: same", (4, 4, 3)),
     ("kernel: [3, 2], dilation: [1, 2], padding: [[2, 0], [0, 1]], bias: false", (5, 6, 2)),
     ("kernel: 2, depth_multiplier: 3, stride: [2, 1]", (5, 4, 2)),
+    # strides, dilations and multipliers that split the rows into several stride phases
+    ("kernel: 3, stride: 2, dilation: 2, padding: same", (9, 8, 2)),
+    ("kernel: [3, 4], stride: [3, 2], padding: [[1, 1], [2, 0]], depth_multiplier: 2", (10, 9, 3)),
+    ("kernel: 5, stride: 3", (11, 12, 2)),
+    ("kernel: 1, stride: 2, bias: false", (5, 6, 2)),
+    ("kernel: [2, 3], stride: [2, 4], dilation: [3, 2], padding: valid", (12, 13, 1)),
+    ("kernel: 3, stride: 1, dilation: 3, padding: same, depth_multiplier: 3", (7, 7, 2)),
 ]
 
 
@@ -244,8 +251,11 @@ def test_depthwise_against_loops(fields, shape):
     tally = Tally()
     expected = oracle_depthwise(net.input, weights["kernel"], weights.get("bias"), a.stride, a.dilation, pads, tally)
     close(run.outputs["L"], expected)
-    assert run.layer("L").ops.mults == tally.mults
-    assert run.layer("L").ops.effective_mults == tally.effective
+    ops = run.layer("L").ops
+    assert ops.macs == ops.mults == tally.mults
+    assert ops.effective_mults == tally.effective
+    outputs, taps = expected.size, math.prod(a.kernel)  # adds: taps - 1 per output, + 1 with a bias
+    assert ops.adds == outputs * (taps - 1) + (outputs if a.bias else 0)
 
 
 SEPARABLE_CASES = [
