@@ -26,7 +26,9 @@ EXIT_BAD_INPUT = 2  # bad spec, bad budget file, bad usage
 
 
 class Location(NamedTuple):
-    """A 1-based line and column in a file (``path`` is what the user typed, or ``<text>``)."""
+    """A 1-based line and column in a file (``path`` is what the user typed, or ``<text>``). Line 0
+    is the file as a whole: a model file (.keras, .onnx), which has no lines; its messages name the
+    layer or node instead (convcost.importers.model)."""
 
     path: str
     line: int
@@ -37,7 +39,7 @@ class Location(NamedTuple):
         # (``net.yaml:1:1: E999 …``): shown as \n. Other control characters are escaped where
         # the location is printed (errors.visible).
         path = self.path.replace("\n", "\\n") if "\n" in self.path else self.path
-        return f"{path}:{self.line}:{self.column}"
+        return f"{path}:{self.line}:{self.column}" if self.line else path
 
 
 class Problem(NamedTuple):

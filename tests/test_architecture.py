@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "files": {"errors"},
     "layers": {"errors", "units"},
     "graph": {"errors", "layers"},
-    "language": FOUNDATION | {"layers", "graph"},
+    # model files (Keras, ONNX) read as data and written as spec text, which the language loads
+    "importers": FOUNDATION,
+    "language": FOUNDATION | {"layers", "graph", "importers"},
     "analysis": FOUNDATION | {"layers", "graph", "language"},
     # the executor reads the graph and never the analytic rules: it counts what it computed
     "reference": FOUNDATION | {"graph"},
@@ -43,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "render": FOUNDATION | {"layers", "graph", "language", "analysis", "single_layer", "explain", "compare", "sweep",
                             "verify", "budgets", "files"},
     "cli": FOUNDATION | {"layers", "graph", "language", "analysis", "reference", "single_layer", "explain",
-                         "compare", "sweep", "verify", "budgets", "plot", "render", "files", "__init__"},
+                         "compare", "sweep", "verify", "budgets", "plot", "render", "files", "__init__", "importers"},
     "__main__": {"cli"},
     "__init__": FOUNDATION | {"layers", "graph", "language", "analysis", "reference", "single_layer",
                               "explain", "compare", "sweep", "verify", "budgets"},
@@ -55,7 +57,9 @@ THIRD_PARTY = {
     "rich": {"cli", "render"},
     "numpy": {"reference"},
     "matplotlib": {"plot"},
-    "yaml": {"language"},
+    "yaml": {"language", "importers"},
+    "onnx": {"importers"},
+    "h5py": {"importers"},
 }
 
 

@@ -23,6 +23,7 @@ COMMANDS = {
     "layer": "convcost.cli.layer",
     "explain": "convcost.cli.explain",
     "verify": "convcost.cli.verify",
+    "import": "convcost.cli.import_model",
 }
 
 

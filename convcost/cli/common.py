@@ -85,6 +85,9 @@ BATCH = whole_number(1)  # --batch of every command: 1 to 10^18, the largest siz
 SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression over earlier parameters "
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")
 SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
+INPUT_SHAPE_HELP = ("For a model file (.keras, .h5, .onnx): the input's shape, channels last without the batch "
+                    "(224,224,3), where the model leaves a size open; NAME=224,224,3 for the input of that name. "
+                    "Repeatable. --set height=160 changes an imported size as for any spec.")
 NO_WARN_HELP = ("Do not print warnings: valid input that is probably not what was meant, such as an input that "
                 "looks channels-first (W101). Warnings never change the exit status.")
 

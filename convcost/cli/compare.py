@@ -11,6 +11,7 @@ from convcost.cli.common import (
     BATCH,
     BATCH_HELP,
     DTYPE_HELP,
+    INPUT_SHAPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
@@ -44,6 +45,8 @@ def compare(
     set_b: Optional[List[str]] = typer.Option(None, "--set-b", help="Override a parameter of B only.",
                                               metavar="NAME=VALUE"),
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", metavar="SHAPE",
+                                                    help=INPUT_SHAPE_HELP + " Applies to both."),
     all_layers: bool = typer.Option(False, "--all", help="List unchanged layers too."),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
@@ -63,13 +66,15 @@ def compare(
         both, only_a, only_b = parse_sets(set_), parse_sets(set_a), parse_sets(set_b)
         for name in set(both) & (set(only_a) | set(only_b)):
             fail(f"--set {name} and --set-a/--set-b {name} are both given")
-        spec_a_parsed = convcost.load(spec_a)
+        shapes = input_shape or ()
+        spec_a_parsed = convcost.load(spec_a, input_shapes=shapes, overrides={**both, **only_a})
         if spec_b is None and not only_a and not only_b:
             known = spec_a_parsed.parameter_names
             fail("compare needs two sides: without B, --set-a or --set-b, A would be compared with itself",
                  hint=f"give a second spec B, or --set-b {known[0] if known else 'NAME'}=VALUE to compare A with "
                       f"other parameter values ({parameter_names(spec_a_parsed)})")
-        spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else convcost.load(spec_b)
+        spec_b_parsed = spec_a_parsed if spec_b is None or spec_b == spec_a else \
+            convcost.load(spec_b, input_shapes=shapes, overrides={**both, **only_b})
         a = convcost.analyze(spec_a_parsed, {**both, **only_a}, batch=batch, dtype=dtype.value,
                              weight_dtype=weight_dtype.value)
         b = convcost.analyze(spec_b_parsed, {**both, **only_b}, batch=batch, dtype=dtype.value,

@@ -8,7 +8,17 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import NO_WARN_HELP, SET_HELP, SPEC_HELP, examples, handled, parse_sets, report_warnings, write
+from convcost.cli.common import (
+    INPUT_SHAPE_HELP,
+    NO_WARN_HELP,
+    SET_HELP,
+    SPEC_HELP,
+    examples,
+    handled,
+    parse_sets,
+    report_warnings,
+    write,
+)
 
 
 @app.command(epilog=examples(
@@ -20,6 +30,7 @@ def explain(
     layer: str = typer.Argument(..., help="The layer's full name, as 'convcost report' lists it (e.g. ds2/dw).",
                                 metavar="LAYER"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP, metavar="SHAPE"),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
@@ -31,6 +42,7 @@ def explain(
         import convcost
         from convcost.explain import explain as run
 
-        result = convcost.analyze(convcost.load(spec), parse_sets(set_))
+        overrides = parse_sets(set_)
+        result = convcost.analyze(convcost.load(spec, input_shapes=input_shape or (), overrides=overrides), overrides)
         report_warnings(result.warnings, no_warn)
         write("\n".join(run(result, layer)))

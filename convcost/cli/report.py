@@ -12,6 +12,7 @@ from convcost.cli.common import (
     BATCH,
     BATCH_HELP,
     DTYPE_HELP,
+    INPUT_SHAPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
@@ -37,6 +38,7 @@ def report(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP, metavar="SHAPE"),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
@@ -51,7 +53,8 @@ def report(
         import convcost
 
         overrides = parse_sets(set_)
-        result = convcost.analyze(convcost.load(spec), overrides, batch=batch, dtype=dtype.value,
+        loaded = convcost.load(spec, input_shapes=input_shape or (), overrides=overrides)
+        result = convcost.analyze(loaded, overrides, batch=batch, dtype=dtype.value,
                                   weight_dtype=weight_dtype.value)
         report_warnings(result.warnings, no_warn)
         from convcost.render import report as render

@@ -15,6 +15,7 @@ from convcost.cli.common import (
     BATCH,
     BATCH_HELP,
     DTYPE_HELP,
+    INPUT_SHAPE_HELP,
     NO_WARN_HELP,
     SPEC_HELP,
     WEIGHT_DTYPE_HELP,
@@ -60,6 +61,7 @@ SWEEP_SET_HELP = ("A parameter and its values: NAME=V1,V2,... Values are numbers
 def sweep(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SWEEP_SET_HELP, metavar="NAME=VALUES"),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP, metavar="SHAPE"),
     zip_: bool = typer.Option(False, "--zip", help="Pair the i-th values of every --set instead of the "
                                                     "cartesian product."),
     format: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
@@ -114,7 +116,7 @@ def sweep(
         limit = core.MAX_CONFIGURATIONS if max_configurations is None else core.check_limit(max_configurations)
         axes = core.parse_axes(parse_sets(set_))
         wanted = tuple(c.strip() for c in columns.split(",") if c.strip())
-        parsed = convcost.load(spec)
+        parsed = convcost.load(spec, input_shapes=input_shape or ())
         if not axes:
             known = parsed.parameter_names
             fail("sweep needs at least one --set NAME=V1,V2,... (without one, the grid has no parameters)",

@@ -15,6 +15,7 @@ import typer
 from convcost.cli.base import app
 from convcost.cli.common import (
     BATCH,
+    INPUT_SHAPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
     SPEC_HELP,
@@ -50,6 +51,7 @@ class ExecDtype(str, Enum):
 def verify(
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP, metavar="SHAPE"),
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     dtype: ExecDtype = typer.Option(ExecDtype.float32, "--dtype", help="Element type the executor computes in."),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N",
@@ -80,7 +82,7 @@ def verify(
 
         overrides = parse_sets(set_)
         limit = _memory_limit(max_memory)
-        graph = convcost.load(spec).build(overrides)
+        graph = convcost.load(spec, input_shapes=input_shape or (), overrides=overrides).build(overrides)
         report_warnings(graph.warnings, no_warn)
         analysis = analyze(graph, batch=batch, dtype=dtype.value)
         with _progress(len(graph.nodes), quiet) as on_layer:

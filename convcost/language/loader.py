@@ -14,8 +14,9 @@ mismatch elsewhere is reported in the same run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping, Sequence
 
-from convcost.errors import Problem, SpecError, did_you_mean, finish
+from convcost.errors import Location, Problem, SpecError, did_you_mean, finish
 from convcost.graph import shape_problems
 from convcost.language.build import build
 from convcost.language.source import STDIN, parse_yaml, read_text, through_aliases
@@ -24,22 +25,41 @@ from convcost.language.spec import SHIPPED, Spec, check
 __all__ = ["SHIPPED", "Spec", "display_name", "load", "loads", "resolve_path", "shipped_specs"]
 
 
-def load(source: str | Path, *, text: str | None = None) -> Spec:
-    """Read and check a spec: ``source`` is a path, ``-`` for standard input, or the name of a
-    shipped spec (``mobilenet``); with ``text``, ``source`` only names it in messages."""
+def load(source: str | Path, *, text: str | None = None, input_shapes: Sequence[str] = (),
+         overrides: Mapping[str, object] | None = None) -> Spec:
+    """Read and check a spec: ``source`` is a path, ``-`` for standard input, the name of a
+    shipped spec (``mobilenet``), or a Keras or ONNX model file (``.keras``, ``.h5``, ``.onnx``,
+    a Keras ``.json``), imported as ``convcost import`` would write it (convcost.importers): its
+    open input sizes come from ``input_shapes`` (``--input-shape`` values) or from ``overrides``
+    (``--set height=224``). With ``text``, ``source`` only names it in messages."""
     path = str(source)
     if text is None:
         path = resolve_path(path)
-        try:
-            text = read_text(path)
-        except SpecError as error:
-            raise _with_shipped_hint(error, path) from None
+        from convcost.importers import imported_spec_text, model_format
+
+        if model_format(path):
+            text, path = imported_spec_text(path, input_shapes, overrides), imported_label(path)
+        else:
+            if input_shapes:
+                raise SpecError(Problem("E601", "--input-shape is for a model file (.keras, .h5, .onnx); a spec "
+                                                "gives its input's shape itself", Location(path, 0, 0),
+                                        "set the spec's parameters instead, e.g. --set resolution=160"))
+            try:
+                text = read_text(path)
+            except SpecError as error:
+                raise _with_shipped_hint(error, path) from None
         if path == "-":
             path = STDIN
     spec, problems = check(parse_yaml(text, path), path)
     if problems:
         raise SpecError(finish(through_aliases(problems, spec.root) + _other_problems(spec), spec.in_blocks))
     return spec
+
+
+def imported_label(path: str) -> str:
+    """How messages name the spec imported from the model at ``path``: ``net.onnx (imported)``;
+    ``convcost import net.onnx -o net.yaml`` writes the text its line numbers refer to."""
+    return f"{path} (imported)"
 
 
 def loads(text: str, path: str = "<text>") -> Spec:
@@ -62,8 +82,10 @@ def resolve_path(name: str) -> str:
 
 def display_name(path: str) -> str:
     """How outputs name the spec read from ``path``: a shipped spec's name for the path
-    :func:`resolve_path` gives it (``…/convcost/zoo/mobilenet.yaml`` -> ``mobilenet``), else
-    ``path`` as the user typed it (``specs/mobilenet.yaml`` stays as it is)."""
+    :func:`resolve_path` gives it (``…/convcost/zoo/mobilenet.yaml`` -> ``mobilenet``), the model
+    file's path for an imported model, else ``path`` as the user typed it (``specs/mobilenet.yaml``
+    stays as it is)."""
+    path = path.removesuffix(" (imported)")
     shipped = Path(path)
     return shipped.stem if shipped.parent == SHIPPED and shipped.suffix == ".yaml" else path
 
