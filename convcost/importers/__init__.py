@@ -24,7 +24,7 @@ from convcost.importers.spec_text import parse_input_shapes, spec_text
 
 # A model file is known by its extension; a .json file is a Keras model.to_json() file when its
 # top level has Keras' class_name and config, and a spec otherwise.
-MODEL_SUFFIXES = {".keras": "keras", ".h5": "keras", ".hdf5": "keras", ".onnx": "onnx"}
+MODEL_SUFFIXES = {".keras": "keras", ".h5": "keras", ".hdf5": "keras"}
 MAX_JSON_BYTES = 64 * 1024 * 1024  # a model.to_json() file; the largest keras.applications config is 2 MB
 
 
@@ -43,13 +43,13 @@ def read_model(path: str) -> ImportedModel:
     layer or node for anything that cannot be read or mapped."""
     kind = model_format(path)
     if kind == "onnx":
-        from convcost.importers import onnx
+        from convcost.importers.onnx import read as read_onnx  # type: ignore[import-not-found]
 
-        return onnx.read(path)
+        return read_onnx(path)
     if kind == "keras":
-        from convcost.importers import keras
+        from convcost.importers.keras import read as read_keras
 
-        return keras.read(path)
+        return read_keras(path)
     raise model_error("E603", path, "not a model file: expected a .keras, .h5, .onnx or Keras .json file")
 
 

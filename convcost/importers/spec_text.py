@@ -69,10 +69,8 @@ def parse_input_shapes(texts: Sequence[str], model: ImportedModel) -> dict[str, 
 
             raise model_error("E601", model.path, f"--input-shape {text}: the model has no input named '{name}'",
                               did_you_mean(name, by_name) or f"its inputs: {listed(list(by_name))}")
-        try:
-            shape = tuple(int(part) for part in re.split(r"[,x×]", dims.strip()) if part.strip())
-        except ValueError:
-            shape = ()
+        parts = [part.strip() for part in re.split(r"[,x×]", dims.strip())]
+        shape = tuple(int(part) for part in parts) if all(part.isascii() and part.isdigit() for part in parts) else ()
         expected = by_name[name].shape
         if not shape or any(size < 1 for size in shape):
             raise model_error("E601", model.path, f"--input-shape {text}: expected whole numbers ≥ 1 separated "
