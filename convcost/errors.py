@@ -236,6 +236,8 @@ CODES = {
     "E210": "a parameter named like a shape name (in_channels, in_height, in_width, in_depth, in_length)",
     "E211": "inputs name a layer that its 'when:' left out",
     "E212": "a spec with both 'input' and 'inputs'",
+    "E260": "a per-channel list whose length is not the input's channels (rescaling's scale or offset)",
+    "E261": "a slice that selects nothing (an empty output)",
     # expressions and parameters
     "E300": "expression syntax not allowed",
     "E301": "unknown name in an expression",

@@ -34,6 +34,7 @@ from convcost.layers import (
 )
 from convcost.layers.base import Padding, Pads
 from convcost.layers.conv import separable_steps
+from convcost.layers.norm import BatchNormAttrs
 from convcost.layers.resize import BILINEAR_ADDS, BILINEAR_MULTS, UpsamplingAttrs
 
 _AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -303,14 +304,17 @@ def _dense_lines(record: LayerRecord, attrs: DenseAttrs) -> list[str]:
     return lines
 
 
-def _batch_norm_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
+def _batch_norm_lines(record: LayerRecord, attrs: BatchNormAttrs) -> list[str]:
     shape = record.output_shape
     elements = _check("mults", math.prod(shape), record.cost.mults)
     channels = shape[-1]
+    kept = [w for w, present in (("gamma", attrs.scale), ("beta", attrs.center)) if present]
+    learned = f"{', '.join(kept)} (trainable)" if kept else "no gamma or beta (center and scale false)"
+    trainable = (attrs.center + attrs.scale) * channels
     return [f"output {format_shape(shape)} (unchanged)",
             f"at inference y = x·scale + shift: 1 mult and 1 add per element = {product(shape)} = {n(elements)} each",
-            f"parameters: gamma, beta (trainable) and moving mean, variance (non-trainable) per channel: "
-            f"4·{channels} = {n(4 * channels)} ({n(2 * channels)} trainable)"]
+            f"parameters: {learned} and moving mean, variance (non-trainable) per channel: "
+            f"{2 + attrs.center + attrs.scale}·{channels} = {n(trainable + 2 * channels)} ({n(trainable)} trainable)"]
 
 
 def _activation_lines(record: LayerRecord, attrs: NoAttrs) -> list[str]:
@@ -436,14 +440,20 @@ def _per_element_lines(record: LayerRecord, attrs: object) -> list[str]:
             lines.append(f"  {key.replace('_', ' ')} = {n(total)}{each}")
     if not any(getattr(record.cost, key) for key in _COUNT_NAMES):
         lines.append("  no arithmetic")
-    lines.append(f"parameters: {n(record.cost.affine)} affine (gamma, beta, slopes or factors per channel)"
-                 if record.cost.affine else "no parameters")
+    if record.cost.affine:
+        lines.append(f"parameters: {n(record.cost.affine)} affine (gamma, beta, slopes or factors per channel)")
+    elif record.cost.bn_non_trainable:  # normalization's statistics
+        lines.append(f"parameters: {n(record.cost.bn_non_trainable)} non-trainable (mean and variance per channel, "
+                     "and a count)")
+    else:
+        lines.append("no parameters")
     return lines
 
 
 _EXPLAINERS.update({kind: _per_element_lines for kind in (
     "multiply", "subtract", "scale", "swish", "silu", "hard_sigmoid", "hard_swish", "mish", "softplus", "linear",
     "leaky_relu", "elu", "prelu", "gelu", "layer_norm", "group_norm", "instance_norm", "local_response_norm")})
+_EXPLAINERS.update({kind: _per_element_lines for kind in ("rescaling", "normalization", "clip")})
 
 
 def explain(analysis: Analysis, layer: str) -> list[str]:

@@ -109,7 +109,7 @@ def option_node(field: str, value: object) -> Node:
     """A spec :class:`Node` for an option's value, located at the option.
 
     Text as typed on the command line: ``3`` -> 3; ``3x1`` or ``3,1`` -> [3, 1]; ``same``;
-    ``1:2,0:0`` -> [[1, 2], [0, 0]]; ``true``/``false`` -> booleans; other text stays text (an
+    ``1:2,0:0`` -> [[1, 2], [0, 0]]; ``true``/``false`` -> booleans; ``null`` -> None; other text stays text (an
     expression or a choice). Python values (ints, lists, booleans) are taken as they are.
     """
     return _node(value, OptionLocation(option_name(field), 1, 1))
@@ -123,6 +123,8 @@ def _node(value: object, where: Location) -> Node:
     text = str(value).strip()
     if text.lower() in ("true", "false", "yes", "no"):
         return Node(text.lower() in ("true", "yes"), where)
+    if text == "null":  # as a spec writes none (clip's bounds, slice's stop)
+        return Node(None, where)
     is_list = re.search(r"[x×,]", text) and not re.search(r"[a-wyzA-Z_(]", text)
     parts = _SPLIT.split(text) if is_list else [text]
     if len(parts) == 1 and ":" not in text:

@@ -134,14 +134,28 @@ layers:
      output_padding: [1, 1, 0], groups: 2, bias: false}
 """
 
+# The kinds and fields of issue 13 (imported Keras and ONNX models).
+EVERY_KIND_ISSUE13 = """\
+name: every-issue13
+input: [6, 5, 3]
+layers:
+  - {kind: rescaling, name: r, scale: [0.5, 2, 1], offset: -1}
+  - {kind: normalization, name: nz}
+  - {kind: batch_norm, name: bn, scale: false}
+  - {kind: layer_norm, name: ln, center: false}
+  - {kind: clip, name: cl, min: -0.5}
+  - {kind: slice, name: sl, axis: 0, start: 1, stop: -1, step: 2}
+"""
+
 
 @pytest.fixture
 def every_kind(tmp_path):
     two, three = tmp_path / "every2d.yaml", tmp_path / "every3d.yaml"
     two.write_text(EVERY_KIND_2D)
     three.write_text(EVERY_KIND_3D)
-    issue12 = [tmp_path / f"every_issue12_{i}.yaml" for i in range(3)]
-    for path, text in zip(issue12, (EVERY_KIND_ISSUE12, EVERY_KIND_ISSUE12_TRANSPOSED, EVERY_KIND_ISSUE12_3D)):
+    issue12 = [tmp_path / f"every_issue12_{i}.yaml" for i in range(3)] + [tmp_path / "every_issue13.yaml"]
+    for path, text in zip(issue12, (EVERY_KIND_ISSUE12, EVERY_KIND_ISSUE12_TRANSPOSED, EVERY_KIND_ISSUE12_3D,
+                                    EVERY_KIND_ISSUE13)):
         path.write_text(text)
     return (str(two), str(three), *map(str, issue12))
 

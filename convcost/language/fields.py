@@ -176,6 +176,8 @@ def _unknown_word(value: Any, scope: Mapping[str, Value]) -> bool:
 
 def normalize(spec: Field, node: Node, scope: Mapping[str, Value], what: str) -> Any:
     """The normalized value of one field (``what`` names it in messages: "conv2d 'conv1': stride")."""
+    if node.value is None and spec.default is None and not spec.required and spec.type in ("int", "number"):
+        return None  # an optional number written as null: none (clip's bounds, slice's stop)
     if spec.type == "int":
         return whole(node, scope, what, spec.minimum, spec.maximum)
     if spec.type == "size":
@@ -192,6 +194,8 @@ def normalize(spec: Field, node: Node, scope: Mapping[str, Value], what: str) ->
         return _bounded_number(spec, node, scope, what)
     if spec.type == "shape":
         return _shape(node, scope, what, spec.rank)
+    if spec.type == "numbers":
+        return _numbers(spec, node, scope, what)
     raise AssertionError(f"unknown field type {spec.type}")  # a bug in a LayerKind, not in the spec
 
 
@@ -305,6 +309,26 @@ def _shape(node: Node, scope: Mapping[str, Value], what: str, rank: int) -> tupl
             problems.append(Problem("E205", f"{what} may have one -1 entry (the axis to infer), got a second",
                                     item.location, "write the other sizes out"))
         result.append(value)
+    if problems:
+        raise SpecError(problems)
+    return tuple(result)
+
+
+def _numbers(spec: Field, node: Node, scope: Mapping[str, Value], what: str) -> Number | tuple[Number, ...]:
+    """A 'numbers' field (rescaling's scale and offset): one number, or a non-empty list of numbers
+    (one per channel: the layer checks the length against its input)."""
+    items = node.value
+    if not isinstance(items, list):
+        return _bounded_number(spec, node, scope, what)
+    if not items:
+        raise SpecError(Problem("E204", f"{what} must be a number or a list of numbers (one per channel), got an "
+                                        "empty list", node.location))
+    problems, result = [], []
+    for item in items:
+        try:
+            result.append(_bounded_number(spec, item, scope, what))
+        except SpecError as error:
+            problems.extend(error.problems)
     if problems:
         raise SpecError(problems)
     return tuple(result)

@@ -12,9 +12,11 @@ from convcost.layers import (
     merge,
     norm,
     normalization,
+    pointwise,
     pooling,
     reshape,
     resize,
+    slicing,
     structure,
     transpose,
 )
@@ -37,17 +39,20 @@ from convcost.layers.base import (
 from convcost.layers.conv import ConvAttrs, DepthwiseConvAttrs, SeparableConvAttrs
 from convcost.layers.dense import DenseAttrs
 from convcost.layers.merge import ConcatAttrs
+from convcost.layers.norm import BatchNormAttrs
 from convcost.layers.normalization import GroupNormAttrs, LayerNormAttrs, LocalResponseNormAttrs
+from convcost.layers.pointwise import ClipAttrs, NormalizationAttrs, RescalingAttrs
 from convcost.layers.pooling import AdaptivePoolAttrs, AveragePoolAttrs, GlobalPoolAttrs, PoolAttrs
 from convcost.layers.reshape import DropoutAttrs, ZeroPaddingAttrs
 from convcost.layers.resize import BlockAttrs, CroppingAttrs, UpsamplingAttrs
+from convcost.layers.slicing import SliceAttrs
 from convcost.layers.structure import ChannelShuffleAttrs, ReshapeAttrs, SplitAttrs
 from convcost.layers.transpose import ConvTransposeAttrs
 
 KINDS: dict[str, LayerKind[Any]] = {
     kind.name: kind
     for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
-                   normalization, transpose)
+                   normalization, transpose, pointwise, slicing)
     for kind in module.KINDS
 }
 
@@ -57,7 +62,8 @@ Attrs = (ConvAttrs | DepthwiseConvAttrs | SeparableConvAttrs | PoolAttrs | Globa
          | DropoutAttrs | ZeroPaddingAttrs | ConcatAttrs | NoAttrs
          | UpsamplingAttrs | BlockAttrs | CroppingAttrs | ReshapeAttrs | ChannelShuffleAttrs | SplitAttrs
          | LeakyReluAttrs | EluAttrs | GeluAttrs | LayerNormAttrs | GroupNormAttrs | LocalResponseNormAttrs
-         | AveragePoolAttrs | ConvTransposeAttrs | AdaptivePoolAttrs)
+         | AveragePoolAttrs | ConvTransposeAttrs | AdaptivePoolAttrs
+         | BatchNormAttrs | RescalingAttrs | NormalizationAttrs | ClipAttrs | SliceAttrs)
 
 __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs", "Cost", "DenseAttrs",
            "DepthwiseConvAttrs", "DropoutAttrs", "Field", "GlobalPoolAttrs", "LayerKind", "NoAttrs", "Part",
@@ -65,4 +71,5 @@ __all__ = ["KINDS", "CATEGORIES", "NO_ATTRS", "Attrs", "ConcatAttrs", "ConvAttrs
            "format_shape", "same_padding", "taps_inside",
            "UpsamplingAttrs", "BlockAttrs", "CroppingAttrs", "ReshapeAttrs", "ChannelShuffleAttrs", "SplitAttrs",
            "EluAttrs", "GeluAttrs", "GroupNormAttrs", "LayerNormAttrs", "LeakyReluAttrs", "LocalResponseNormAttrs",
-           "AveragePoolAttrs", "ConvTransposeAttrs", "AdaptivePoolAttrs"]
+           "AveragePoolAttrs", "ConvTransposeAttrs", "AdaptivePoolAttrs",
+           "BatchNormAttrs", "RescalingAttrs", "NormalizationAttrs", "ClipAttrs", "SliceAttrs"]

@@ -37,7 +37,10 @@ class Field(NamedTuple):
     ``number`` (any number within [minimum, maximum), e.g. a dropout rate), ``activation`` (an
     activation kind among ``choices``, ``linear`` or null: not an attribute of the layer, the spec
     language adds that activation as a layer of its own after it), ``shape`` (a list of 1 to
-    ``rank`` whole numbers >= 1, one of which may be -1: reshape's target).
+    ``rank`` whole numbers >= 1, one of which may be -1: reshape's target), ``numbers`` (a
+    ``number`` or a non-empty list of them, one per channel: rescaling's scale and offset).
+    An ``int`` or ``number`` field that is not required and whose default is None also takes
+    null (none: clip's bounds, slice's stop).
     """
 
     type: str

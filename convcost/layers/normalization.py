@@ -22,6 +22,11 @@ norm, one group per channel of S elements (group norm with groups = C).
 Hand-derived example: layer norm on 7×7×512 has 49 groups of n = 512: 50,176 mults, 100,303 adds,
 25,186 divisions, 49 square roots and 1,024 affine parameters.
 
+Layer norm's ``scale: false`` (no gamma) drops the n mults by gamma and n parameters, ``center:
+false`` (no beta) the n adds and n parameters (Keras' LayerNormalization(center=, scale=)): on
+7×7×512 with ``scale: false``, 25,088 mults, 100,303 adds and 512 affine parameters; with both
+false, 25,088 mults, 75,215 adds, 0 parameters.
+
 Local response normalization, the Caffe/PyTorch form over ``size`` neighbouring channels,
 ``b_c = a_c / (k + α/size · Σ a_j²)^β``, j from c − floor(size/2) to c + ceil(size/2) − 1 with
 zeros beyond the channels (PyTorch's padding), per element:
@@ -44,6 +49,8 @@ from convcost.layers.base import Cost, Field, LayerKind, NoAttrs, Shape, ShapeEr
 
 class LayerNormAttrs(NamedTuple):
     axis: int  # the one axis normalized; -1 (the default) is the channel axis
+    center: bool  # a learned offset beta (Keras' center)
+    scale: bool  # a learned factor gamma (Keras' scale)
 
 
 class GroupNormAttrs(NamedTuple):
@@ -57,9 +64,11 @@ class LocalResponseNormAttrs(NamedTuple):
     k: int | Fraction
 
 
-def standardize_cost(groups: int, n: int, affine: int) -> Cost:
-    """The counts of ``groups`` groups of ``n`` elements standardized then scaled and shifted."""
-    return Cost(mults=groups * 2 * n, effective_mults=groups * 2 * n, adds=groups * (4 * n - 1),
+def standardize_cost(groups: int, n: int, affine: int, scale: bool = True, center: bool = True) -> Cost:
+    """The counts of ``groups`` groups of ``n`` elements standardized then scaled (``scale``: n
+    mults) and shifted (``center``: n adds)."""
+    mults = groups * (n + scale * n)
+    return Cost(mults=mults, effective_mults=mults, adds=groups * (3 * n - 1 + center * n),
                 divisions=groups * (n + 2), special_functions=groups, affine=affine)
 
 
@@ -72,7 +81,7 @@ def _layer_norm_shape(attrs: LayerNormAttrs, inputs: tuple[Shape, ...]) -> Shape
 
 def _layer_norm_cost(attrs: LayerNormAttrs, inputs: tuple[Shape, ...], out: Shape) -> Cost:
     n = out[resolve_axis(attrs.axis, len(out))]
-    return standardize_cost(elements(out) // n, n, 2 * n)
+    return standardize_cost(elements(out) // n, n, (attrs.center + attrs.scale) * n, attrs.scale, attrs.center)
 
 
 def _group_norm_shape(attrs: GroupNormAttrs, inputs: tuple[Shape, ...]) -> Shape:
@@ -114,7 +123,9 @@ def _lrn_cost(attrs: LocalResponseNormAttrs, inputs: tuple[Shape, ...], out: Sha
 
 
 def _describe_layer_norm(attrs: LayerNormAttrs) -> str:
-    return f"axis {attrs.axis}" if attrs.axis != -1 else ""
+    parts = [f"axis {attrs.axis}"] if attrs.axis != -1 else []
+    parts += [f"no {what}" for what, present in (("gamma", attrs.scale), ("beta", attrs.center)) if not present]
+    return ", ".join(parts)
 
 
 def _describe_group_norm(attrs: GroupNormAttrs) -> str:
@@ -127,7 +138,9 @@ def _describe_lrn(attrs: LocalResponseNormAttrs) -> str:
 
 KINDS: list[LayerKind] = [
     LayerKind("layer_norm", "layer normalization over one axis (default the channels), learned gamma and beta",
-              {"axis": Field("int", default=-1, doc="the axis normalized; -1 is the channel axis")},
+              {"axis": Field("int", default=-1, doc="the axis normalized; -1 is the channel axis"),
+               "center": Field("bool", default=True, doc="a learned offset beta along the axis (Keras' center)"),
+               "scale": Field("bool", default=True, doc="a learned factor gamma along the axis (Keras' scale)")},
               LayerNormAttrs, _layer_norm_shape, _layer_norm_cost, _describe_layer_norm),
     LayerKind("group_norm", "group normalization: channels in groups, each normalized over space and its channels",
               {"groups": Field("int", required=True, minimum=1, doc="channel groups; must divide the channels")},

@@ -11,9 +11,11 @@ from convcost.reference.kernels import (
     merge,
     norm,
     normalization,
+    pointwise,
     pooling,
     reshape,
     resize,
+    slicing,
     structure,
     transpose,
 )
@@ -22,7 +24,7 @@ from convcost.reference.kernels.base import PARAM_GROUPS, Kernel, Plan, PlanErro
 KERNELS: dict[str, Kernel] = {
     kind: kernel
     for module in (conv, pooling, dense, norm, activation, reshape, merge, resize, structure, elementwise,
-                   normalization, transpose)
+                   normalization, transpose, pointwise, slicing)
     for kind, kernel in module.KERNELS.items()
 }
 

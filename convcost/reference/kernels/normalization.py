@@ -32,6 +32,10 @@ EPSILON = 1e-5  # PyTorch's default (Keras: 1e-3); counts do not depend on it
 class LayerNorm(Protocol):
     @property
     def axis(self) -> int: ...
+    @property
+    def center(self) -> bool: ...
+    @property
+    def scale(self) -> bool: ...
 
 
 class GroupNorm(Protocol):
@@ -69,8 +73,9 @@ def _affine(shape: tuple[int, ...]) -> dict[str, WeightSpec]:
 
 
 def _scale_shift(ops: Counter, z: np.ndarray, weights: Weights) -> np.ndarray:
-    y = ops.multiply(z, weights["gamma"], out=z)
-    return ops.add(y, weights["beta"], out=y)
+    """z · gamma + beta, each part only where the layer has it (layer norm's scale and center)."""
+    y = ops.multiply(z, weights["gamma"], out=z) if "gamma" in weights else z
+    return ops.add(y, weights["beta"], out=y) if "beta" in weights else y
 
 
 def _axis(attrs: LayerNorm, rank: int) -> int:
@@ -85,7 +90,8 @@ def _layer_norm_plan(attrs: LayerNorm, inputs: tuple[Shape, ...]) -> Plan:
     if not shape:
         raise PlanError("E404", "layer_norm needs an input with at least one axis")
     n = shape[_axis(attrs, len(shape))]
-    return Plan(shape, _affine((n,)), scratch=elements(shape) + 2 * elements(shape) // n)
+    learned = {name: spec for name, spec in _affine((n,)).items() if (attrs.scale if name == "gamma" else attrs.center)}
+    return Plan(shape, learned, scratch=elements(shape) + 2 * elements(shape) // n)
 
 
 def _layer_norm_run(ops: Counter, attrs: LayerNorm, inputs: list[np.ndarray], weights: Weights) -> np.ndarray:
