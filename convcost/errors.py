@@ -295,5 +295,20 @@ CODES = {
     "W402": "a block that no layer uses",
     "W403": "a layer that lists the same input twice",
     "W550": "a budget file entry whose path matches no spec of the run: its budgets check nothing",
+    # importing a model file (docs/import.md): located at the file, naming the layer or node
+    "E600": "an imported model's input with a dynamic size and no --input-shape (or --set) giving it",
+    "E601": "a bad --input-shape: not whole numbers, not the input's rank, an unknown input name, or given for "
+            "a spec",
+    "E602": "a model with no input (or no input shape)",
+    "E603": "a model file that cannot be read: missing, a directory, not a regular file, empty",
+    "E610": "a Keras file that cannot be opened: a damaged or truncated zip or HDF5 file, no config.json or "
+            "model_config",
+    "E611": "a Keras config that is not valid JSON or not a model config",
+    "E612": "a Keras .h5 file without the h5py package (the extra convcost[h5])",
+    "E613": "a Keras model graph that does not hold together: a layer never called, reading no earlier layer, "
+            "an output that is no layer, a file holding no model",
+    "E614": "a Keras layer class (or keras.ops operation) that has no convcost kind",
+    "E615": "a Keras layer field value that has no exact convcost meaning (data_format channels_first, an "
+            "unknown activation, a ReLU threshold, …)",
     "W101": "the input looks channels-first (C, H, W): a first axis of at most 4, smaller than every other axis",
 }

@@ -75,6 +75,8 @@ def test_readme_python_example(capsys):
 
 @pytest.mark.parametrize("command", ["pip install '.[test]' && python -m pytest",
                                      "pip install -c .ci/lowest-constraints.txt '.[test]' && python -m pytest",
+                                     "pip install '.[test,interop]' torch==2.13.0 && "
+                                     "python -m pytest -m 'interop and not slow'",
                                      "pip install -q '.[plot,lint]' && ruff check . && mypy"])
 def test_readme_test_commands_match_ci(command):
     ci = (ROOT / ".ci" / "run").read_text()
@@ -101,7 +103,7 @@ def documented_command(line: str) -> tuple[list[str], str | None]:
     return words[1:], None
 
 
-OUTPUT_OPTIONS = ("--plot",)  # options whose value is a file the command writes
+OUTPUT_OPTIONS = ("--plot", "--output", "-o")  # options whose value is a file the command writes
 
 
 def run_documented(line: str, *, cwd: Path, out_dir: Path):
@@ -117,11 +119,13 @@ def run_documented(line: str, *, cwd: Path, out_dir: Path):
     from cli_runner import make_runner
 
     args, target = documented_command(line)
-    if any(option in args for option in OUTPUT_OPTIONS):
+    if "--plot" in args:
         pytest.importorskip("matplotlib")
     for i, word in enumerate(args):
         if (i and args[i - 1] in OUTPUT_OPTIONS) or (out_dir / word).is_file():
             args[i] = str(out_dir / word)
+        elif "/" in word and not Path(word).is_absolute() and (ROOT / word).is_file():  # tests/data/models/…
+            args[i] = str(ROOT / word)
     with contextlib.chdir(cwd):
         result = make_runner().invoke(app, args)
     if target is not None:

@@ -116,14 +116,18 @@ def test_an_open_input_size_needs_input_shape():
 
 
 @pytest.mark.parametrize("given, message", [
-    ("64,48,4", "input 'image' is [?, ?, 3]"),         # the channels are the model's
-    ("64,48", "input 'image' is [?, ?, 3]"),
+    ("64,48", "input 'image' is [?, ?, 3] (channels last, without the batch): give 3 sizes"),
     ("64,x,3", "expected whole numbers"),
     ("mask=64,48,3", "the model has no input named 'mask'"),
 ])
 def test_a_wrong_input_shape_is_an_error(given, message):
     result = run("report", MODELS / "dynamic.keras", "--input-shape", given)
     assert result.exit_code == 2 and "E601" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_input_shape_replaces_a_fixed_size():
+    assert totals(SMALL, "--input-shape", "64,48,3")["input_shape"] == [64, 48, 3]
+    assert totals(SMALL, "--input-shape", "64,48,1")["layers"][0]["params"] == 16 * 9 * 1 + 16
 
 
 def test_input_shape_on_a_spec_is_an_error():
@@ -257,3 +261,19 @@ def test_the_model_file_is_never_changed(tmp_path):
     before = copy.read_bytes()
     assert run("report", copy).exit_code == 0
     assert copy.read_bytes() == before
+
+
+def test_the_commands_of_docs_import_md_run_as_written(tmp_path):
+    """Each `convcost …` line of docs/import.md's shell examples, in order, from the repository root
+    (what one writes, a later one reads from the same folder)."""
+    import re
+
+    from tests.test_docs import ROOT, run_documented
+
+    text = (ROOT / "docs" / "import.md").read_text()
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", text, re.S) for line in block.splitlines()
+             if line.startswith("convcost ")]
+    assert len(lines) >= 5
+    for line in lines:
+        result = run_documented(line, cwd=ROOT, out_dir=tmp_path)
+        assert result.exit_code == 0, (line, result.output)

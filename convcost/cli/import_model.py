@@ -8,7 +8,17 @@ from typing import List, Optional
 import typer
 
 from convcost.cli.base import app
-from convcost.cli.common import INPUT_SHAPE_HELP, SET_HELP, examples, handled, parse_sets, say, write
+from convcost.cli.common import (
+    INPUT_SHAPE_HELP,
+    NO_WARN_HELP,
+    SET_HELP,
+    examples,
+    handled,
+    parse_sets,
+    report_warnings,
+    say,
+    write,
+)
 
 MODEL_HELP = ("A Keras model (.keras, .h5, or a model.to_json() .json file) or an ONNX model (.onnx, with the "
               "extra convcost[onnx]). Read as data: nothing in it is run, and weights are not read.")
@@ -30,6 +40,7 @@ def import_model(
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", metavar="NAME=VALUE",
                                              help=SET_HELP + " An imported input size (height, width) set here "
                                                              "becomes the spec's default."),
+    no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
 ) -> None:
     """Write a spec for a Keras or ONNX model: its layers under their own names, the input's size as
@@ -52,6 +63,7 @@ def import_model(
         text = imported_spec_text(model, input_shape or (), overrides)
         spec = loads(text, imported_label(model))
         result = analyze(spec.build(overrides))  # a spec that does not build is not written
+        report_warnings(result.warnings, no_warn)
         if output is None:
             write(text)
         else:

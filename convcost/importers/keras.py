@@ -40,6 +40,7 @@ FUSABLE = {"relu", "relu6", "sigmoid", "tanh", "softmax", "swish", "silu", "hard
 IDENTITIES = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
               "GaussianNoise", "AlphaDropout", "ActivityRegularization", "StochasticDepth"}
 MODELS = {"Functional", "Model", "Sequential"}
+OPERATIONS = {"Add", "Subtract", "Multiply", "TrueDivide", "Divide"}  # keras.ops names of the arithmetic
 FAILED = "\x00failed"  # the output of a layer that could not be imported: what reads it is not reported again
 
 
@@ -333,7 +334,8 @@ class _Reader:
     def _layer(self, class_name: str, name: str, config: dict, reads: list[str], constants: list[object],
                where: str, module: object) -> str:
         """Add the convcost layer(s) of one Keras layer call; return the name of its output."""
-        if module == "keras.src.ops.numpy" or (class_name in ("TrueDivide", "Divide") and constants):
+        # keras.ops arithmetic (module keras.src.ops.numpy; .h5 files drop the module): with a number, rescaling
+        if module == "keras.src.ops.numpy" or (class_name in OPERATIONS and constants):
             return self._operation(class_name, name, reads, constants, where)
         if class_name in IDENTITIES:
             return self._add(name, "dropout", {}, reads, where)
@@ -389,7 +391,7 @@ def _entries(value: object) -> Iterator[list]:
 
 def _known(class_name: str, module: object) -> bool:
     return class_name in CLASSES or class_name in IDENTITIES or class_name in MODELS or \
-        module == "keras.src.ops.numpy"
+        module == "keras.src.ops.numpy" or class_name in OPERATIONS
 
 
 def _class_hint(class_name: str) -> str:
@@ -660,10 +662,9 @@ def _normalization(spec: _Fields) -> Mapped:
     _norm_axis(spec)
     if spec.get("invert"):
         raise spec.fail("invert: true (de-normalization) has no convcost kind")
-    if spec.get("mean") is not None:
-        mean, variance = spec.get("mean"), spec.get("variance")
-        return "normalization", {"mean": mean, "variance": variance}, None
-    return "normalization", {}, None
+    if spec.get("mean") is not None:  # constants of the layer, not weights: Keras counts no parameters
+        return "normalization", {"stored": False}, None
+    return "normalization", {}, None  # adapted or loaded: mean, variance and count are weights (2C + 1)
 
 
 def _simple(kind: str) -> Callable[[_Fields], Mapped]:

@@ -54,7 +54,8 @@ def input_parameters(model: ImportedModel) -> dict[str, list[str | None]]:
 def parse_input_shapes(texts: Sequence[str], model: ImportedModel) -> dict[str, tuple[int, ...]]:
     """``--input-shape`` values -> the shape of each input (by model name). Each is ``H,W,C``
     (``224,224,3``, or ``224x224x3``), channels last without the batch, for the first input, or
-    ``NAME=H,W,C`` for the input of that name."""
+    ``NAME=H,W,C`` for the input of that name. It gives the input's open sizes and replaces its
+    fixed ones (a model built at 224 reported at 160); its rank is the model's."""
     shapes: dict[str, tuple[int, ...]] = {}
     by_name = {item.name: item for item in model.inputs}
     for text in texts:
@@ -76,10 +77,10 @@ def parse_input_shapes(texts: Sequence[str], model: ImportedModel) -> dict[str, 
             raise model_error("E601", model.path, f"--input-shape {text}: expected whole numbers ≥ 1 separated "
                                                   f"by commas, channels last without the batch, such as "
                                                   f"{_example(expected)}")
-        if len(shape) != len(expected) or any(want is not None and want != got for want, got in zip(expected, shape)):
+        if len(shape) != len(expected):  # any size may change (the model's are defaults); the rank may not
             raise model_error("E601", model.path, f"--input-shape {text}: input '{name}' is {_shown(expected)} "
-                                                  f"(channels last, without the batch); the given shape must "
-                                                  f"match its fixed sizes", f"for example {_example(expected)}")
+                                                  f"(channels last, without the batch): give {len(expected)} sizes",
+                              f"for example {_example(expected)}")
         if name in shapes:
             raise model_error("E601", model.path, f"--input-shape gives input '{name}' twice")
         shapes[name] = shape
