@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any, Iterator, NamedTuple
 
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
-from convcost.graph import INPUT, Graph, LayerNode, shape_problem, without_gc
+from convcost.graph import INPUT, Graph, LayerNode, shape_problem, shared_weights_problem, without_gc
 from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
 from convcost.layers.base import elements
 
@@ -46,6 +46,7 @@ class LayerRecord(NamedTuple):
     activation_elements: int  # output elements, whole batch
 
     attrs: Attrs | None = None  # the node's attributes, for the description
+    shares: str | None = None  # the layer whose weights it uses (its parameters are counted there)
 
     def weight_bytes(self, weight_dtype: str = "float32") -> int:
         """This layer's parameters in bytes at ``weight_dtype`` (:func:`weight_bytes`)."""
@@ -54,7 +55,8 @@ class LayerRecord(NamedTuple):
     @property
     def description(self) -> str:
         """The layer's configuration in a few characters: "32 3×3/2 same"."""
-        return KINDS[self.kind].describe(self.attrs)
+        text = KINDS[self.kind].describe(self.attrs)
+        return text if self.shares is None else f"{text} (weights of {self.shares})".lstrip()
 
     def __getattr__(self, name: str):  # record.macs, record.params, record.flops ...
         if name.startswith("_"):
@@ -180,11 +182,14 @@ class Analysis(NamedTuple):
                     "weight_bytes": weight_bytes(c.params, bits),
                     "macs_share": _share(c.macs, total_macs),
                 }
-            description = descriptions.get(id(r.attrs))
+            description = descriptions.get(id(r.attrs)) if r.shares is None else r.description
             if description is None:
                 description = descriptions[id(r.attrs)] = r.description
-            yield ({"name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
-                    "output_shape": list(r.output_shape)}, counts)
+            entry = {"name": r.name, "kind": r.kind, "description": description, "inputs": list(r.inputs),
+                     "output_shape": list(r.output_shape)}
+            if r.shares is not None:  # only where a layer shares weights: other reports are as they were
+                entry["shares"] = r.shares
+            yield entry, counts
 
 def _totals_dict(t: Cost, activation_elements: int, peak_activation_elements: int, dtype_bytes: int,
                  layers: int, weight_bytes: int) -> dict:
@@ -236,6 +241,7 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtyp
     numbers: dict[int, int | None] = {}  # id(attrs) -> the number of its value (graph.nodes holds attrs)
     values: dict = {}
     results: dict[tuple, tuple[Shape, Cost, int]] = {}
+    owners: dict[str, LayerNode] = {}  # of shared weights: filled when a layer shares them
     for node in graph.nodes:
         inputs = node.inputs
         input_shapes: tuple[Shape, ...]
@@ -262,10 +268,16 @@ def analyze(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dtyp
                 continue
             if key is not None:
                 results[key] = result
+        if node.shares is not None:
+            problem = shared_weights_problem(node, input_shapes, graph.nodes, owners, shapes)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            result = (result[0], without_parameters(result[1]), result[2])
         shapes[node.name] = result[0]
         sizes[node.name] = result[2]
         records.append(LayerRecord(node.name, node.kind, inputs, input_shapes, result[0], result[1], result[2],
-                                   node.attrs))
+                                   node.attrs, node.shares))
     if problems:
         raise SpecError(finish(problems, in_instances.__contains__))
     return Analysis(
@@ -285,6 +297,15 @@ def _check_dtypes(dtype: str, weight_dtype: str) -> None:
 
 
 _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
+_PARAMETER_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
+_PARAMETER_INDEX = frozenset(_COST_FIELDS.index(group) for group in _PARAMETER_GROUPS)
+
+
+def without_parameters(cost: Cost) -> Cost:
+    """The cost of a layer that uses another layer's weights (``shares:``): its operations, none of
+    the parameters, which are counted once, at the layer that owns them."""
+    return cost._replace(**{group: 0 for group in _PARAMETER_GROUPS},
+                         parts=tuple(part._replace(weights=0) for part in cost.parts))
 
 
 def _sum_costs(costs: list[Cost]) -> Cost:
@@ -459,6 +480,8 @@ def summarize(graph: Graph, *, batch: int = 1, dtype: str = "float32", weight_dt
             # parts are per layer; Cost.params, every parameter group, for the weight bytes
             hit = table[key] = (output_shape, cost[:-1], elements(output_shape), cost.params)
             memo[_COUNT] += 1
+        if node.shares is not None:  # its operations; the parameters are the owner's
+            hit = (hit[0], tuple(0 if i in _PARAMETER_INDEX else v for i, v in enumerate(hit[1])), hit[2], 0)
         results.append(hit)
     first = len(inputs)
     rows = [result[1] for result in results[first:]]

@@ -259,6 +259,8 @@ CODES = {
     "E407": "a tensor too large (a dimension above 10^18)",
     "E410": "a transposed convolution's output_padding not below its stride or its dilation",
     "E411": "output_padding given with padding: same on a transposed convolution",
+    "E430": "a layer that shares weights (shares:) with a layer of another kind, other fields or other input "
+            "channels, or with one that shares them itself",
     "E420": "a size a layer must divide evenly and does not: H or W by block_size, channels by block_size², "
             "an axis by split parts",
     "E421": "a crop as large as its input or larger (nothing would be left)",

@@ -26,6 +26,9 @@ class LayerNode(NamedTuple):
     inputs: tuple[str, ...]  # names of earlier nodes, or INPUT
     location: Location  # where the layer item starts
     field_locations: Mapping[str, Location] | None = None  # where each field was written
+    # the earlier layer whose weights this one uses (a shared Keras layer called again, `shares:`):
+    # its operations are its own, its parameters that layer's; None for a layer with its own
+    shares: str | None = None
 
     def where(self, field_name: str | None = None) -> Location:
         """Where ``field_name`` was written (falling back to the layer itself)."""
@@ -88,15 +91,42 @@ def shape_problems(nodes, input_shape: Shape | Mapping[str, Shape]) -> list[Prob
     or every input's by name."""
     shapes: dict[str, Shape] = dict(input_shape) if isinstance(input_shape, Mapping) else {INPUT: input_shape}
     problems: list[Problem] = []
+    owners: dict[str, LayerNode] = {}  # filled only when a layer shares weights
     for node in nodes:
         if any(name not in shapes for name in node.inputs):
             continue
         input_shapes = tuple(shapes[name] for name in node.inputs)
+        if node.shares is not None:
+            problem = shared_weights_problem(node, input_shapes, nodes, owners, shapes)
+            if problem is not None:
+                problems.append(problem)
+                continue
         try:
             shapes[node.name] = KINDS[node.kind].output_shape(node.attrs, input_shapes)
         except ShapeError as error:
             problems.append(shape_problem(node, error, input_shapes))
     return problems
+
+
+def shared_weights_problem(node: LayerNode, input_shapes: tuple[Shape, ...], nodes, owners: dict[str, LayerNode],
+                           shapes: Mapping[str, Shape]) -> Problem | None:
+    """E430 when a layer that uses the weights of ``node.shares`` (``shares:``) reads another number
+    of channels than their owner (the weights' shapes are made from the input's channels). The kind
+    and fields were checked when the graph was built. ``owners`` is a lookup filled on first use."""
+    if node.shares is None:
+        return None
+    if not owners:
+        owners.update((n.name, n) for n in nodes)
+    owner = owners[node.shares]
+    if any(name not in shapes for name in owner.inputs):
+        return None  # the owner failed: reported there
+    theirs = shapes[owner.inputs[0]]
+    if input_shapes[0][-1:] == theirs[-1:] and len(input_shapes[0]) == len(theirs):
+        return None
+    return Problem("E430", f"{node.kind} '{node.name}' shares the weights of '{owner.name}', but reads "
+                           f"{'×'.join(map(str, input_shapes[0]))} where '{owner.name}' reads "
+                           f"{'×'.join(map(str, theirs))}: shared weights need the same input channels",
+                   node.where("shares"))
 
 
 def without_gc(function):

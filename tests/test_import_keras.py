@@ -23,7 +23,7 @@ from tests.cli_runner import runner
 MODELS = Path(__file__).parent / "data" / "models"
 SMALL = MODELS / "small_cnn.keras"
 # Keras' count_params() of each model (make_models.py prints them; the interop run checks them live)
-KERAS_PARAMS = {"small_cnn": 1254, "sequential": 13610, "nested": 876, "dynamic": 242}
+KERAS_PARAMS = {"small_cnn": 1254, "sequential": 13610, "nested": 876, "dynamic": 242, "siamese": 858}
 
 
 def run(*args: str):
@@ -104,6 +104,20 @@ def test_nested_models_are_inlined_and_sequential_models_read():
     sequential = read_model(str(MODELS / "sequential.keras"))
     assert [layer.kind for layer in sequential.layers] == ["conv2d", "max_pooling2d", "flatten", "dense"]
     assert sequential.inputs[0].shape == (28, 28, 1)
+
+
+def test_a_shared_layer_is_one_layer_per_call_with_its_weights_counted_once():
+    """siamese.keras: one Conv2D, BatchNormalization and nested Sequential block called on two
+    inputs. Each call is a layer; the second uses the first's weights (shares:), as Keras counts."""
+    model = read_model(str(MODELS / "siamese.keras"))
+    shared = {layer.name: layer.shares for layer in model.layers if layer.shares}
+    assert shared == {"tower_call2": "tower", "tower_bn_call2": "tower_bn", "inner_2": "inner"}
+    report = totals(MODELS / "siamese.keras")
+    by_name = {layer["name"]: layer for layer in report["layers"]}
+    assert by_name["tower_call2"]["macs"] == by_name["tower"]["macs"] and by_name["tower_call2"]["params"] == 0
+    assert report["totals"]["params"] == KERAS_PARAMS["siamese"]
+    assert "shares: tower" in spec_text(model)
+    assert run("verify", MODELS / "siamese.keras", "--quiet").exit_code == 0
 
 
 def test_an_open_input_size_needs_input_shape():
@@ -277,3 +291,13 @@ def test_the_commands_of_docs_import_md_run_as_written(tmp_path):
     for line in lines:
         result = run_documented(line, cwd=ROOT, out_dir=tmp_path)
         assert result.exit_code == 0, (line, result.output)
+
+
+def test_an_h5_file_without_h5py_says_which_extra_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "h5py", None)  # as if it were not installed: import raises ImportError
+    result = run("report", MODELS / "small_cnn.h5")
+    assert result.exit_code == 2
+    assert "E612 reading a Keras .h5 file needs the h5py package" in result.stderr
+    assert "pip install 'convcost[h5]'" in result.stderr

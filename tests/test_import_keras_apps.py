@@ -208,7 +208,7 @@ def test_the_models_of_tests_data_are_what_make_models_writes(keras):
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for name in ("small_cnn", "sequential", "nested", "dynamic"):
-        built = getattr(module, name)()
+    for name, make in module.MODELS.items():
+        built = make()
         imported = convcost.load(folder / f"{name}.keras", input_shapes=("16,16,3",) if name == "dynamic" else ())
         assert convcost.analyze(imported).totals.params == built.count_params()

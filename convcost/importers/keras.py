@@ -156,6 +156,7 @@ class _Reader:
         self.taken: set[str] = set()
         self.problems: list[KerasError] = []
         self.notes: list[str] = []
+        self.owners: dict[int, str] = {}  # id of a layer's config -> the spec layer of its first call
 
     def model(self, config: dict) -> ImportedModel:
         kind = str(config.get("class_name"))
@@ -235,8 +236,8 @@ class _Reader:
                 continue
             call_name = self._unique(name if node_index == 0 else f"{name}_call{node_index + 1}")
             if node_index == 1:
-                self.notes.append(f"'{name}' is called {len(nodes)} times: each call is a layer of the spec, "
-                                  f"with its own parameters (Keras shares them)")
+                self.notes.append(f"'{name}' is called {len(nodes)} times: each call is a layer of the spec, and "
+                                  f"the later ones use the first's weights ('shares:'), counted once, as Keras does")
             if class_name in MODELS:
                 outputs = self._walk(layer, name, reads)
                 for tensor_index, output in enumerate(outputs):
@@ -244,7 +245,7 @@ class _Reader:
                 continue
             try:
                 output = self._layer(class_name, call_name, layer.get("config") or {}, reads, constants, where,
-                                     layer.get("module"))
+                                     layer.get("module"), id(layer))
             except KerasError as error:
                 self.problems.append(error)
                 continue
@@ -279,7 +280,7 @@ class _Reader:
                 continue
             try:
                 previous = self._layer(class_name, self._unique(name), config, [previous], [], where,
-                                       layer.get("module"))
+                                       layer.get("module"), id(layer))
             except KerasError as error:
                 self.problems.append(error)
                 previous = FAILED
@@ -332,8 +333,10 @@ class _Reader:
         return tensors[key]
 
     def _layer(self, class_name: str, name: str, config: dict, reads: list[str], constants: list[object],
-               where: str, module: object) -> str:
-        """Add the convcost layer(s) of one Keras layer call; return the name of its output."""
+               where: str, module: object, identity: int) -> str:
+        """Add the convcost layer(s) of one Keras layer call; return the name of its output.
+        ``identity`` is the layer's config object: a layer met again (called twice, or inside a
+        nested model called twice) uses the weights of its first call."""
         # keras.ops arithmetic (module keras.src.ops.numpy; .h5 files drop the module): with a number, rescaling
         if module == "keras.src.ops.numpy" or (class_name in OPERATIONS and constants):
             return self._operation(class_name, name, reads, constants, where)
@@ -343,7 +346,10 @@ class _Reader:
         if handler is None:
             raise KerasError("E614", f"{where}: unknown layer class '{class_name}'", _class_hint(class_name))
         kind, fields, activation = handler(_Fields(config, where, self.keras_version))
-        output = self._add(name, kind, fields, reads, where)
+        shares = self.owners.get(identity)
+        if shares is None:
+            self.owners[identity] = name
+        output = self._add(name, kind, fields, reads, where, shares)
         if activation is not None:  # a fused activation the kind has no field for: a layer of its own
             kind_of_activation, activation_fields = activation
             output = self._add(self._unique(f"{name}_{kind_of_activation}"), kind_of_activation, activation_fields,
@@ -374,8 +380,8 @@ class _Reader:
                              "convcost maps a tensor plus, minus or times a number (rescaling)")
         return self._add(name, "rescaling", fields, reads, where)
 
-    def _add(self, name: str, kind: str, fields: dict, reads: list[str], where: str) -> str:
-        self.layers.append(ImportedLayer(name, kind, fields, tuple(reads), where))
+    def _add(self, name: str, kind: str, fields: dict, reads: list[str], where: str, shares: str | None = None) -> str:
+        self.layers.append(ImportedLayer(name, kind, fields, tuple(reads), where, shares=shares))
         return name
 
 

@@ -37,6 +37,7 @@ class ImportedLayer(NamedTuple):
     inputs: tuple[str, ...]
     source: str
     note: str | None = None
+    shares: str | None = None  # the model name of the layer whose weights this one uses (a shared layer)
 
 
 class ImportedModel(NamedTuple):

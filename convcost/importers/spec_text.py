@@ -132,6 +132,8 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
         reads = [names[source] for source in layer.inputs]
         if list(layer.inputs) != [previous]:
             entries.append(f"inputs: {reads[0] if len(reads) == 1 else '[' + ', '.join(reads) + ']'}")
+        if layer.shares is not None:
+            entries.append(f"shares: {names[layer.shares]}")
         note = f"   # {_comment(layer.note)}" if layer.note else ""
         renamed = f"   # '{_comment(layer.name)}' in the model" if names[layer.name] != layer.name else ""
         lines.append(f"  - {{{', '.join(entries)}}}{note or renamed}")

@@ -435,6 +435,7 @@ class _Builder:
             raise self._too_many(fields["repeat"].location if "repeat" in fields else item.location,
                                  f"this layer would be layer {self.count + repeat:,}")
         reads = inputs if inputs is not None else (previous,)
+        shares = self._shares(kind, fields["shares"], scope, index) if "shares" in fields else None
         if repeat == 0:  # removed: it stands for what it reads (docs/spec.md, 'repeat')
             previous = reads[0] if len(reads) == 1 or POISON in reads else self._removed(item, fields, kind,
                                                                                          base_name, scope)
@@ -451,7 +452,7 @@ class _Builder:
             reads = inputs if inputs is not None else (previous,)
             if kind in KINDS:
                 previous, normalized = self._layer(kind, item, fields, scope, local, reads,
-                                                   None if per_repetition else normalized)
+                                                   None if per_repetition else normalized, shares)
             else:
                 before, problems_before, poisoned_before = self.count, len(self.problems), self.poisoned
                 self.poisoned = False
@@ -627,6 +628,42 @@ class _Builder:
             raise SpecError(problems)
         return tuple(resolved)
 
+    def _shares(self, kind: str, node: Node, scope: _Scope, index: int) -> str:
+        """The full name of the earlier layer a ``shares:`` names (E204 for a block, a list, an input)."""
+        if kind not in KINDS:
+            raise SpecError(Problem("E204", f"shares: a block instance ('{kind}') cannot share weights; give "
+                                            "'shares' to its layers", node.location))
+        if not isinstance(node.value, str):
+            raise SpecError(Problem("E204", f"shares must name one earlier layer, got {show(node.value)}",
+                                    node.location))
+        own = scope.prefix + node.value  # the layer itself, not the output of its fused activation
+        try:
+            (target,) = (own,) if own in self.full_names and own not in self.prefixes else \
+                self._inputs(node, scope, index)
+        except SpecError as error:  # worded for inputs: ('no earlier layer is named …')
+            raise SpecError([p._replace(message="shares:" + p.message.removeprefix("inputs:"))
+                             for p in error.problems]) from None
+        if target in self.input_names:
+            raise SpecError(Problem("E204", f"shares: '{node.value}' is a network input; shares names an earlier "
+                                            "layer whose weights this one uses", node.location))
+        return target
+
+    def _check_shared(self, kind: str, attrs: Attrs, target: str, full: str, where: Node) -> None:
+        """A layer that shares weights has the kind and the fields of the layer it shares them with
+        (E430); a chain of shares ends at the layer that has them."""
+        node = next(n for n in reversed(self.nodes) if n.name == target)
+        if node.kind != kind or node.attrs != attrs:
+            differs = (f"is a {node.kind}" if node.kind != kind else
+                       "has other fields: " + ", ".join(f"{f} {getattr(node.attrs, f)!r} here {getattr(attrs, f)!r}"
+                                                        for f in attrs._fields
+                                                        if getattr(node.attrs, f) != getattr(attrs, f)))
+            raise SpecError(Problem("E430", f"{kind} '{full}' shares the weights of '{target}', which {differs}; "
+                                            "a layer that shares weights has the kind and fields of their owner",
+                                    where.location))
+        if node.shares is not None:
+            raise SpecError(Problem("E430", f"{kind} '{full}' shares the weights of '{target}', which shares those "
+                                            f"of '{node.shares}': name the owner, '{node.shares}'", where.location))
+
     def _inner_layer(self, full: str) -> str | None:
         """What ``instance/layer`` names from outside the instance (``full``: with the prefix of the
         scope that reads it): a layer of a block instance built above, or a block instance inside one
@@ -709,7 +746,7 @@ class _Builder:
         return None
 
     def _layer(self, kind: str, item: Node, fields: dict[str, Node], scope: _Scope, local: str,
-               reads: tuple[str, ...], normalized: tuple[Attrs, str | None] | None
+               reads: tuple[str, ...], normalized: tuple[Attrs, str | None] | None, shares: str | None = None
                ) -> tuple[str, tuple[Attrs, str | None]]:
         """Add one layer (and the activation layer its ``activation:`` field asks for); return its
         output. ``normalized`` is (attributes, fused activation) of the previous repetition of the
@@ -751,7 +788,9 @@ class _Builder:
         locations = self._locations.get(id(item))
         if locations is None:  # shared by the repetitions of one item
             locations = self._locations[id(item)] = {key: node.location for key, node in fields.items()}
-        self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations))
+        if shares is not None:
+            self._check_shared(kind, attrs, shares, full, fields["shares"])
+        self.nodes.append(LayerNode(full, kind, attrs, reads, item.location, locations, shares))
         if activation is not None:
             return self._activation(activation, kind, fields, scope, local, full), normalized
         return full, normalized
@@ -866,7 +905,8 @@ class _Builder:
 
     def _instantiate(self, template: _Template, prefix: str, input_name: str) -> str:
         """Add the nodes of a block instance made from ``template``; return its output."""
-        new, names = tuple.__new__, []  # (tuple.__new__: a LayerNode without the call of its __new__)
+        new, names = tuple.__new__, []  # (tuple.__new__: a LayerNode without the call of its __new__; every
+        # field given, shares None: a block whose layers share weights has no template)
         for name, kind, attrs, inputs, location, locations in template.nodes:
             reads: tuple[str, ...]
             if len(inputs) == 1:
@@ -875,7 +915,7 @@ class _Builder:
                 reads = tuple([input_name if read is None else prefix + read for read in inputs])
             name = prefix + name
             names.append(name)
-            self.nodes.append(new(LayerNode, (name, kind, attrs, reads, location, locations)))
+            self.nodes.append(new(LayerNode, (name, kind, attrs, reads, location, locations, None)))
         self.full_names.update(names)
         self.count += len(names)
         self.prefixes.add(prefix[:-1])
@@ -943,7 +983,7 @@ def _template(nodes: list[LayerNode], prefix: str, input_name: str, output: str,
     cut = len(prefix)
     entries = []
     for node in nodes:
-        if not node.name.startswith(prefix):
+        if not node.name.startswith(prefix) or node.shares is not None:  # (shared weights: built each time)
             return None
         inputs: list[str | None] = []
         for read in node.inputs:

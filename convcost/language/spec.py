@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from convcost.graph import Graph
 
 SECTIONS = ("name", "description", "parameters", "input", "blocks", "layers", "budget", "inputs", "outputs")
-ITEM_KEYS = ("kind", "name", "inputs", "repeat", "when")  # keys every layer item may have besides its fields
+ITEM_KEYS = ("kind", "name", "inputs", "repeat", "when", "shares")  # keys every layer item may have besides its fields
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 SHIPPED = Path(__file__).resolve().parent.parent / "zoo"  # the shipped networks: specs/ at the top level
 
@@ -302,8 +302,8 @@ def _blocks(node: Node | None, problems: list[Problem], spec_parameters: list[st
                                             invalid_params, section=f"block '{name}' parameters"):
             if p in ITEM_KEYS:
                 problems.append(Problem("E207", f"block '{name}': a parameter cannot be named '{p}'", p_where,
-                                        "'kind', 'name', 'inputs', 'repeat' and 'when' are keys of every layer "
-                                        "item"))
+                                        "'kind', 'name', 'inputs', 'repeat', 'when' and 'shares' are keys of every "
+                                        "layer item"))
                 invalid_params.append(p)
                 continue
             if p in SHAPE_NAMES:

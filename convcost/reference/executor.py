@@ -99,13 +99,19 @@ class ReferenceNetwork:
         self.memory = estimate_memory(graph, self.planned, batch, self.dtype.itemsize)
         self.memory.check(max_memory)
         rng = np.random.default_rng(seed)
+        # a layer that shares weights (node.shares) runs on its owner's arrays and allocates none
         self.parameters: dict[str, dict[str, np.ndarray]] = {
             p.node.name: {name: _allocate(spec, rng, self.dtype) for name, spec in p.plan.weights.items()}
-            for p in self.planned}
-        self.param_counts = {p.node.name: _param_counts(p.plan.weights, self.parameters[p.node.name])
+            for p in self.planned if p.node.shares is None}
+        self.param_counts = {p.node.name: (_param_counts(p.plan.weights, self.parameters[p.node.name])
+                                           if p.node.shares is None else _param_counts(p.plan.weights, {}))
                              for p in self.planned}
         self._weights = {p.node.name: (dict(p.kernel.prepare(self.parameters[p.node.name])) if p.kernel.prepare
-                                       else self.parameters[p.node.name]) for p in self.planned}
+                                       else self.parameters[p.node.name]) for p in self.planned
+                         if p.node.shares is None}
+        for p in self.planned:
+            if p.node.shares is not None:
+                self._weights[p.node.name] = self._weights[p.node.shares]
         # every input, drawn in order (one input: the same draw as ever, for a seed)
         self.inputs = {name: _draw(rng.standard_normal, (batch, *shape), self.dtype)
                        for name, shape in graph.input_shapes().items()}
@@ -255,7 +261,7 @@ def estimate_memory(graph: Graph, planned: list[_Planned], batch: int, itemsize:
             if readers[name] == 0 and name not in ends:
                 total -= live.pop(name)
     weights = sum(math.prod(spec.shape) * (2 if item.kernel.prepare is not None else 1)
-                  for item in planned for spec in item.plan.weights.values()) * itemsize
+                  for item in planned if item.node.shares is None for spec in item.plan.weights.values()) * itemsize
     return MemoryEstimate(peak, weights + DRAW_CHUNK * 8, peak_layer)
 
 

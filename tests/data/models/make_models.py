@@ -7,7 +7,9 @@ default test run needs no Keras; tests/test_import_keras_apps.py builds Keras' o
   squeeze-and-excitation multiply, concat, global average pooling, dense softmax), 32×32×3;
 - sequential.keras: a Sequential model (conv, max pooling, flatten, dense);
 - nested.keras: a Functional model that calls a Sequential block and a Functional block;
-- dynamic.keras: a fully convolutional model with an open input size (None, None, 3).
+- dynamic.keras: a fully convolutional model with an open input size (None, None, 3);
+- siamese.keras: two inputs through one shared conv, batch norm and nested Sequential block (shared
+  weights: each call a layer, the parameters counted once).
 """
 
 import os
@@ -65,6 +67,19 @@ def dynamic() -> keras.Model:
     return keras.Model(inputs, outputs, name="dynamic_fcn")
 
 
+def siamese() -> keras.Model:
+    left, right = keras.Input((16, 16, 3), name="left"), keras.Input((16, 16, 3), name="right")
+    conv = layers.Conv2D(8, 3, activation="relu", name="tower")
+    norm = layers.BatchNormalization(name="tower_bn")
+    block = keras.Sequential([keras.Input((14, 14, 8)), layers.Conv2D(8, 3, padding="same", name="inner")],
+                             name="block")
+    joined = layers.Add(name="joined")([block(norm(conv(left))), block(norm(conv(right)))])
+    outputs = layers.Dense(2, name="head")(layers.GlobalAveragePooling2D(name="pool")(joined))
+    return keras.Model([left, right], outputs, name="siamese")
+
+
+MODELS = {"small_cnn": small_cnn, "sequential": sequential, "nested": nested, "dynamic": dynamic, "siamese": siamese}
+
 if __name__ == "__main__":
     model = small_cnn()
     model.save(HERE / "small_cnn.keras")
@@ -73,5 +88,6 @@ if __name__ == "__main__":
     sequential().save(HERE / "sequential.keras")
     nested().save(HERE / "nested.keras")
     dynamic().save(HERE / "dynamic.keras")
-    for name, make in (("small_cnn", small_cnn), ("sequential", sequential), ("nested", nested), ("dynamic", dynamic)):
+    siamese().save(HERE / "siamese.keras")
+    for name, make in MODELS.items():
         print(name, make().count_params())
