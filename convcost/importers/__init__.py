@@ -58,7 +58,12 @@ def imported_spec_text(path: str, input_shapes: Sequence[str] = (),
     """The spec text of the model at ``path``: ``input_shapes`` are ``--input-shape`` values
     (``224,224,3`` or ``NAME=224,224,3``); ``overrides`` the ``--set`` values, which can give an
     open input dimension's size (``height``)."""
-    model = read_model(path)
+    if model_format(path) == "onnx":  # ONNX maps its layers for the input's size: it needs the shapes first
+        from convcost.importers import onnx
+
+        model = onnx.read(path, input_shapes, overrides)
+    else:
+        model = read_model(path)
     return spec_text(model, parse_input_shapes(input_shapes, model), overrides)
 
 
