@@ -289,6 +289,10 @@ CODES = {
     "E554": "a baseline total that is not a whole number of at least 0 (a float, a text, true, null, negative)",
     "E555": "unknown metric in a baseline's totals",
     "E556": "a budget file entry whose path matches no spec of the run (check --strict; W550 without)",
+    # the ONNX importer (convcost.importers.onnx; docs/import.md)
+    "E640": "an .onnx file that cannot be read: truncated, corrupt, or not an ONNX model",
+    "E641": "ONNX ops convcost cannot map (every one listed, with its count and first node names)",
+    "E642": "an ONNX node convcost cannot map exactly: an attribute value, layout or input it does not take",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W201": "a spec parameter that nothing reads",
     "W202": "a block parameter that no layer of its block reads",

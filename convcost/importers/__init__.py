@@ -5,7 +5,7 @@
     text = spec_text(model, {"input_1": (160, 160, 3)})
 
     keras.py      .keras (a zip holding config.json), model.to_json() files, .h5 model_config
-    onnx.py       .onnx graphs (the optional extra convcost[onnx]: the onnx package)
+    onnx/         .onnx graphs, read from the protobuf wire format itself (no onnx package), weights skipped
     model.py      ImportedModel, the importers' common result, and their errors (E600-E699)
     spec_text.py  ImportedModel -> the text of a readable spec
 
@@ -24,7 +24,7 @@ from convcost.importers.spec_text import parse_input_shapes, spec_text
 
 # A model file is known by its extension; a .json file is a Keras model.to_json() file when its
 # top level has Keras' class_name and config, and a spec otherwise.
-MODEL_SUFFIXES = {".keras": "keras", ".h5": "keras", ".hdf5": "keras"}
+MODEL_SUFFIXES = {".keras": "keras", ".h5": "keras", ".hdf5": "keras", ".onnx": "onnx"}
 MAX_JSON_BYTES = 64 * 1024 * 1024  # a model.to_json() file; the largest keras.applications config is 2 MB
 
 
@@ -38,14 +38,17 @@ def model_format(path: str) -> str | None:
     return None
 
 
-def read_model(path: str) -> ImportedModel:
+def read_model(path: str, input_shapes: Sequence[str] = (),
+               overrides: Mapping[str, object] | None = None) -> ImportedModel:
     """The model in the file at ``path``, as convcost kinds; an error naming the file and the
-    layer or node for anything that cannot be read or mapped."""
+    layer or node for anything that cannot be read or mapped. An ONNX graph is mapped for its
+    input's size (a SAME_LOWER padding, a Reshape's target depend on it): ``input_shapes`` and
+    ``overrides`` give the sizes it leaves open, as for :func:`imported_spec_text`."""
     kind = model_format(path)
     if kind == "onnx":
-        from convcost.importers.onnx import read as read_onnx  # type: ignore[import-not-found]
+        from convcost.importers.onnx import read as read_onnx
 
-        return read_onnx(path)
+        return read_onnx(path, input_shapes, overrides)
     if kind == "keras":
         from convcost.importers.keras import read as read_keras
 
@@ -58,7 +61,7 @@ def imported_spec_text(path: str, input_shapes: Sequence[str] = (),
     """The spec text of the model at ``path``: ``input_shapes`` are ``--input-shape`` values
     (``224,224,3`` or ``NAME=224,224,3``); ``overrides`` the ``--set`` values, which can give an
     open input dimension's size (``height``)."""
-    model = read_model(path)
+    model = read_model(path, input_shapes, overrides)
     return spec_text(model, parse_input_shapes(input_shapes, model), overrides)
 
 

@@ -126,10 +126,11 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
         lines += [f"  {names[item.name]}: {shape}" for item, shape in zip(model.inputs, input_lines)]
     lines.append("layers:")
     previous = model.inputs[0].name
+    single = len(model.inputs) == 1  # the one network input is 'input' in the spec
     for layer in model.layers:
         entries = [f"name: {names[layer.name]}", f"kind: {layer.kind}"]
         entries += [f"{field}: {_value(value)}" for field, value in layer.fields.items()]
-        reads = [names[source] for source in layer.inputs]
+        reads = ["input" if single and source == model.inputs[0].name else names[source] for source in layer.inputs]
         if list(layer.inputs) != [previous]:
             entries.append(f"inputs: {reads[0] if len(reads) == 1 else '[' + ', '.join(reads) + ']'}")
         if layer.shares is not None:
@@ -242,4 +243,14 @@ def _value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as a spec value")
 
 
-__all__ = ["AXIS_PARAMETERS", "input_parameters", "parse_input_shapes", "spec_names", "spec_text"]
+def filled_input_shapes(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]],
+                        overrides: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    """Every input's shape with its open dimensions filled as :func:`spec_text` fills them (an
+    importer that needs the sizes to map its layers, ONNX's, asks first); E600 for one left open."""
+    axis_parameters = input_parameters(model)
+    return {item.name: _filled(item, input_shapes.get(item.name), axis_parameters[item.name], overrides, model)
+            for item in model.inputs}
+
+
+__all__ = ["AXIS_PARAMETERS", "filled_input_shapes", "input_parameters", "parse_input_shapes", "spec_names",
+           "spec_text"]
