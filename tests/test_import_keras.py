@@ -73,8 +73,17 @@ def test_layers_keep_their_keras_names_and_fused_activations_are_layers_of_their
 
 def test_the_spec_keeps_the_resolution_as_parameters_and_sweeps_it():
     text = spec_text(read_model(str(SMALL)))
-    assert "parameters:\n  height: 32\n  width: 32\ninput: [height, width, 3]" in text
+    assert "parameters:\n  height: 32\n  width: 32\n  classes: 10\ninput: [height, width, 3]" in text
     assert totals(SMALL, "--set", "height=64", "--set", "width=64")["input_shape"] == [64, 64, 3]
+
+
+def test_the_classifier_width_is_the_parameter_classes():
+    text = spec_text(read_model(str(SMALL)))
+    assert "  classes: 10\n" in text and "kind: dense, units: classes" in text
+    report = totals(SMALL, "--set", "classes=3")
+    assert report["layers"][-2]["output_shape"] == [3]
+    assert report["totals"]["params"] == KERAS_PARAMS["small_cnn"] - 7 * 25  # 24 inputs: (24 + 1) · (10 − 3)
+    assert "classes" not in spec_text(read_model(str(MODELS / "dynamic.keras")), {"image": (8, 8, 3)})  # no dense head
 
 
 def test_imported_spec_written_by_import_reports_the_same(tmp_path):

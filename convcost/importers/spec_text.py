@@ -116,6 +116,9 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
     lines += [f"# {_comment(note)}" for note in model.notes]
     lines.append(f"name: {_scalar(model.name or 'imported')}")
     lines.append(f"description: {_scalar(f'imported from {model.format} ({model.kind})')}")
+    classes = classifier(model)
+    if classes is not None and "classes" not in parameters:
+        parameters["classes"] = classes[1]
     if parameters:
         lines.append("parameters:")
         lines += [f"  {name}: {value}" for name, value in parameters.items()]
@@ -129,7 +132,8 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
     single = len(model.inputs) == 1  # the one network input is 'input' in the spec
     for layer in model.layers:
         entries = [f"name: {names[layer.name]}", f"kind: {layer.kind}"]
-        entries += [f"{field}: {_value(value)}" for field, value in layer.fields.items()]
+        entries += [f"{field}: {'classes' if classes and (layer.name, field) == classes[0] else _value(value)}"
+                    for field, value in layer.fields.items()]
         reads = ["input" if single and source == model.inputs[0].name else names[source] for source in layer.inputs]
         if list(layer.inputs) != [previous]:
             entries.append(f"inputs: {reads[0] if len(reads) == 1 else '[' + ', '.join(reads) + ']'}")
@@ -142,6 +146,26 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
     if list(model.outputs) != [previous]:
         lines.append(f"outputs: [{', '.join(names[output] for output in model.outputs)}]")
     return "\n".join(lines) + "\n"
+
+
+# Kinds a classifier's output may pass through after its last dense layer (softmax, a dropout).
+_AFTER_CLASSIFIER = {"softmax", "sigmoid", "dropout", "linear", "flatten"}
+
+
+def classifier(model: ImportedModel) -> tuple[tuple[str, str], int] | None:
+    """((layer, "units"), units) of the dense layer that makes a single-output model's classes —
+    the output itself or read by it through a softmax, sigmoid or dropout — else None. Its units
+    become the spec parameter ``classes`` (``--set classes=10``), as in the shipped specs."""
+    if len(model.outputs) != 1:
+        return None
+    by_name = {layer.name: layer for layer in model.layers}
+    layer = by_name.get(model.outputs[0])
+    while layer is not None and layer.kind in _AFTER_CLASSIFIER and len(layer.inputs) == 1:
+        layer = by_name.get(layer.inputs[0])
+    if layer is None or layer.kind != "dense" or layer.shares is not None:
+        return None
+    units = layer.fields.get("units")
+    return ((layer.name, "units"), units) if isinstance(units, int) and not isinstance(units, bool) else None
 
 
 def spec_names(model: ImportedModel) -> dict[str, str]:
