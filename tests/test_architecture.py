@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "compare": FOUNDATION | {"layers", "graph", "language", "analysis"},
     "sweep": FOUNDATION | {"layers", "graph", "language", "analysis"},
     "verify": FOUNDATION | {"graph", "analysis", "reference"},
-    "budgets": FOUNDATION | {"layers", "graph", "language", "analysis", "files"},
+    "budgets": FOUNDATION | {"layers", "graph", "language", "analysis", "files", "importers"},
     "plot": FOUNDATION | {"sweep", "files"},
     "render": FOUNDATION | {"layers", "graph", "language", "analysis", "single_layer", "explain", "compare", "sweep",
                             "verify", "budgets", "files"},

@@ -310,3 +310,13 @@ def test_an_h5_file_without_h5py_says_which_extra_to_install(monkeypatch):
     assert result.exit_code == 2
     assert "E612 reading a Keras .h5 file needs the h5py package" in result.stderr
     assert "pip install 'convcost[h5]'" in result.stderr
+
+
+def test_check_takes_model_files_and_their_input_shape():
+    met = run("check", SMALL, "--max-macs", "1M")
+    assert met.exit_code == 0, met.stdout + met.stderr
+    assert run("check", SMALL, "--max-macs", "100K").exit_code == 1
+    assert run("check", MODELS / "dynamic.keras", "--max-macs", "1M").exit_code == 2
+    # the shape applies to the model files; a shipped spec checked in the same run is read as it is
+    both = run("check", MODELS / "dynamic.keras", "mobilenet", "--input-shape", "32,32,3", "--max-params", "5M")
+    assert both.exit_code == 0, both.stdout + both.stderr

@@ -19,16 +19,18 @@ from convcost.errors import Location, Problem, SpecError
 def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli: Sequence[Budget] = (),
           baselines: Sequence[BaselineEntry] = (), overrides: Mapping[str, object] | None = None,
           strict: bool = False, batch: int = 1, dtype: str = "float32",
-          weight_dtype: str = "float32") -> CheckRun:
+          weight_dtype: str = "float32", input_shapes: Sequence[str] = ()) -> CheckRun:
     """Load and analyse each spec once and check every budget that applies to it.
 
     Budgets of a spec: the entries of ``budget_files`` whose path matches it, its own ``budget:``
-    section, and the command-line budgets ``cli`` (located at the spec). A spec that cannot be read,
+    section, and the command-line budgets ``cli`` (located at the spec). ``input_shapes``
+    (``--input-shape``) apply to the model files among the specs (convcost.importers). A spec that cannot be read,
     built or analysed gets its problems recorded and the run goes on with the next one. A budget
     file entry whose ``path`` matches no spec of the run is a warning (W550) in ``run.warnings``,
     with ``strict`` an error (E556) in ``run.problems``: the specs are checked all the same.
     """
     from convcost.analysis import analyze
+    from convcost.importers import model_format
     from convcost.language import display_name, load
 
     paths, problems = expand_specs(specs)
@@ -42,7 +44,7 @@ def check(specs: Sequence[str], *, budget_files: Sequence[BudgetFile] = (), cli:
         result = SpecCheck(display_path(path), spec=display_name(path))
         run.results.append(result)
         try:
-            spec = load(path)
+            spec = load(path, input_shapes=input_shapes if model_format(path) else (), overrides=overrides)
             result.name = spec.name
             budgets = [b for f in budget_files for b in f.budgets_for(path)]
             budgets += parse_section(spec.budget, origin=f"{result.path} budget section")

@@ -18,6 +18,7 @@ from convcost.cli.common import (
     BATCH,
     BATCH_HELP,
     DTYPE_HELP,
+    INPUT_SHAPE_HELP,
     NO_WARN_HELP,
     SET_HELP,
     WEIGHT_DTYPE_HELP,
@@ -85,6 +86,8 @@ def check(
                                                          "max_increase) as errors (exit 1)."),
     format: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
+    input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP + " Applies to "
+                                                    "every model file checked.", metavar="SHAPE"),
     batch: int = typer.Option(1, "--batch", parser=BATCH, metavar="N", help=BATCH_HELP),
     dtype: Dtype = typer.Option(Dtype.float32, "--dtype", help=DTYPE_HELP),
     weight_dtype: WeightDtype = typer.Option(WeightDtype.float32, "--weight-dtype", help=WEIGHT_DTYPE_HELP),
@@ -128,6 +131,7 @@ def check(
         else:
             run = core.check(specs, budget_files=budget_files, cli=cli_budgets, baselines=baselines,
                              overrides=overrides, strict=strict, batch=batch, dtype=dtype.value,
+                             input_shapes=input_shape or (),
                              weight_dtype=weight_dtype.value)
         _errors_to_stderr(run)
         report_warnings(run.warnings + [w for r in run.results for w in r.warnings], no_warn)
