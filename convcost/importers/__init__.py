@@ -4,7 +4,7 @@
     model = read_model("mobilenet.keras")      # an ImportedModel: kinds, fields, the model's names
     text = spec_text(model, {"input_1": (160, 160, 3)})
 
-    keras.py      .keras (a zip holding config.json), model.to_json() files, .h5 model_config
+    keras/        .keras (a zip holding config.json), model.to_json() files, .h5 model_config
     onnx/         .onnx graphs, read from the protobuf wire format itself (no onnx package), weights skipped
     model.py      ImportedModel, the importers' common result, and their errors (E600-E699)
     spec_text.py  ImportedModel -> the text of a readable spec
