@@ -320,3 +320,13 @@ def test_check_takes_model_files_and_their_input_shape():
     # the shape applies to the model files; a shipped spec checked in the same run is read as it is
     both = run("check", MODELS / "dynamic.keras", "mobilenet", "--input-shape", "32,32,3", "--max-params", "5M")
     assert both.exit_code == 0, both.stdout + both.stderr
+
+
+def test_layers_frozen_in_keras_are_named_in_the_spec(tmp_path):
+    """convcost has no frozen layers yet: a layer Keras does not train is not silently counted as
+    Keras counts it; the imported spec's header says which layers and how the split differs."""
+    path = _rewritten(tmp_path, lambda c: (_layer(c, "stem")["config"].update(trainable=False),
+                                           _layer(c, "dw")["config"].update(trainable=False)))
+    text = spec_text(read_model(str(path)))
+    assert "# frozen in the model (trainable: false): stem, dw; Keras counts their weights as non-trainable" in text
+    assert "frozen" not in spec_text(read_model(str(SMALL)))

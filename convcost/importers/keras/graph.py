@@ -24,6 +24,8 @@ class _Reader:
         self.problems: list[KerasError] = []
         self.notes: list[str] = []
         self.owners: dict[int, str] = {}  # id of a layer's config -> the spec layer of its first call
+        self.frozen: list[str] = []  # layers Keras does not train (trainable: false, or in a frozen model)
+        self.in_frozen = 0  # depth of nested models with trainable: false being walked
 
     def model(self, config: dict) -> ImportedModel:
         kind = str(config.get("class_name"))
@@ -39,6 +41,10 @@ class _Reader:
         if not self.inputs:
             raise model_error("E602", self.path, f"the Keras model '{name}' has no input layer and no input shape",
                               "build the model on an input (keras.Input(shape=...)) before saving it")
+        if self.frozen:  # convcost has no frozen layers (yet): its trainable split would not be Keras'
+            shown = ", ".join(self.frozen[:5]) + (f", … ({len(self.frozen):,} in all)" if len(self.frozen) > 5 else "")
+            self.notes.append(f"frozen in the model (trainable: false): {shown}; Keras counts their weights as "
+                              "non-trainable, convcost by kind (trainable_params counts them)")
         return ImportedModel(self.path, "Keras", f"{kind} model", name, tuple(self.inputs), tuple(self.layers),
                              tuple(outputs), tuple(self.notes))
 
@@ -46,8 +52,16 @@ class _Reader:
         """Add a (possibly nested) model's layers; return the names of its outputs. ``called_with``
         is what a nested model's inputs are (None at the top: its inputs are the network's)."""
         body = config["config"]
-        if config["class_name"] == "Sequential":
-            return self._sequential(body, model_name, called_with)
+        frozen = body.get("trainable") is False
+        self.in_frozen += frozen
+        try:
+            if config["class_name"] == "Sequential":
+                return self._sequential(body, model_name, called_with)
+            return self._functional(body, model_name, called_with)
+        finally:
+            self.in_frozen -= frozen
+
+    def _functional(self, body: dict, model_name: str, called_with: list[str] | None) -> list[str]:
         layers = body.get("layers")
         if not isinstance(layers, list):
             raise model_error("E611", self.path, f"model '{model_name}' has no list of layers")
@@ -216,6 +230,8 @@ class _Reader:
         shares = self.owners.get(identity)
         if shares is None:
             self.owners[identity] = name
+            if config.get("trainable") is False or self.in_frozen:
+                self.frozen.append(name)
         output = self._add(name, kind, fields, reads, where, shares)
         if activation is not None:  # a fused activation the kind has no field for: a layer of its own
             kind_of_activation, activation_fields = activation
