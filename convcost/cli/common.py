@@ -86,8 +86,8 @@ SET_HELP = ("Override a spec parameter: NAME=VALUE, a number or an expression ov
             "(e.g. --set alpha=0.75 --set rho=0.714). Repeatable.")
 SPEC_HELP = "A spec file, '-' for standard input, or the name of a shipped spec (mobilenet, xception, ...)."
 INPUT_SHAPE_HELP = ("For a model file (.keras, .h5, .onnx): the input's shape, channels last without the batch "
-                    "(224,224,3), where the model leaves a size open; NAME=224,224,3 for the input of that name. "
-                    "Repeatable. --set height=160 changes an imported size as for any spec.")
+                    "(224,224,3): the sizes the model leaves open, and in place of those it fixes; NAME=224,224,3 "
+                    "for the input of that name. Repeatable. --set height=160 changes an imported size too.")
 NO_WARN_HELP = ("Do not print warnings: valid input that is probably not what was meant, such as an input that "
                 "looks channels-first (W101). Warnings never change the exit status.")
 

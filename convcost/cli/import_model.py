@@ -20,8 +20,8 @@ from convcost.cli.common import (
     write,
 )
 
-MODEL_HELP = ("A Keras model (.keras, .h5, or a model.to_json() .json file) or an ONNX model (.onnx, with the "
-              "extra convcost[onnx]). Read as data: nothing in it is run, and weights are not read.")
+MODEL_HELP = ("A Keras model (.keras, .h5 with the extra convcost[h5], or a model.to_json() .json file) or an ONNX "
+              "model (.onnx). Read as data: nothing in it is run, and weights are not read.")
 
 
 @app.command("import", epilog=examples(

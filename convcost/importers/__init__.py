@@ -53,7 +53,8 @@ def read_model(path: str, input_shapes: Sequence[str] = (),
         from convcost.importers.keras import read as read_keras
 
         return read_keras(path)
-    raise model_error("E603", path, "not a model file: expected a .keras, .h5, .onnx or Keras .json file")
+    raise model_error("E603", path, "not a model file: expected a .keras, .h5, .onnx or Keras .json file",
+                      "a spec needs no import: give it to report, check or verify as it is")
 
 
 def imported_spec_text(path: str, input_shapes: Sequence[str] = (),
