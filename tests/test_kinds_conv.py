@@ -289,6 +289,7 @@ def test_adaptive_bins_taps_against_loops():
         assert adaptive_bins_taps(n, o) == sum(-(-(i + 1) * n // o) - i * n // o for i in range(o))
 
 
+@pytest.mark.interop  # PyTorch: the interop run installs it (README)
 def test_adaptive_pooling_matches_torch():
     torch = pytest.importorskip("torch")  # optional: the loop oracle above always runs
     r = run_one("{kind: adaptive_average_pooling2d, name: L, output_size: [3, 5]}", (7, 11, 2))

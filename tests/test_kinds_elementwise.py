@@ -272,6 +272,7 @@ def test_local_response_norm_against_loops(size):
     assert run.layer("L").ops.adds == x.size * size  # size − 1 per window sum, + k
 
 
+@pytest.mark.interop  # PyTorch: the interop run installs it (README)
 def test_against_torch_where_it_imports():
     torch = pytest.importorskip("torch")
     F = torch.nn.functional

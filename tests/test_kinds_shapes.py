@@ -154,6 +154,7 @@ def test_interpolation_taps_by_hand():
     assert list(lower) == [0, 0, 1, 1, 2] and list(t) == [0, 0.5, 0, 0.5, 0]
 
 
+@pytest.mark.interop  # PyTorch: the interop run installs it (README)
 @pytest.mark.parametrize("field, shape, out", UPSAMPLINGS)
 @pytest.mark.parametrize("how", ["nearest", "bilinear", "bilinear_corners"])
 def test_upsampling_against_pytorch(how, field, shape, out):
@@ -197,6 +198,7 @@ def test_depth_to_space_and_back_against_loops(b, shape):
         assert z[bn, i, j, q] == up[bn, i * b + block // b, j * b + block % b, k]
 
 
+@pytest.mark.interop  # PyTorch: the interop run installs it (README)
 def test_depth_to_space_against_pytorch_pixel_shuffle():
     torch = pytest.importorskip("torch")
     b, c_out = 2, 3

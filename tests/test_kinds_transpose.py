@@ -153,6 +153,7 @@ def test_conv3d_transpose_kernel_matches_loops():
     assert y.shape[1:] == (4, 9, 2, 2)
 
 
+@pytest.mark.interop  # PyTorch: the interop run installs it (README)
 def test_conv2d_transpose_matches_torch():
     torch = pytest.importorskip("torch")  # optional: the loop oracle above always runs
     net, attrs, y, _ = run_layer("{kind: conv2d_transpose, name: L, filters: 4, kernel: 3, stride: 2, padding: 1, "
