@@ -61,7 +61,7 @@ def test_huge_exponents_and_long_numbers_are_refused_at_once(text):
     start = time.perf_counter()
     with pytest.raises(NumberError, match="exponent beyond|characters"):
         read_number(text)
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 0.5  # unbounded, it would never return; generous for a busy CI machine
 
 
 def test_a_number_has_at_most_max_number_chars_characters():
@@ -102,7 +102,7 @@ def test_limits_beyond_the_bounds_are_e510(value):
     start = time.perf_counter()
     with pytest.raises(SpecError) as caught:
         parse_count(value, what="macs")
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 0.5  # unbounded, it would never return; generous for a busy CI machine
     assert [p.code for p in caught.value.problems] == ["E510"]
     assert len(str(caught.value)) < 400  # never the 5,000 digits back
 

@@ -35,12 +35,20 @@ def sentinel(tmp_path):
     assert not path.exists(), "something in a spec was executed"
 
 
+# "Refused at once" bounds: what they guard against (billion laughs, 10^9-digit numbers, a 3 MiB file
+# parsed whole) takes minutes or never ends, so a generous bound proves the refusal without failing
+# when CI's two cores are busy (these runs take 0.01-0.3 s on an idle machine). Speed itself is
+# measured by benchmarks/, not here.
+SLACK = 5
+
+
 def problems_of(text: str, overrides=None, seconds: float = 1.0):
-    """The problems of a spec that must fail, checking it failed fast and with located problems."""
+    """The problems of a spec that must fail, checking it failed fast (within ``seconds`` × SLACK)
+    and with located problems."""
     start = time.perf_counter()
     with pytest.raises(SpecError) as caught:
         convcost.analyze(convcost.loads(text, "net.yaml"), overrides)
-    assert time.perf_counter() - start < seconds
+    assert time.perf_counter() - start < seconds * SLACK
     problems = caught.value.problems
     assert problems
     for problem in problems:
@@ -228,7 +236,7 @@ def test_the_file_size_is_bounded(tmp_path):
     spec.write_bytes(b"#" * (3 * 2**20))
     start = time.perf_counter()
     result = runner.invoke(app, ["report", str(spec)])
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 1.0 * SLACK
     assert result.exit_code == 2 and "E100" in result.stderr and "larger than 2 MiB" in result.stderr
 
 
@@ -277,6 +285,6 @@ def test_a_huge_kernel_does_not_hang():
             "  - {kind: conv2d, filters: 8, kernel: 1000000000000, padding: same}\n")
     start = time.perf_counter()
     result = convcost.analyze(convcost.loads(text))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 1.0 * SLACK
     assert result.totals.macs == 10**24 * 8 * 10**24 * 3
     assert 0 < result.totals.effective_mults < result.totals.mults
