@@ -605,12 +605,12 @@ def pad(mapper: Mapper, node: Node, inputs: list) -> list:
         raise Unmappable("an axes input: convcost maps Pad with pads for every axis")
     if mode != "constant" or value != 0:
         raise Unmappable(f"mode '{mode}' value {value}: convcost pads with zeros (zero_padding2d)")
-    if rank != 4 or x.axes != channels_first(4) or len(pads) != 8 or pads[0] or pads[1] or pads[4] or pads[5] \
-            or min(pads) < 0:
-        raise Unmappable(f"pads {pads}: convcost pads H and W of an NCHW tensor with zeros ≥ 0")
-    shape = (1, x.shape[1], x.shape[2] + pads[2] + pads[6], x.shape[3] + pads[3] + pads[7])
-    return [mapper.add(node, "zero_padding2d", {"padding": [[pads[2], pads[6]], [pads[3], pads[7]]]}, [x], shape,
-                       x.axes)]
+    channel = x.axes[-1] if rank == 4 else 1  # NCHW, or NHWC as Keras' exports hold it
+    if rank != 4 or len(pads) != 8 or pads[0] or pads[channel] or pads[4] or pads[channel + 4] or min(pads) < 0:
+        raise Unmappable(f"pads {pads}: convcost pads H and W of an NCHW (or NHWC) tensor with zeros ≥ 0")
+    shape = tuple(size + pads[axis] + pads[axis + 4] for axis, size in enumerate(x.shape))
+    return [mapper.add(node, "zero_padding2d", {"padding": [[pads[axis], pads[axis + 4]] for axis in x.axes[:-1]]},
+                       [x], shape, x.axes)]
 
 
 @handles("Resize", "Upsample")
