@@ -242,3 +242,20 @@ def test_a_layer_without_a_weight_map(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runtime, "read_model", unmapped)
     bad(verify(path), "E682", "the executor's kernel for layer 'c' (conv1d) map to no ONNX constant")
+
+
+def test_docs_json_md_runtime_example_matches_the_real_output(tmp_path):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "json.md").read_text(encoding="utf-8")
+    section = doc.split("## `convcost verify MODEL.onnx --runtime onnxruntime --format json`\n", 1)[1]
+    example = re.findall(r"```json\n(.*?)```", section, re.S)[0]
+    kept = "\n".join(line for line in example.splitlines() if line.strip() != "...")  # the rest of verify's keys
+    documented = json.loads(re.sub(r",\s*}\s*$", "}", kept))["runtime"]
+    real = agreeing(saved(tmp_path, graphs.gemm(1)))["runtime"]
+    assert list(documented) == list(real)
+    assert list(documented["outputs"][0]) == list(real["outputs"][0])
+    table = {key for line in section.splitlines() if line.startswith("| `")
+             for key in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+    assert table == set(real)
