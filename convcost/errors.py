@@ -293,6 +293,11 @@ CODES = {
     "E640": "an .onnx file that cannot be read: truncated, corrupt, or not an ONNX model",
     "E641": "ONNX ops convcost cannot map (every one listed, with its count and first node names)",
     "E642": "an ONNX node convcost cannot map exactly: an attribute value, layout or input it does not take",
+    # verify --runtime onnxruntime (convcost.runtime; docs/verify.md)
+    "E680": "--runtime given for a spec that is not an ONNX .onnx file",
+    "E681": "--runtime onnxruntime without the onnx and onnxruntime packages (the extra convcost[runtime])",
+    "E682": "a layer whose executor weights map to no ONNX constant (convcost cannot write them into the model)",
+    "E683": "onnxruntime cannot run the model with the executor's weights, or the model's fixed batch is not --batch",
     # warnings: reported on standard error, the exit status unchanged (--no-warn silences them)
     "W201": "a spec parameter that nothing reads",
     "W202": "a block parameter that no layer of its block reads",

@@ -126,4 +126,36 @@ def compare(analysis: Analysis, execution: Execution) -> Verification:
     return Verification(tuple(verdicts), totals)
 
 
-__all__ = ["COUNT_FIELDS", "FIELDS", "PARAM_FIELDS", "Check", "LayerVerdict", "Verification", "compare"]
+# --- against a production runtime (convcost verify MODEL.onnx --runtime onnxruntime; convcost.runtime) ---------
+
+RUNTIME_TOLERANCE = 1e-4  # an output agrees when max |executor - runtime| <= 1e-4 · max |runtime|
+
+
+class OutputCheck(NamedTuple):
+    """One graph output, the executor's against the runtime's (both channels last, batch first):
+    ``max_abs_diff`` = max |a - b|, ``max_abs_runtime`` = max |b|, ``tolerance`` = 1e-4 · max |b|
+    (inf when an output is not finite or the shapes differ: then it does not agree)."""
+
+    name: str  # the graph output's name in the model
+    layer: str  # the spec layer holding it
+    shape: tuple[int, ...]
+    max_abs_diff: float
+    max_abs_runtime: float
+    tolerance: float
+    agree: bool
+
+
+class RuntimeComparison(NamedTuple):
+    runtime: str  # "onnxruntime"
+    version: str
+    relative_tolerance: float
+    outputs: tuple[OutputCheck, ...]
+    seconds: float  # the runtime's session and run
+
+    @property
+    def agree(self) -> bool:
+        return all(output.agree for output in self.outputs)
+
+
+__all__ = ["COUNT_FIELDS", "FIELDS", "PARAM_FIELDS", "RUNTIME_TOLERANCE", "Check", "LayerVerdict", "OutputCheck",
+           "RuntimeComparison", "Verification", "compare"]

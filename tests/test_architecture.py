@@ -40,12 +40,16 @@ ALLOWED: dict[str, set[str]] = {
     "compare": FOUNDATION | {"layers", "graph", "language", "analysis"},
     "sweep": FOUNDATION | {"layers", "graph", "language", "analysis"},
     "verify": FOUNDATION | {"graph", "analysis", "reference"},
+    # verify --runtime onnxruntime: the executor's weights written into the ONNX model, run by onnxruntime
+    # (the importer's weight maps, the executor's arrays, verify's result records)
+    "runtime": FOUNDATION | {"graph", "importers", "reference", "verify"},
     "budgets": FOUNDATION | {"layers", "graph", "language", "analysis", "files", "importers"},
     "plot": FOUNDATION | {"sweep", "files"},
     "render": FOUNDATION | {"layers", "graph", "language", "analysis", "single_layer", "explain", "compare", "sweep",
                             "verify", "budgets", "files"},
     "cli": FOUNDATION | {"layers", "graph", "language", "analysis", "reference", "single_layer", "explain",
-                         "compare", "sweep", "verify", "budgets", "plot", "render", "files", "__init__", "importers"},
+                         "compare", "sweep", "verify", "budgets", "plot", "render", "files", "__init__", "importers",
+                         "runtime"},
     "__main__": {"cli"},
     "__init__": FOUNDATION | {"layers", "graph", "language", "analysis", "reference", "single_layer",
                               "explain", "compare", "sweep", "verify", "budgets"},
@@ -55,10 +59,11 @@ THIRD_PARTY = {
     "typer": {"cli"},
     "click": {"cli"},
     "rich": {"cli", "render"},
-    "numpy": {"reference"},
+    "numpy": {"reference", "runtime"},  # runtime: only for verify --runtime, never on the report path
     "matplotlib": {"plot"},
     "yaml": {"language", "importers"},
-    "onnx": {"importers"},
+    "onnx": {"importers", "runtime"},
+    "onnxruntime": {"runtime"},
     "h5py": {"importers"},
 }
 

@@ -19,9 +19,11 @@ import pytest
 pytestmark = pytest.mark.interop  # the README's interop test command installs onnx (tests/conftest.py)
 onnx = pytest.importorskip("onnx")
 
+import onnx_graphs as graphs  # noqa: E402 - the graph builders, shared with tests/test_verify_runtime.py
 from onnx import TensorProto as T  # noqa: E402
 from onnx import helper as h  # noqa: E402
 from onnx import numpy_helper as nh  # noqa: E402
+from onnx_graphs import conv, floats, model, weight  # noqa: E402
 
 import convcost  # noqa: E402
 from convcost.cli import app  # noqa: E402
@@ -29,28 +31,6 @@ from convcost.importers.onnx import read  # noqa: E402
 from convcost.importers.spec_text import spec_names, spec_text  # noqa: E402
 
 from cli_runner import runner  # noqa: E402
-
-RNG = np.random.default_rng(0)
-
-
-def weight(name, *dims, dtype=np.float32):
-    return nh.from_array(RNG.standard_normal(dims).astype(dtype), name)
-
-
-def ints(name, values):
-    return nh.from_array(np.array(values, np.int64), name)
-
-
-def floats(name, values):
-    return nh.from_array(np.array(values, np.float32), name)
-
-
-def model(nodes, inits=(), shape=(1, 4, 8, 8), opset=17, outputs=None):
-    """A graph reading x (NCHW) whose output is the last node's first output (or ``outputs``)."""
-    outs = outputs or [nodes[-1].output[0]]
-    graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", T.FLOAT, list(shape))],
-                         [h.make_tensor_value_info(name, T.FLOAT, None) for name in outs], list(inits))
-    return h.make_model(graph, opset_imports=[h.make_opsetid("", opset)])
 
 
 def channels_last(shape):
@@ -84,52 +64,33 @@ def check(tmp_path, onnx_model, not_params=(), verify=True):
     return result
 
 
-def conv(name, x, w, out, b=None, **attrs):
-    return h.make_node("Conv", [x, w] + ([b] if b else []), [out], name=name, **attrs)
-
-
 # --- Conv: every padding mode, stride, groups, dilation ---------------------------------------
 
-@pytest.mark.parametrize("attrs", [
-    {"pads": [1, 1, 1, 1]},
-    {"pads": [0, 1, 2, 1], "strides": [2, 2]},
-    {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
-    {"auto_pad": "SAME_LOWER", "strides": [2, 2]},
-    {"auto_pad": "SAME_UPPER", "strides": [3, 3]},
-    {"auto_pad": "VALID"},
-    {"auto_pad": "NOTSET"},
-    {"dilations": [2, 2], "pads": [2, 2, 2, 2]},
-], ids=["pads", "asymmetric-pads", "same-upper", "same-lower", "same-upper-stride3", "valid", "notset", "dilated"])
+@pytest.mark.parametrize("attrs", list(graphs.CONV_PADDINGS.values()), ids=list(graphs.CONV_PADDINGS))
 def test_conv_padding_modes(tmp_path, attrs):
-    check(tmp_path, model([conv("c", "x", "w", "y", "b", kernel_shape=[3, 3], **attrs)],
-                          [weight("w", 6, 4, 3, 3), weight("b", 6)], shape=(1, 4, 9, 9)))
+    check(tmp_path, graphs.conv_padding(attrs))
 
 
 def test_conv_same_lower_puts_the_extra_padding_first(tmp_path):
     path = tmp_path / "m.onnx"
-    onnx.save(model([conv("c", "x", "w", "y", kernel_shape=[4, 4], auto_pad="SAME_LOWER")], [weight("w", 2, 4, 4, 4)]),
-              str(path))
+    onnx.save(graphs.conv_same_lower(), str(path))
     # 8 wide, kernel 4, stride 1: 3 in all, SAME_LOWER puts 2 before and 1 after (SAME_UPPER 1, 2)
     assert read(str(path)).layers[0].fields["padding"] == [[2, 1], [2, 1]]
 
 
 def test_grouped_and_depthwise_conv(tmp_path):
-    nodes = [conv("g", "x", "w1", "a", group=2, kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-             conv("dw", "a", "w2", "y", "b2", group=8, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])]
-    result = check(tmp_path, model(nodes, [weight("w1", 8, 2, 3, 3), weight("w2", 8, 1, 3, 3), weight("b2", 8)]))
+    result = check(tmp_path, graphs.grouped_and_depthwise())
     assert result.layer("dw").output_shape == (4, 4, 8)
 
 
 def test_conv1d(tmp_path):
-    check(tmp_path, model([conv("c", "x", "w", "y", kernel_shape=[5], strides=[2], pads=[2, 2])],
-                          [weight("w", 8, 4, 5)], shape=(1, 4, 32)))
+    check(tmp_path, graphs.conv1d())
 
 
 def test_conv_then_add_of_a_per_channel_constant_folds_as_the_bias(tmp_path):
-    nodes = [conv("c", "x", "w", "a", kernel_shape=[1, 1]), h.make_node("Add", ["a", "b"], ["y"], name="bias")]
     path = tmp_path / "m.onnx"
-    result = check(tmp_path, model(nodes, [weight("w", 6, 4, 1, 1), weight("b", 6, 1, 1)]))
-    onnx.save(model(nodes, [weight("w", 6, 4, 1, 1), weight("b", 6, 1, 1)]), str(path))
+    result = check(tmp_path, graphs.conv_add_bias())
+    onnx.save(graphs.conv_add_bias(), str(path))
     layer = read(str(path)).layers[0]
     assert layer.fields["bias"] is True and "folded" in layer.note
     assert len(result.layers) == 1
@@ -137,73 +98,39 @@ def test_conv_then_add_of_a_per_channel_constant_folds_as_the_bias(tmp_path):
 
 # --- ConvTranspose ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("attrs", [
-    {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]},
-    {"strides": [2, 2]},
-    {"strides": [2, 2], "auto_pad": "SAME_UPPER"},
-    {"strides": [2, 2], "output_shape": [15, 15]},
-    {"group": 2, "dilations": [2, 2]},
-], ids=["output-padding", "plain", "same-upper", "output-shape", "groups-dilation"])
+@pytest.mark.parametrize("attrs", list(graphs.CONV_TRANSPOSES.values()), ids=list(graphs.CONV_TRANSPOSES))
 def test_conv_transpose(tmp_path, attrs):
-    node = h.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="up", kernel_shape=[3, 3], **attrs)
-    check(tmp_path, model([node], [weight("w", 4, 3, 3, 3), weight("b", 3 * attrs.get("group", 1))]))
+    check(tmp_path, graphs.conv_transpose(attrs))
 
 
 # --- pooling ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("op,attrs", [
-    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
-    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
-    ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
-    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
-    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
-    ("AveragePool", {"kernel_shape": [2, 2], "auto_pad": "SAME_LOWER"}),
-    ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2], "auto_pad": "VALID"}),
-], ids=["max-pads", "max-ceil", "max-same", "avg-include-pad", "avg-ceil", "avg-same-lower", "avg-valid"])
+@pytest.mark.parametrize("op,attrs", list(graphs.POOLINGS.values()), ids=list(graphs.POOLINGS))
 def test_pooling(tmp_path, op, attrs):
-    check(tmp_path, model([h.make_node(op, ["x"], ["y"], name="pool", **attrs)], shape=(1, 4, 9, 9)))
+    check(tmp_path, graphs.pooling(op, attrs))
 
 
 @pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
 def test_global_pooling(tmp_path, op):
-    check(tmp_path, model([h.make_node(op, ["x"], ["y"], name="gp")]))
+    check(tmp_path, graphs.global_pooling(op))
 
 
 @pytest.mark.parametrize("keepdims", [0, 1])
 def test_reduce_mean_over_the_spatial_axes_is_global_average_pooling(tmp_path, keepdims):
-    nodes = [h.make_node("ReduceMean", ["x", "axes"], ["y"], name="mean", keepdims=keepdims)]
-    result = check(tmp_path, model(nodes, [ints("axes", [2, 3])], opset=18))
+    result = check(tmp_path, graphs.reduce_mean(keepdims))
     assert result.layers[0].kind == "global_average_pooling"
 
 
 # --- activations, batch norm, LRN, softmax, dropout, identity ---------------------------------
 
-@pytest.mark.parametrize("op,attrs,inputs,kind", [
-    ("Relu", {}, [], "relu"),
-    ("Sigmoid", {}, [], "sigmoid"),
-    ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, [], "hard_sigmoid"),
-    ("HardSwish", {}, [], "hard_swish"),
-    ("LeakyRelu", {"alpha": 0.1}, [], "leaky_relu"),
-    ("Gelu", {}, [], "gelu"),
-    ("Gelu", {"approximate": "tanh"}, [], "gelu"),
-    ("Clip", {}, ["zero", "six"], "relu6"),
-    ("Clip", {}, ["zero"], "relu"),
-    ("Dropout", {}, [], "dropout"),
-], ids=["relu", "sigmoid", "hard-sigmoid", "hard-swish", "leaky", "gelu", "gelu-tanh", "clip6", "clip0", "dropout"])
+@pytest.mark.parametrize("op,attrs,inputs,kind", list(graphs.ELEMENTWISE.values()), ids=list(graphs.ELEMENTWISE))
 def test_elementwise_ops(tmp_path, op, attrs, inputs, kind):
-    inits = [floats("zero", 0.0), floats("six", 6.0)]
-    result = check(tmp_path, model([h.make_node(op, ["x", *inputs], ["y"], name="act", **attrs)], inits, opset=20),
-                   not_params={"zero", "six"})
+    result = check(tmp_path, graphs.elementwise(op, attrs, inputs), not_params=graphs.NOT_PARAMS)
     assert result.layers[0].kind == kind
 
 
 def test_batch_norm_lrn_softmax_identity(tmp_path):
-    nodes = [h.make_node("BatchNormalization", ["x", "s", "bb", "m", "v"], ["a"], name="bn"),
-             h.make_node("LRN", ["a"], ["b"], name="lrn", size=3, alpha=2e-4, beta=0.75, bias=2.0),
-             h.make_node("Identity", ["b"], ["c"], name="id"),
-             h.make_node("Softmax", ["c"], ["y"], name="softmax", axis=1)]
-    inits = [weight("s", 4), weight("bb", 4), weight("m", 4), floats("v", [1.0] * 4)]
-    result = check(tmp_path, model(nodes, inits, shape=(1, 4, 1, 1)))
+    result = check(tmp_path, graphs.batch_norm_lrn_softmax_identity())
     assert [layer.kind for layer in result.layers] == ["batch_norm", "local_response_norm", "softmax"]
 
 
@@ -211,86 +138,54 @@ def test_batch_norm_lrn_softmax_identity(tmp_path):
 
 @pytest.mark.parametrize("trans_b", [0, 1])
 def test_gemm(tmp_path, trans_b):
-    dims = (10, 16) if trans_b else (16, 10)
-    nodes = [h.make_node("Flatten", ["x"], ["f"], name="flat"),
-             h.make_node("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=trans_b)]
-    check(tmp_path, model(nodes, [weight("w", *dims), weight("b", 10)], shape=(1, 4, 2, 2)))
+    check(tmp_path, graphs.gemm(trans_b))
 
 
 def test_matmul_then_add_is_one_dense_layer_with_a_bias(tmp_path):
-    nodes = [h.make_node("Flatten", ["x"], ["f"], name="flat"),
-             h.make_node("MatMul", ["f", "w"], ["m"], name="fc"), h.make_node("Add", ["m", "b"], ["y"], name="bias")]
-    result = check(tmp_path, model(nodes, [weight("w", 4, 7), weight("b", 7)], shape=(1, 4, 1, 1)))
+    result = check(tmp_path, graphs.matmul_add())
     assert [layer.kind for layer in result.layers] == ["flatten", "dense"]
 
 
 # --- merges: Mul/Add/Sub with broadcasting, Concat, Split --------------------------------------
 
 def test_squeeze_excitation_mul_broadcasts_and_add_sub_merge(tmp_path):
-    nodes = [conv("a", "x", "w", "ya", kernel_shape=[1, 1]),
-             h.make_node("GlobalAveragePool", ["ya"], ["g"], name="squeeze"),
-             h.make_node("Sigmoid", ["g"], ["s"], name="gate"),
-             h.make_node("Mul", ["ya", "s"], ["m"], name="excite"),
-             h.make_node("Sub", ["m", "s"], ["d"], name="minus"),
-             h.make_node("Add", ["d", "ya"], ["y"], name="residual")]
-    result = check(tmp_path, model(nodes, [weight("w", 4, 4, 1, 1)]))
+    result = check(tmp_path, graphs.squeeze_excitation())
     assert result.layer("excite").kind == "multiply" and result.layer("minus").kind == "subtract"
 
 
 def test_mul_by_a_per_channel_constant_is_scale(tmp_path):
-    result = check(tmp_path, model([h.make_node("Mul", ["x", "g"], ["y"], name="layer_scale")], [weight("g", 4, 1, 1)]))
+    result = check(tmp_path, graphs.mul_scale())
     assert result.layers[0].kind == "scale"
 
 
 def test_concat_and_split(tmp_path):
-    nodes = [h.make_node("Split", ["x"], ["p0", "p1"], name="split", axis=1, num_outputs=2),
-             h.make_node("Relu", ["p1"], ["r"], name="relu"),
-             h.make_node("Concat", ["r", "p0"], ["y"], name="concat", axis=1)]
-    result = check(tmp_path, model(nodes, opset=18))
+    result = check(tmp_path, graphs.concat_split())
     assert result.layer("concat").output_shape == (8, 8, 4)
 
 
 def test_split_with_sizes_input(tmp_path):
-    nodes = [h.make_node("Split", ["x", "sizes"], ["p0", "p1"], name="split", axis=1),
-             h.make_node("Add", ["p0", "p1"], ["y"], name="sum")]
-    check(tmp_path, model(nodes, [ints("sizes", [2, 2])], opset=13))
+    check(tmp_path, graphs.split_sizes())
 
 
 # --- layout: Reshape, Flatten, Transpose; Slice, Pad, Resize -----------------------------------
 
 def test_reshape_with_a_folded_shape_and_transposes_that_are_layout(tmp_path):
-    nodes = [h.make_node("Transpose", ["x"], ["t"], name="to_nhwc", perm=[0, 2, 3, 1]),
-             h.make_node("Transpose", ["t"], ["u"], name="to_nchw", perm=[0, 3, 1, 2]),
-             h.make_node("GlobalAveragePool", ["u"], ["g"], name="gap"),
-             h.make_node("Shape", ["g"], ["shape"], name="shape"),
-             h.make_node("Gather", ["shape", "zero"], ["n"], name="batch"),
-             h.make_node("Unsqueeze", ["n", "zero1"], ["n1"], name="unsq"),
-             h.make_node("Concat", ["n1", "minus1"], ["target"], name="target", axis=0),
-             h.make_node("Reshape", ["g", "target"], ["y"], name="reshape")]
-    inits = [ints("zero", 0), ints("zero1", [0]), ints("minus1", [-1])]
-    result = check(tmp_path, model(nodes, inits))
+    result = check(tmp_path, graphs.reshape_folded())
     assert [layer.kind for layer in result.layers] == ["global_average_pooling", "flatten"]
 
 
 def test_slice_of_the_spatial_axes_is_a_crop(tmp_path):
-    nodes = [h.make_node("Slice", ["x", "st", "en", "ax"], ["y"], name="crop")]
-    result = check(tmp_path, model(nodes, [ints("st", [1, 2]), ints("en", [-1, 100]), ints("ax", [2, 3])]))
+    result = check(tmp_path, graphs.slice_crop())
     assert result.layers[0].kind == "cropping2d" and result.layers[0].output_shape == (6, 6, 4)
 
 
 def test_pad(tmp_path):
-    nodes = [h.make_node("Pad", ["x", "pads"], ["y"], name="pad", mode="constant")]
-    check(tmp_path, model(nodes, [ints("pads", [0, 0, 1, 2, 0, 0, 3, 0])]))
+    check(tmp_path, graphs.pad())
 
 
-@pytest.mark.parametrize("attrs,scales", [
-    ({"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, [1, 1, 2, 2]),
-    ({"mode": "linear", "coordinate_transformation_mode": "half_pixel"}, [1, 1, 2, 2]),
-    ({"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 2, 3]),
-], ids=["nearest", "linear", "linear-align-corners"])
+@pytest.mark.parametrize("attrs,scales", list(graphs.RESIZES.values()), ids=list(graphs.RESIZES))
 def test_resize(tmp_path, attrs, scales):
-    nodes = [h.make_node("Resize", ["x", "", "scales"], ["y"], name="resize", **attrs)]
-    result = check(tmp_path, model(nodes, [floats("scales", scales)]), not_params={"scales"})
+    result = check(tmp_path, graphs.resize(attrs, scales), not_params={"scales"})
     assert result.layers[0].kind == "upsampling2d"
 
 

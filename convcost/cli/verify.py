@@ -43,12 +43,17 @@ class ExecDtype(str, Enum):
     float64 = "float64"
 
 
+class Runtime(str, Enum):
+    onnxruntime = "onnxruntime"
+
+
 @app.command(epilog=examples(
     "convcost verify mobilenet",
     "convcost verify specs/xception.yaml --format json",
     "convcost verify mobilenet --set alpha=0.5 --set rho=0.714 --batch 2 --dtype float64",
     "convcost verify xception --set size=71      (a quick check at reduced resolution)"))
 def verify(
+    ctx: typer.Context,
     spec: str = typer.Argument(..., help=SPEC_HELP, metavar="SPEC"),
     set_: Optional[List[str]] = typer.Option(None, "--set", "-s", help=SET_HELP, metavar="NAME=VALUE"),
     input_shape: Optional[List[str]] = typer.Option(None, "--input-shape", help=INPUT_SHAPE_HELP, metavar="SHAPE"),
@@ -61,6 +66,10 @@ def verify(
     max_memory: str = typer.Option("4GiB", "--max-memory", metavar="SIZE",
                                    help="Refuse a run whose estimated peak memory exceeds SIZE "
                                         "(4GiB, 512MiB, 2GB ..., at most 10^18 bytes; 'none' for no limit)."),
+    runtime: Optional[Runtime] = typer.Option(
+        None, "--runtime", help="For an .onnx model: also run it with this runtime on the executor's weights and "
+                                "input and compare every output (float64 executor unless --dtype is given; "
+                                "needs convcost[runtime]).", show_default=False),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     no_warn: bool = typer.Option(False, "--no-warn", help=NO_WARN_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show a traceback on errors."),
@@ -82,21 +91,33 @@ def verify(
 
         overrides = parse_sets(set_)
         limit = _memory_limit(max_memory)
+        if runtime is not None:
+            from convcost.runtime import check_runtime_target
+
+            check_runtime_target(spec, runtime.value)
+            source = ctx.get_parameter_source("dtype")
+            if source is None or source.name == "DEFAULT":
+                dtype = ExecDtype.float64  # the executor as exact as it goes: the differences are the runtime's
         graph = convcost.load(spec, input_shapes=input_shape or (), overrides=overrides).build(overrides)
         report_warnings(graph.warnings, no_warn)
         analysis = analyze(graph, batch=batch, dtype=dtype.value)
         with _progress(len(graph.nodes), quiet) as on_layer:
             net = ReferenceNetwork(graph, batch=batch, dtype=dtype.value, seed=seed, max_memory=limit)
             run = net.forward(on_layer=on_layer)
+        against = None
+        if runtime is not None:
+            from convcost.runtime import run_onnxruntime
+
+            against = run_onnxruntime(spec, net, run, input_shape or (), overrides)
         del net  # its weights are not needed to compare and render: on a large network they are most of the memory
         result = compare(analysis, run)
         from convcost.render import verify as render
 
         if format is VerifyFormat.json:
-            render.write_json(graph, run, result, escaped_stdout(json=True))
+            render.write_json(graph, run, result, escaped_stdout(json=True), against)
         else:
-            render.write_table(graph, run, result, sys.stdout)
-        if not result.agree:
+            render.write_table(graph, run, result, sys.stdout, against)
+        if not result.agree or (against is not None and not against.agree):
             raise typer.Exit(EXIT_CHECK_FAILED)
 
 

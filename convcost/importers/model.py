@@ -38,6 +38,46 @@ class ImportedLayer(NamedTuple):
     source: str
     note: str | None = None
     shares: str | None = None  # the model name of the layer whose weights this one uses (a shared layer)
+    weights: tuple[WeightMap, ...] | None = None  # ONNX: the constants holding its weights (convcost verify --runtime)
+
+
+class WeightMap(NamedTuple):
+    """One ONNX constant (an initializer, a ``Constant``'s output) that holds a layer's weights, and
+    how it is made from the reference executor's arrays for that layer (``convcost verify --runtime``
+    writes the executor's seeded weights into a copy of the model; docs/verify.md). ``tensor`` is
+    the node's input name, ``dims`` its ONNX dims, ``arrays`` the executor's arrays read, ``rule``:
+
+    - ``kernel``: a Conv weight (F, C/G, *K) from the executor's kernel (*K, C/G, F);
+    - ``kernel_transpose``: a ConvTranspose weight (C, F/G, *K) from (*K, C/G, F), ``groups`` G;
+    - ``matrix`` / ``matrix_t``: a dense kernel (K, U) as it is / transposed (Gemm transB); with
+      ``rows`` (the ONNX dims and axes of the tensor flattened before it) the K rows are permuted
+      from the executor's channels-last order to ONNX's;
+    - ``vector``: a (C,) array (bias, beta, moving mean, gamma, a scale) reshaped to ``dims``;
+    - ``variance``: the moving variance for an ONNX ``epsilon``: the same 1 / sqrt(variance + eps);
+    - ``bn_factor``: gamma / sqrt(variance + eps), the Mul of Keras' exported batch norm.
+
+        WeightMap("w", (8, 4, 3, 3), "kernel", ("kernel",))
+    """
+
+    tensor: str
+    dims: tuple[int, ...]
+    rule: str
+    arrays: tuple[str, ...]
+    groups: int = 1
+    epsilon: float = 0.0
+    rows: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+
+class TensorLayout(NamedTuple):
+    """An ONNX graph input or output and the convcost tensor that holds it: ``holder`` the layer or
+    input (model name), ``shape`` the ONNX shape (batch first), ``axes`` the ONNX axis held by each
+    convcost axis (``(2, 3, 1)`` for NCHW)."""
+
+    name: str
+    holder: str
+    shape: tuple[int, ...]
+    axes: tuple[int, ...]
+    output: bool
 
 
 class ImportedModel(NamedTuple):
@@ -53,6 +93,7 @@ class ImportedModel(NamedTuple):
     layers: tuple[ImportedLayer, ...]
     outputs: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    layouts: tuple[TensorLayout, ...] = ()  # ONNX: each graph input and output (convcost verify --runtime)
 
 
 def model_error(code: str, path: str, message: str, hint: str | None = None) -> SpecError:
@@ -90,4 +131,5 @@ def check_model_file(path: str, what: str) -> int:
     return status.st_size
 
 
-__all__ = ["ImportedInput", "ImportedLayer", "ImportedModel", "check_model_file", "model_error", "model_errors"]
+__all__ = ["ImportedInput", "ImportedLayer", "ImportedModel", "TensorLayout", "WeightMap", "check_model_file",
+           "model_error", "model_errors"]

@@ -51,10 +51,11 @@ def _cell(verdict, fields: tuple[str, ...]) -> str:
                                f"{_value(c.field, c.measured)}" for c in bad) + "[/]"
 
 
-def write_table(graph, run, result, file: TextIO | None = None) -> None:
+def write_table(graph, run, result, file: TextIO | None = None, runtime=None) -> None:
     """The verify table to ``file`` (default: standard output) with rich: a row per layer, ✓ or
     'analytic ≠ executed' per count, every disagreement in full, the totals, and the verdict. Wide
-    terminals (120 columns or more) get a column per count and each layer's kind."""
+    terminals (120 columns or more) get a column per count and each layer's kind. With ``runtime``
+    (a :class:`~convcost.verify.RuntimeComparison`), a table of the graph outputs against it follows."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -114,6 +115,41 @@ def write_table(graph, run, result, file: TextIO | None = None) -> None:
         shown = ", ".join(bad_layers[:8]) + (f" and {len(bad_layers) - 8} more" if len(bad_layers) > 8 else "")
         out.print(f"[red]✗[/] {len(result.mismatches)} disagreement(s) in {len(bad_layers)} layer(s): {shown} "
                   f"({timing})")
+    if runtime is not None:
+        _write_runtime(out, runtime)
+
+
+def _number(value: float) -> str:
+    return "—" if value != value or value in (float("inf"), float("-inf")) else f"{value:.3g}"
+
+
+def _write_runtime(out, runtime) -> None:
+    """Every graph output, the executor's against the runtime's: max |a - b| within 1e-4 · max |b|."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Against {runtime.runtime} {runtime.version}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, caption=f"✓: max |executed − {runtime.runtime}| ≤ {runtime.relative_tolerance:g} · "
+                                          f"max |{runtime.runtime}| (the tolerance), same weights and input.\n",
+                  caption_justify="left")
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("output", "left"), ("layer", "left"), ("shape", "right"), ("max |diff|", "right"),
+        (f"max |{runtime.runtime}|", "right"), ("tolerance", "right"), ("", "center"))
+    for column, justify in columns:
+        table.add_column(column, justify=justify, overflow="fold")
+    for item in runtime.outputs:
+        mark = "[green]✓[/]" if item.agree else "[red]✗[/]"
+        table.add_row(escape(visible(item.name)), escape(item.layer), _shape(item.shape[1:]),
+                      _number(item.max_abs_diff), _number(item.max_abs_runtime), _number(item.tolerance), mark)
+    out.print(table)
+    bad = [item.name for item in runtime.outputs if not item.agree]
+    if bad:
+        out.print(f"[red]✗[/] {len(bad)} of {len(runtime.outputs)} output(s) differ from {runtime.runtime}: "
+                  f"{escape(', '.join(visible(name) for name in bad))}")
+    else:
+        out.print(f"[green]✓[/] all {len(runtime.outputs)} output(s) equal {runtime.runtime}'s within "
+                  f"{runtime.relative_tolerance:g} relative ({runtime.runtime} {runtime.seconds:.3f} s)")
 
 
 def _write_disagreements(out, result) -> None:
@@ -137,8 +173,9 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def header_dict(graph, run, result) -> dict:
-    """The JSON output without its ``layers``, in its key order."""
+def header_dict(graph, run, result, runtime=None) -> dict:
+    """The JSON output without its ``layers``, in its key order; ``runtime`` adds the ``runtime``
+    object (and ``agree`` then covers it too)."""
     from convcost.language import display_name
     from convcost.version import __version__
 
@@ -152,12 +189,31 @@ def header_dict(graph, run, result) -> dict:
         "batch": run.batch,
         "dtype": run.dtype,
         "seed": run.seed,
-        "agree": result.agree,
+        "agree": result.agree and (runtime is None or runtime.agree),
         "disagreements": len(result.mismatches),
         "forward_seconds": run.seconds,
         "memory_estimate_bytes": run.memory.total,
         "totals": {c.field: {"analytic": c.analytic, "measured": c.measured, "agree": c.agree}
                    for c in result.totals},
+        **({"runtime": runtime_dict(runtime)} if runtime is not None else {}),
+    }
+
+
+def _finite(value: float) -> float | None:
+    return None if value != value or value in (float("inf"), float("-inf")) else value
+
+
+def runtime_dict(runtime) -> dict:
+    """The ``runtime`` object of the JSON output (docs/json.md)."""
+    return {
+        "runtime": runtime.runtime,
+        "version": runtime.version,
+        "relative_tolerance": runtime.relative_tolerance,
+        "agree": runtime.agree,
+        "seconds": runtime.seconds,
+        "outputs": [{"name": item.name, "layer": item.layer, "shape": list(item.shape),
+                     "max_abs_diff": _finite(item.max_abs_diff), "max_abs_runtime": _finite(item.max_abs_runtime),
+                     "tolerance": _finite(item.tolerance), "agree": item.agree} for item in runtime.outputs],
     }
 
 
@@ -172,28 +228,28 @@ def _layer_dict(verdict) -> dict:
     }
 
 
-def to_dict(graph, run, result) -> dict:
+def to_dict(graph, run, result, runtime=None) -> dict:
     """The JSON output: per layer the analytic values and, for each disagreement, both values."""
-    return {**header_dict(graph, run, result), "layers": [_layer_dict(verdict) for verdict in result.layers]}
+    return {**header_dict(graph, run, result, runtime), "layers": [_layer_dict(verdict) for verdict in result.layers]}
 
 
-def to_json(graph, run, result) -> str:
+def to_json(graph, run, result, runtime=None) -> str:
     """:func:`to_dict` as ``json.dumps(..., indent=2)`` writes it, without the final newline
     (:func:`write_json` writes the same text, and the newline)."""
     import io
 
     out = io.StringIO()
-    write_json(graph, run, result, out)
+    write_json(graph, run, result, out, runtime)
     return out.getvalue()[:-1]
 
 
 @without_gc
-def write_json(graph, run, result, out: TextIO) -> None:
+def write_json(graph, run, result, out: TextIO, runtime=None) -> None:
     """The JSON output, byte for byte as ``json.dumps(to_dict(...), indent=2)``, streamed a chunk
     of layers at a time (render/json_text.py). The values of an agreeing layer are encoded once
     per distinct set of values (the repetitions of a block share them)."""
     encode = json.JSONEncoder().encode  # ensure_ascii, as json.dumps writes it
-    write_indented(out, header_dict(graph, run, result), "layers", _encoded_layers(result, encode), encode)
+    write_indented(out, header_dict(graph, run, result, runtime), "layers", _encoded_layers(result, encode), encode)
 
 
 def _encoded_layers(result, encode) -> Iterator[str]:

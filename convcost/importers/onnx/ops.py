@@ -10,7 +10,15 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping, Sequence
 
-from convcost.importers.model import ImportedInput, ImportedLayer, ImportedModel, model_error, model_errors
+from convcost.importers.model import (
+    ImportedInput,
+    ImportedLayer,
+    ImportedModel,
+    TensorLayout,
+    WeightMap,
+    model_error,
+    model_errors,
+)
 from convcost.importers.onnx.layout import FOLDED, Value, channels_first, count, fold, natural, transposed
 from convcost.importers.onnx.wire import TYPE_NAMES, Model, Node, Tensor
 
@@ -31,9 +39,12 @@ class Mapper:
         self.last_layer: dict[str, int] = {}  # layer name -> its index in layers
         self.opset = 0
         self.pending: dict[str, tuple[int, str]] = {}  # batch norms seen as Sub, Mul, Add: (ops seen, Sub)
+        # flatten layers that reorder (NCHW flattened channels first): the ONNX dims and axes flattened
+        self.flattened: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
 
     def add(self, node: Node, kind: str, fields: dict[str, object], inputs: Sequence[Value], shape: tuple[int, ...],
-            axes: tuple[int, ...], suffix: str = "", note: str | None = None) -> Value:
+            axes: tuple[int, ...], suffix: str = "", note: str | None = None,
+            weights: tuple[WeightMap, ...] | None = None) -> Value:
         name = (node.name or f"{node.op_type}_{len(self.layers) + 1}") + suffix
         sources = []
         for value in inputs:
@@ -42,7 +53,7 @@ class Mapper:
             sources.append(value.source)
         self.last_layer[name] = len(self.layers)
         self.layers.append(ImportedLayer(name, kind, fields, tuple(sources), f"node '{node.name}' ({node.op_type})",
-                                         note))
+                                         note, weights=weights))
         return Value(name, shape, axes)
 
 
@@ -146,7 +157,15 @@ def conv(mapper: Mapper, node: Node, inputs: list) -> list:
     if groups != 1:
         fields["groups"] = groups
     fields["bias"] = bias
-    return [mapper.add(node, _kind("conv", rank), fields, [x], (1, filters, *out), x.axes)]
+    weights = (WeightMap(node.inputs[1], weight.dims, "kernel", ("kernel",)),) + _bias(node, inputs)
+    return [mapper.add(node, _kind("conv", rank), fields, [x], (1, filters, *out), x.axes, weights=weights)]
+
+
+def _bias(node: Node, inputs: list, index: int = 2) -> tuple[WeightMap, ...]:
+    """The bias input's map, if the node has one."""
+    if len(inputs) > index and inputs[index] is not None and inputs[index].const is not None:
+        return (WeightMap(node.inputs[index], inputs[index].const.dims, "vector", ("bias",)),)
+    return ()
 
 
 @handles("ConvTranspose")
@@ -186,7 +205,8 @@ def conv_transpose(mapper: Mapper, node: Node, inputs: list) -> list:
     if groups != 1:
         fields["groups"] = groups
     fields["bias"] = len(inputs) > 2 and inputs[2] is not None
-    return [mapper.add(node, f"conv{rank}d_transpose", fields, [x], (1, filters, *out), x.axes)]
+    weights = (WeightMap(node.inputs[1], weight.dims, "kernel_transpose", ("kernel",), groups),) + _bias(node, inputs)
+    return [mapper.add(node, f"conv{rank}d_transpose", fields, [x], (1, filters, *out), x.axes, weights=weights)]
 
 
 @handles("MaxPool", "AveragePool")
@@ -245,7 +265,12 @@ def batch_norm(mapper: Mapper, node: Node, inputs: list) -> list:
         _spatial(node, x)
     if any(output for output in node.outputs[1:]):
         raise Unmappable("training mode (running mean and variance outputs); convcost maps inference")
-    return [mapper.add(node, "batch_norm", {}, [x], x.shape, x.axes)]
+    epsilon = float(node.attributes.get("epsilon", 1e-5))  # type: ignore[arg-type]
+    weights = tuple(WeightMap(node.inputs[index], _weight(inputs[index], what).dims, rule, (array,), epsilon=epsilon)
+                    for index, what, rule, array in ((1, "scale", "vector", "gamma"), (2, "bias", "vector", "beta"),
+                                                     (3, "mean", "vector", "moving_mean"),
+                                                     (4, "variance", "variance", "moving_variance")))
+    return [mapper.add(node, "batch_norm", {}, [x], x.shape, x.axes, weights=weights)]
 
 
 @handles("LRN")
@@ -368,7 +393,10 @@ def reshape(mapper: Mapper, node: Node, inputs: list) -> list:
     if rank == 2:
         note = ("ONNX flattens channels first; convcost flattens [H, W, C]: the same elements in another order "
                 "(the next dense layer's rows permuted, the same counts)") if len(dims) > 2 else None
-        return [mapper.add(node, "flatten", {}, [x], result.shape, result.axes, note=note)]
+        flat = mapper.add(node, "flatten", {}, [x], result.shape, result.axes, note=note)
+        if len(dims) > 2 and flat.source is not None:
+            mapper.flattened[flat.source] = (tuple(x.shape[1:]), x.axes)
+        return [flat]
     raise Unmappable(f"a reshape from {dims} to {list(shape)} that reorders the elements convcost holds "
                      f"channels last")
 
@@ -409,7 +437,24 @@ def dense(mapper: Mapper, node: Node, inputs: list) -> list:
         raise Unmappable(f"input {list(x.shape)} times {list(weight.dims)}: convcost's dense layer reads the "
                          f"last axis of a channels-last tensor")
     bias = node.op_type == "Gemm" and len(inputs) > 2 and inputs[2] is not None
-    return [mapper.add(node, "dense", {"units": units, "bias": bias}, [x], (*x.shape[:-1], units), x.axes)]
+    rule = "matrix_t" if int(attrs.get("transB", 0)) else "matrix"  # type: ignore[call-overload]
+    weights = (WeightMap(node.inputs[1], weight.dims, rule, ("kernel",), rows=_flattened(mapper, x)),) + \
+        (_bias(node, inputs) if bias else ())
+    return [mapper.add(node, "dense", {"units": units, "bias": bias}, [x], (*x.shape[:-1], units), x.axes,
+                       weights=weights)]
+
+
+ELEMENTWISE = {*UNARY.values(), "leaky_relu", "elu", "gelu", "hard_sigmoid", "relu6"}
+
+
+def _flattened(mapper: Mapper, x: Value) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The ONNX dims and axes flattened into ``x`` in an order convcost does not keep (NCHW flattened
+    channels first), looking back through elementwise layers; None when the order is convcost's."""
+    source = x.source
+    while source is not None and source not in mapper.flattened and source in mapper.last_layer:
+        layer = mapper.layers[mapper.last_layer[source]]
+        source = layer.inputs[0] if layer.kind in ELEMENTWISE and len(layer.inputs) == 1 else None
+    return mapper.flattened.get(source) if source is not None else None
 
 
 BINARY = {"Add": "add", "Mul": "multiply", "Sub": "subtract"}
@@ -441,22 +486,32 @@ def binary(mapper: Mapper, node: Node, inputs: list) -> list:
         sole_reader = mapper.readers.get(node.inputs[0 if x is first else 1]) == 1
         if index is not None and layer is not None and layer.fields.get("bias") is False and sole_reader:
             fields = dict(layer.fields, bias=True)
+            bias = WeightMap(node.inputs[1 if x is first else 0], const.const.dims, "vector", ("bias",))
             mapper.layers[index] = layer._replace(fields=fields, note=f"bias from node '{node.name}' (Add), "
-                                                                      f"folded: the same counts and parameters")
+                                                                      f"folded: the same counts and parameters",
+                                                  weights=(layer.weights or ()) + (bias,))
             return [x]
     sole = mapper.readers.get(node.inputs[0 if x is first else 1]) == 1
     stage = mapper.pending.get(x.source, (0, ""))[0]
     if channel is not None and x is first and sole and (node.op_type, stage) in (("Mul", 1), ("Add", 2)):
         mapper.pending[x.source] = (stage + 1, mapper.pending[x.source][1])  # Keras' batch norm, continued
+        index = mapper.last_layer[x.source]
+        layer = mapper.layers[index]
+        part = WeightMap(node.inputs[1], const.const.dims, *(("bn_factor", ("gamma", "moving_variance"))
+                                                             if node.op_type == "Mul" else ("vector", ("beta",))))
+        mapper.layers[index] = layer._replace(weights=(layer.weights or ()) + (part,))
         return [x]
     if node.op_type == "Sub" and channel is not None and x is first:
         value = mapper.add(node, "batch_norm", {}, [x], x.shape, x.axes,
                            note="Keras' batch norm, (x - mean) * factor + beta: Sub, Mul and Add of per-channel "
-                                "constants")
+                                "constants", weights=(WeightMap(node.inputs[1], const.const.dims, "vector",
+                                                                ("moving_mean",)),))
         mapper.pending[value.source or ""] = (1, node.name)
         return [value]
     if node.op_type == "Mul" and channel is not None:
-        return [mapper.add(node, "scale", {}, [x], x.shape, x.axes, note="the per-channel constant as scale's gamma")]
+        return [mapper.add(node, "scale", {}, [x], x.shape, x.axes, note="the per-channel constant as scale's gamma",
+                           weights=(WeightMap(node.inputs[1 if x is first else 0], const.const.dims, "vector",
+                                              ("gamma",)),))]
     raise Unmappable(f"{node.op_type} of a tensor {list(x.shape)} and a constant {list(const.const.dims)}: "
                      f"convcost maps a per-channel constant added after a conv or dense layer (its bias) "
                      f"or multiplied (scale)")
@@ -550,12 +605,12 @@ def pad(mapper: Mapper, node: Node, inputs: list) -> list:
         raise Unmappable("an axes input: convcost maps Pad with pads for every axis")
     if mode != "constant" or value != 0:
         raise Unmappable(f"mode '{mode}' value {value}: convcost pads with zeros (zero_padding2d)")
-    if rank != 4 or x.axes != channels_first(4) or len(pads) != 8 or pads[0] or pads[1] or pads[4] or pads[5] \
-            or min(pads) < 0:
-        raise Unmappable(f"pads {pads}: convcost pads H and W of an NCHW tensor with zeros ≥ 0")
-    shape = (1, x.shape[1], x.shape[2] + pads[2] + pads[6], x.shape[3] + pads[3] + pads[7])
-    return [mapper.add(node, "zero_padding2d", {"padding": [[pads[2], pads[6]], [pads[3], pads[7]]]}, [x], shape,
-                       x.axes)]
+    channel = x.axes[-1] if rank == 4 else 1  # NCHW, or NHWC as Keras' exports hold it
+    if rank != 4 or len(pads) != 8 or pads[0] or pads[channel] or pads[4] or pads[channel + 4] or min(pads) < 0:
+        raise Unmappable(f"pads {pads}: convcost pads H and W of an NCHW (or NHWC) tensor with zeros ≥ 0")
+    shape = tuple(size + pads[axis] + pads[axis + 4] for axis, size in enumerate(x.shape))
+    return [mapper.add(node, "zero_padding2d", {"padding": [[pads[axis], pads[axis + 4]] for axis in x.axes[:-1]]},
+                       [x], shape, x.axes)]
 
 
 @handles("Resize", "Upsample")
@@ -709,15 +764,18 @@ def map_graph(path: str, model: Model, input_shapes: Sequence[str],  # noqa: C90
                                             f"by the Mul and Add of a batch norm; convcost maps Sub of a constant "
                                             f"as the start of Keras' batch norm only")
     outputs_named = []
+    tensor_layouts = [TensorLayout(item.name, item.name, mapper.values[item.name].shape,
+                                   mapper.values[item.name].axes, False) for item in imported]
     for info in graph.outputs:
         output = mapper.values.get(info.name)
         if output is None or output.source is None or output.source not in mapper.last_layer:
             raise model_error("E642", path, f"graph output '{info.name}' is not computed by a layer convcost "
                                             f"maps (a constant, an input, or missing)")
         outputs_named.append(output.source)
+        tensor_layouts.append(TensorLayout(info.name, output.source, output.shape, output.axes, True))
     notes = [f"ONNX [N, C, H, W] tensors are channels last here, without the batch; opset {opset}."]
     if any(size is None for item in imported for size in item.shape):
         notes.append("imported for the input size given: paddings and shapes were worked out for it")
     kind = f"graph, opset {opset}" + (f", from {model.producer}" if model.producer else "")
     return ImportedModel(path, "ONNX", kind, graph.name or "onnx", tuple(imported), tuple(mapper.layers),
-                         tuple(dict.fromkeys(outputs_named)), tuple(notes))
+                         tuple(dict.fromkeys(outputs_named)), tuple(notes), tuple(tensor_layouts))
