@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "layers": {"errors", "units"},
     "graph": {"errors", "layers"},
     # model files (Keras, ONNX) read as data and written as spec text, which the language loads
-    "importers": FOUNDATION,
+    "importers": FOUNDATION | {"layers"},  # an imported layer's fields as its kind's defaults leave them
     "language": FOUNDATION | {"layers", "graph", "importers"},
     "analysis": FOUNDATION | {"layers", "graph", "language"},
     # the executor reads the graph and never the analytic rules: it counts what it computed

@@ -330,3 +330,15 @@ def test_layers_frozen_in_keras_are_named_in_the_spec(tmp_path):
     text = spec_text(read_model(str(path)))
     assert "# frozen in the model (trainable: false): stem, dw; Keras counts their weights as non-trainable" in text
     assert "frozen" not in spec_text(read_model(str(SMALL)))
+
+
+def test_fields_are_written_as_a_person_writes_them():
+    from convcost.importers.spec_text import tidy
+
+    assert tidy("conv2d", {"filters": 8, "kernel": [3, 3], "stride": [1, 1], "padding": [[1, 1], [1, 1]],
+                           "dilation": [1, 1], "groups": 1, "bias": True}) == {"filters": 8, "kernel": 3, "padding": 1}
+    assert tidy("conv2d", {"filters": 8, "kernel": [3, 1], "padding": [[0, 1], [0, 1]], "bias": False}) == \
+        {"filters": 8, "kernel": [3, 1], "padding": [[0, 1], [0, 1]], "bias": False}
+    assert tidy("max_pooling2d", {"kernel": [2, 2], "stride": [2, 2], "padding": [[0, 0], [0, 0]]}) == {"kernel": 2}
+    assert tidy("max_pooling2d", {"kernel": 3, "stride": 1}) == {"kernel": 3, "stride": 1}  # stride's default: kernel
+    assert tidy("dense", {"units": 10, "bias": True}) == {"units": 10}

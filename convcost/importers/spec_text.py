@@ -133,7 +133,7 @@ def spec_text(model: ImportedModel, input_shapes: Mapping[str, tuple[int, ...]] 
     for layer in model.layers:
         entries = [f"name: {names[layer.name]}", f"kind: {layer.kind}"]
         entries += [f"{field}: {'classes' if classes and (layer.name, field) == classes[0] else _value(value)}"
-                    for field, value in layer.fields.items()]
+                    for field, value in tidy(layer.kind, layer.fields).items()]
         reads = ["input" if single and source == model.inputs[0].name else names[source] for source in layer.inputs]
         if list(layer.inputs) != [previous]:
             entries.append(f"inputs: {reads[0] if len(reads) == 1 else '[' + ', '.join(reads) + ']'}")
@@ -166,6 +166,34 @@ def classifier(model: ImportedModel) -> tuple[tuple[str, str], int] | None:
         return None
     units = layer.fields.get("units")
     return ((layer.name, "units"), units) if isinstance(units, int) and not isinstance(units, bool) else None
+
+
+def tidy(kind: str, fields: dict[str, object]) -> dict[str, object]:
+    """The fields as a person writes them: a size or padding the same along every axis as one
+    number (``[3, 3]`` -> 3, ``[[1, 1], [1, 1]]`` -> 1), padding 0 as ``valid``, and a field at
+    its kind's default left out (``stride: 1``, ``bias: true``; a pooling stride equal to its
+    kernel). The same attributes once the spec is read: only the writing changes."""
+    from convcost.layers import KINDS
+
+    known = KINDS[kind].fields if kind in KINDS else {}
+    result: dict[str, object] = {}
+    for name, value in fields.items():
+        spec = known.get(name)
+        if spec is None:  # not a field of the kind: written as given, and the spec reports it
+            result[name] = value
+            continue
+        if spec.type in ("size", "padding", "pairs") and isinstance(value, (list, tuple)) and value:
+            flat = [v[0] if isinstance(v, (list, tuple)) and len(v) == 2 and v[0] == v[1] else v for v in value]
+            if all(not isinstance(v, (list, tuple, bool)) for v in flat) and len(set(flat)) == 1:
+                value = flat[0]
+        if spec.type == "padding" and value == 0:
+            value = "valid"
+        default = spec.default if spec.default is not None or name != "stride" else result.get("kernel")
+        same_type = isinstance(value, bool) == isinstance(default, bool)  # 1 is not true
+        if not spec.required and same_type and value == default:
+            continue
+        result[name] = value
+    return result
 
 
 def spec_names(model: ImportedModel) -> dict[str, str]:
