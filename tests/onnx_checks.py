@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import onnx
 
 import convcost
@@ -41,10 +42,64 @@ def recorded_values() -> Iterator[dict]:
         ops.Mapper.add = original  # type: ignore[method-assign]
 
 
+SMALL = 4096  # constant shape arithmetic is evaluated up to this many input elements a node
+
+
+def constants_folded(onnx_model):
+    """A copy of ``onnx_model`` whose constant shape arithmetic (nodes reading only constants, and
+    Shape of a tensor whose shape inference knows) is evaluated by onnx's own reference evaluator
+    and stored as initializers under the same names; every other node is kept, names and all.
+    Keras' torch exports compute Pad's pads from a ConstantOfShape, Concat, Reshape and a Slice of
+    step -1, which ``infer_shapes(data_prop=True)`` does not propagate: it then leaves every later
+    size unknown. Folded, strict inference gives every shape."""
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    folded = onnx.ModelProto()
+    folded.CopyFrom(onnx_model)
+    graph = folded.graph
+    large = [init for init in graph.initializer if int(np.prod(init.dims)) > SMALL]
+    for init in large:  # inference reads a weight's type and dims only: it becomes an input of them
+        graph.initializer.remove(init)
+        graph.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+    while True:
+        inferred = onnx.shape_inference.infer_shapes(folded, strict_mode=True, data_prop=True)
+        known_shapes = {info.name: [d.dim_value if d.HasField("dim_value") else None
+                                    for d in info.type.tensor_type.shape.dim]
+                        for info in list(inferred.graph.value_info) + list(inferred.graph.input)}
+        values = {init.name: numpy_helper.to_array(init) for init in graph.initializer if
+                  int(np.prod(init.dims)) <= SMALL}
+        changed = []
+        for node in graph.node:
+            inputs = [name for name in node.input if name]
+            if node.op_type == "Shape" and None not in known_shapes.get(node.input[0], [None]):
+                start = next((a.i for a in node.attribute if a.name == "start"), 0)
+                end = next((a.i for a in node.attribute if a.name == "end"), None)
+                result = [np.array(known_shapes[node.input[0]][start:end], np.int64)]
+            elif all(name in values for name in inputs) and (inputs or node.op_type == "Constant"):
+                single = helper.make_model(helper.make_graph(
+                    [node], "one", [], [helper.make_tensor_value_info(out, 0, None) for out in node.output],
+                    [numpy_helper.from_array(values[name], name) for name in dict.fromkeys(inputs)]),
+                    opset_imports=folded.opset_import, ir_version=folded.ir_version)
+                result = ReferenceEvaluator(single).run(None, {})
+            else:
+                continue
+            changed.append((node, result))
+            values.update((name, np.asarray(array)) for name, array in zip(node.output, result))  # chains: one pass
+        if not changed:
+            return folded
+        for node, result in changed:
+            graph.node.remove(node)
+            graph.initializer.extend(numpy_helper.from_array(np.asarray(array), name)
+                                     for name, array in zip(node.output, result))
+
+
 def inferred_shapes(onnx_model) -> dict[str, tuple[int, ...]]:
-    """ONNX tensor name -> its shape from strict shape inference; a symbolic batch is 1."""
-    inferred = onnx.shape_inference.infer_shapes(onnx_model, strict_mode=True, data_prop=True)
-    return {info.name: tuple(d.dim_value or 1 for d in info.type.tensor_type.shape.dim)
+    """ONNX tensor name -> its shape from strict shape inference, with the constant shape arithmetic
+    folded first (``constants_folded``); a symbolic batch is 1. A size inference leaves unknown is 0,
+    which no layer has: it fails the comparison."""
+    inferred = onnx.shape_inference.infer_shapes(constants_folded(onnx_model), strict_mode=True, data_prop=True)
+    return {info.name: tuple(d.dim_value or (1 if d.dim_param else 0) for d in info.type.tensor_type.shape.dim)
             for info in list(inferred.graph.value_info) + list(inferred.graph.output)}
 
 
