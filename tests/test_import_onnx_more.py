@@ -132,6 +132,14 @@ def test_mul_then_add_of_scalars_is_one_rescaling(tmp_path):
     assert (analysis.layer("scale").mults, analysis.layer("scale").adds) == (256, 256)
 
 
+def test_a_mul_read_twice_is_not_joined_with_the_add_after_it(tmp_path):
+    nodes = [node("Mul", ["x", "s"], "m", "scale"), node("Add", ["m", "o"], "a", "shift"),
+             node("Relu", ["m"], "r", "relu"), node("Add", ["a", "r"], "y", "sum")]
+    imported, _ = check(tmp_path, model(nodes, [floats("s", 0.25), floats("o", -1.0)]), not_params={"s", "o"})
+    assert [fields(imported, index) for index in (0, 1)] == [("rescaling", {"scale": 0.25}),
+                                                             ("rescaling", {"offset": -1.0})]
+
+
 def test_a_constant_minus_a_tensor_is_an_error(tmp_path):
     bad(tmp_path, model([node("Sub", ["c", "x"], "y", "flip")], [floats("c", 1.0)]), "node 'flip' (Sub)",
         "a constant minus a tensor")

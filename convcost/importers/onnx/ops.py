@@ -32,6 +32,7 @@ class Mapper:
         self.opset = 0
         self.pending: dict[str, tuple[int, str]] = {}  # batch norms seen as Sub, Mul, Add: (ops seen, Sub)
         self.subtracted: dict[str, Tensor] = {}  # a pending batch norm's Sub constant (a rescaling if alone)
+        self.single_use: set[str] = set()  # rescaling layers whose output has one reader
         self.edge_pads: dict[tuple[str | None, tuple[int, ...]], tuple[str, list[list[int]]]] = {}  # Pad(edge)
 
     def add(self, node: Node, kind: str, fields: dict[str, object], inputs: Sequence[Value], shape: tuple[int, ...],
@@ -526,13 +527,17 @@ def binary(mapper: Mapper, node: Node, inputs: list) -> list:  # noqa: C901 - on
     index = mapper.last_layer.get(x.source)
     before = mapper.layers[index] if index is not None else None
     if node.op_type in ("Add", "Sub") and (scalar or channel is not None) and before is not None and sole and \
-            before.kind == "rescaling" and list(before.fields) == ["scale"] and x is first:
+            before.kind == "rescaling" and list(before.fields) == ["scale"] and x.source in mapper.single_use \
+            and (x is first or node.op_type == "Add"):
         fields = dict(before.fields, **_rescaling_fields(node.op_type, const.const))  # x · s + c: Keras' Rescaling
         mapper.layers[index] = before._replace(fields=fields, note="x · a constant + a constant")  # type: ignore[index]
         return [x]
     if scalar or channel is not None:
-        return [mapper.add(node, "rescaling", _rescaling_fields(node.op_type, const.const), [x], x.shape, x.axes,
-                           note=f"x {SIGNS[node.op_type]} a constant")]
+        value = mapper.add(node, "rescaling", _rescaling_fields(node.op_type, const.const), [x], x.shape, x.axes,
+                           note=f"x {SIGNS[node.op_type]} a constant")
+        if mapper.readers.get(node.outputs[0]) == 1:
+            mapper.single_use.add(value.source or "")  # an Add after it may join it (x · s + c)
+        return [value]
     raise Unmappable(f"{node.op_type} of a tensor {list(x.shape)} and a constant {list(const.const.dims)}: "
                      f"convcost maps a scalar or per-channel constant (rescaling, a conv's bias, a batch norm, "
                      f"scale), not a constant of other dims")
