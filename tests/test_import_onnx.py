@@ -294,7 +294,7 @@ def test_unknown_ops_are_listed_all_at_once(tmp_path):
 def test_unmappable_attribute_names_the_node(tmp_path):
     path = tmp_path / "clip.onnx"
     onnx.save(model([h.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip_1")],
-                    [floats("lo", -1.0), floats("hi", 1.0)]), str(path))
+                    [floats("lo", 1.0), floats("hi", -1.0)]), str(path))  # min > max: an empty range
     bad(cli(str(path)), "clip.onnx", "E642", "node 'clip_1' (Clip)")
 
 

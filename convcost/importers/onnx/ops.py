@@ -41,6 +41,9 @@ class Mapper:
         self.pending: dict[str, tuple[int, str]] = {}  # batch norms seen as Sub, Mul, Add: (ops seen, Sub)
         # flatten layers that reorder (NCHW flattened channels first): the ONNX dims and axes flattened
         self.flattened: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self.subtracted: dict[str, Tensor] = {}  # a pending batch norm's Sub constant (a rescaling if alone)
+        self.single_use: set[str] = set()  # rescaling layers whose output has one reader
+        self.edge_pads: dict[tuple[str | None, tuple[int, ...]], tuple[str, list[list[int]]]] = {}  # Pad(edge)
 
     def add(self, node: Node, kind: str, fields: dict[str, object], inputs: Sequence[Value], shape: tuple[int, ...],
             axes: tuple[int, ...], suffix: str = "", note: str | None = None,
@@ -220,6 +223,14 @@ def pool(mapper: Mapper, node: Node, inputs: list) -> list:
     if any(d != 1 for d in dilations):
         raise Unmappable(f"dilations {dilations}: convcost's pooling has no dilation")
     pads = _pads(node, list(x.shape[2:]), kernel, strides, dilations)
+    edge = mapper.edge_pads.pop((x.source, x.cc_shape), None)
+    if edge is not None:  # Pad(edge) then MaxPool: max over repeated edge values is max over the window inside
+        if node.op_type != "MaxPool":
+            raise Unmappable(f"an average over the edge padding of node '{edge[0]}' (Pad, mode edge): convcost's "
+                             f"average pooling pads with zeros or excludes the padding")
+        pads = [[begin + extra[0], end + extra[1]] for (begin, end), extra in zip(pads, edge[1])]
+        sizes = [size - sum(extra) for size, extra in zip(x.shape[2:], edge[1])]
+        x = x._replace(shape=(1, x.shape[1], *sizes))
     ceil = bool(node.attributes.get("ceil_mode", 0))
     out = _windowed(list(x.shape[2:]), kernel, strides, dilations, pads, ceil)
     fields: dict[str, object] = {"kernel": kernel, "stride": strides, "padding": pads}
@@ -247,6 +258,10 @@ def reduce(mapper: Mapper, node: Node, inputs: list) -> list:
     if len(inputs) > 1 and inputs[1] is not None:
         axes = [int(axis) for axis in _weight(inputs[1], "axes").values or ()]
     spatial = sorted(x.axes[:-1])
+    if rank >= 2 and [axis % rank for axis in axes] == [x.axes[-1]]:
+        raise Unmappable(f"a {node.op_type} over the channels (axis {axes[0]}): convcost has no kind that reduces the "
+                         f"channel axis to one value per position (a layer norm written out as ReduceMean, Sub, "
+                         f"Pow, Sqrt and Div is not matched: export LayerNormalization, opset 17)")
     if rank < 3 or sorted(axis % rank for axis in axes) != spatial:
         raise Unmappable(f"axes {axes}: convcost maps a mean or max over the spatial axes {spatial} only")
     keep = bool(node.attributes.get("keepdims", 1))
@@ -271,6 +286,32 @@ def batch_norm(mapper: Mapper, node: Node, inputs: list) -> list:
                                                      (3, "mean", "vector", "moving_mean"),
                                                      (4, "variance", "variance", "moving_variance")))
     return [mapper.add(node, "batch_norm", {}, [x], x.shape, x.axes, weights=weights)]
+
+
+@handles("LayerNormalization")
+def layer_norm(mapper: Mapper, node: Node, inputs: list) -> list:
+    x = _graph_value(inputs[0])
+    rank = len(x.shape)
+    axis = int(node.attributes.get("axis", -1)) % rank  # type: ignore[call-overload]
+    if any(output for output in node.outputs[1:]):
+        raise Unmappable("its Mean or InvStdDev output is used; convcost maps the normalized output only")
+    if axis != rank - 1 or x.axes[-1] != axis:
+        raise Unmappable(f"axis {axis} of a tensor held as {list(x.shape)}: ONNX normalizes axes {axis} to "
+                         f"{rank - 1} together; convcost's layer_norm normalizes the channel axis alone, the last "
+                         f"ONNX axis of an [N, H, W, C] or [N, C] tensor")
+    gamma = _weight(inputs[1] if len(inputs) > 1 else None, "scale")
+    if count(gamma.dims) != x.shape[axis]:
+        raise Unmappable(f"scale {list(gamma.dims)} for {x.shape[axis]} channels")
+    center = len(inputs) > 2 and inputs[2] is not None
+    fields: dict[str, object] = {} if center else {"center": False}
+    return [mapper.add(node, "layer_norm", fields, [x], x.shape, x.axes)]
+
+
+@handles("InstanceNormalization")
+def instance_norm(mapper: Mapper, node: Node, inputs: list) -> list:
+    x = _graph_value(inputs[0])
+    _spatial(node, x)
+    return [mapper.add(node, "instance_norm", {}, [x], x.shape, x.axes)]
 
 
 @handles("LRN")
@@ -309,7 +350,8 @@ def unary(mapper: Mapper, node: Node, inputs: list) -> list:
                              f"(alpha 1/6, beta 0.5)")
         kind = "hard_sigmoid"
     elif op == "Clip":
-        low, high = attrs.get("min"), attrs.get("max")
+        low: float | None = float(attrs["min"]) if "min" in attrs else None  # type: ignore[arg-type]
+        high: float | None = float(attrs["max"]) if "max" in attrs else None  # type: ignore[arg-type]
         if len(inputs) > 1:
             low = _scalar(inputs[1], "min")
         if len(inputs) > 2:
@@ -318,8 +360,11 @@ def unary(mapper: Mapper, node: Node, inputs: list) -> list:
             kind = "relu"
         elif low == 0 and high == 6:
             kind = "relu6"
-        else:
-            raise Unmappable(f"min {low}, max {high}: convcost maps Clip(0, 6) as relu6 and Clip(0) as relu")
+        else:  # any other range: clip, one comparison per element per bound given
+            if low is not None and high is not None and low > high:
+                raise Unmappable(f"min {low:g} > max {high:g}: an empty range")
+            kind, fields = "clip", {"min": None if low is None else _short(low),
+                                    "max": None if high is None else _short(high)}
     return [mapper.add(node, kind, fields, [x], x.shape, x.axes)]
 
 
@@ -382,6 +427,8 @@ def reshape(mapper: Mapper, node: Node, inputs: list) -> list:
         raise Unmappable(f"shape {list(shape)} does not hold the input's {count(dims[1:])} elements")
     rank = len(shape)
     axes = channels_first(rank) if rank >= 3 and x.axes == channels_first(len(dims)) else natural(rank)
+    if rank >= 3 and len(dims) == 2 and shape[-1] == dims[1] != 1 and count(shape[1:-1]) == 1:
+        axes = natural(rank)  # [N, C] -> [N, 1, 1, C]: channels last (Keras' squeeze-and-excitation, NHWC)
     result = Value(x.source, tuple(shape), axes)
     if [size for size in x.cc_shape if size != 1] == [size for size in result.cc_shape if size != 1] \
             and _order_kept(x, result):
@@ -460,8 +507,8 @@ def _flattened(mapper: Mapper, x: Value) -> tuple[tuple[int, ...], tuple[int, ..
 BINARY = {"Add": "add", "Mul": "multiply", "Sub": "subtract"}
 
 
-@handles("Add", "Mul", "Sub")
-def binary(mapper: Mapper, node: Node, inputs: list) -> list:
+@handles("Add", "Mul", "Sub", "Div")
+def binary(mapper: Mapper, node: Node, inputs: list) -> list:  # noqa: C901 - one case per pattern
     first, second = inputs[0], inputs[1]
     if first is None or second is None:
         raise Unmappable("an input is missing")
@@ -470,6 +517,8 @@ def binary(mapper: Mapper, node: Node, inputs: list) -> list:
         if len(first.shape) != len(second.shape) or first.axes != second.axes:
             raise Unmappable(f"inputs {list(first.shape)} and {list(second.shape)} held in different layouts")
         shape = tuple(max(a, b) for a, b in zip(first.shape, second.shape))
+        if node.op_type == "Div":
+            raise Unmappable("a Div of two tensors: convcost has no elementwise division of tensors")
         if node.op_type == "Add" and first.shape != second.shape:
             raise Unmappable(f"Add with broadcasting ({list(first.shape)} + {list(second.shape)}): convcost's add "
                              f"takes inputs of one shape (multiply and subtract broadcast)")
@@ -501,20 +550,67 @@ def binary(mapper: Mapper, node: Node, inputs: list) -> list:
                                                              if node.op_type == "Mul" else ("vector", ("beta",))))
         mapper.layers[index] = layer._replace(weights=(layer.weights or ()) + (part,))
         return [x]
+    if node.op_type == "Div" and channel is not None and x is first and sole and stage == 1:
+        index = mapper.last_layer[x.source]
+        mapper.layers[index] = mapper.layers[index]._replace(
+            kind="normalization", fields={"stored": False},
+            note="Keras' Normalization, (x - mean) / max(sqrt(variance), eps): Sub and Div of per-channel "
+                 "constants; the graph holds them as constants, so no parameters (Keras counts an adapted "
+                 "layer's mean, variance and count, 2C + 1)")
+        mapper.pending[x.source] = (3, mapper.pending[x.source][1])
+        return [x]
     if node.op_type == "Sub" and channel is not None and x is first:
         value = mapper.add(node, "batch_norm", {}, [x], x.shape, x.axes,
                            note="Keras' batch norm, (x - mean) * factor + beta: Sub, Mul and Add of per-channel "
                                 "constants", weights=(WeightMap(node.inputs[1], const.const.dims, "vector",
                                                                 ("moving_mean",)),))
         mapper.pending[value.source or ""] = (1, node.name)
+        mapper.subtracted[value.source or ""] = const.const
         return [value]
     if node.op_type == "Mul" and channel is not None:
         return [mapper.add(node, "scale", {}, [x], x.shape, x.axes, note="the per-channel constant as scale's gamma",
                            weights=(WeightMap(node.inputs[1 if x is first else 0], const.const.dims, "vector",
                                               ("gamma",)),))]
+    scalar = count(const.const.dims) == 1 and len(const.const.dims) <= len(x.shape)
+    if node.op_type == "Div":
+        raise Unmappable(f"a division by a constant {list(const.const.dims)}: ONNX divides, and convcost counts a "
+                         f"division as a division; its rescaling multiplies (x · scale), so x / c is not written "
+                         f"as x · (1/c). Only Keras' Normalization, Sub then Div of per-channel constants, maps")
+    if node.op_type == "Sub" and x is not first:
+        raise Unmappable(f"a constant minus a tensor {list(x.shape)}: one subtraction an element, which "
+                         f"rescaling (x · -1 + c) would count as a multiplication and an addition")
+    index = mapper.last_layer.get(x.source)
+    before = mapper.layers[index] if index is not None else None
+    if node.op_type in ("Add", "Sub") and (scalar or channel is not None) and before is not None and sole and \
+            before.kind == "rescaling" and list(before.fields) == ["scale"] and x.source in mapper.single_use \
+            and (x is first or node.op_type == "Add"):
+        fields = dict(before.fields, **_rescaling_fields(node.op_type, const.const))  # x · s + c: Keras' Rescaling
+        mapper.layers[index] = before._replace(fields=fields, note="x · a constant + a constant")  # type: ignore[index]
+        return [x]
+    if scalar or channel is not None:
+        value = mapper.add(node, "rescaling", _rescaling_fields(node.op_type, const.const), [x], x.shape, x.axes,
+                           note=f"x {SIGNS[node.op_type]} a constant")
+        if mapper.readers.get(node.outputs[0]) == 1:
+            mapper.single_use.add(value.source or "")  # an Add after it may join it (x · s + c)
+        return [value]
     raise Unmappable(f"{node.op_type} of a tensor {list(x.shape)} and a constant {list(const.const.dims)}: "
-                     f"convcost maps a per-channel constant added after a conv or dense layer (its bias) "
-                     f"or multiplied (scale)")
+                     f"convcost maps a scalar or per-channel constant (rescaling, a conv's bias, a batch norm, "
+                     f"scale), not a constant of other dims")
+
+
+SIGNS = {"Mul": "·", "Add": "+", "Sub": "-"}
+
+
+def _rescaling_fields(op: str, const: Tensor) -> dict[str, object]:
+    """rescaling's scale (Mul) or offset (Add; Sub negated) from a scalar or per-channel constant."""
+    if const.values is None:
+        raise Unmappable(f"the values of the constant {list(const.dims)} are not in the file (too large, or "
+                         f"external): rescaling needs them")
+    values = [_short(float(value)) for value in const.values]
+    if op == "Sub":
+        values = [-value for value in values]
+    field = "scale" if op == "Mul" else "offset"
+    return {field: values[0] if len(values) == 1 else values}
 
 
 def _per_channel(x: Value, dims: Sequence[int]) -> int | None:
@@ -553,11 +649,20 @@ def split(mapper: Mapper, node: Node, inputs: list) -> list:
     sizes = _ints(node, "split", [])
     if len(inputs) > 1 and inputs[1] is not None:
         sizes = [int(size) for size in _weight(inputs[1], "split").values or ()]
-    if axis == 0 or x.shape[axis] % parts or (sizes and len(set(sizes)) != 1):
-        raise Unmappable(f"split {sizes or parts} of axis {axis}: convcost's split takes equal parts of a "
-                         f"non-batch axis")
+    if axis == 0:
+        raise Unmappable("a split of axis 0: convcost tensors have no batch axis")
     position = x.axes.index(axis)
     where = -1 if position == rank - 2 else position
+    if not sizes and x.shape[axis] % parts:  # opset 18 num_outputs: parts of ceil(n / parts), the last smaller
+        whole = -(-x.shape[axis] // parts)
+        sizes = [min(whole, x.shape[axis] - whole * part) for part in range(parts)]
+    if sizes and len(set(sizes)) != 1:  # unequal parts: one slice per part
+        if len(sizes) != parts or sum(sizes) != x.shape[axis] or min(sizes) < 1:
+            raise Unmappable(f"split {sizes} of an axis of {x.shape[axis]} into {parts} outputs")
+        starts = [sum(sizes[:part]) for part in range(parts)]
+        return [mapper.add(node, "slice", {"axis": where, "start": start, "stop": start + size},
+                           [x], tuple(size if index == axis else dim for index, dim in enumerate(x.shape)), x.axes,
+                           suffix=f"_{part}") for part, (start, size) in enumerate(zip(starts, sizes))]
     shape = tuple(size // parts if index == axis else size for index, size in enumerate(x.shape))
     return [mapper.add(node, "split", {"parts": parts, "part": part, "axis": where}, [x], shape, x.axes,
                        suffix=f"_{part}" if parts > 1 else "") for part in range(parts)]
@@ -573,22 +678,38 @@ def slice_(mapper: Mapper, node: Node, inputs: list) -> list:
     axes = lists[2] if len(lists) > 2 and lists[2] is not None else list(range(len(starts)))
     steps = lists[3] if len(lists) > 3 and lists[3] is not None else [1] * len(starts)
     crops = {axis: [0, 0] for axis in range(rank)}
+    stepped: dict[int, int] = {}
     for start, end, axis, step in zip(starts, ends, axes, steps):
         axis %= rank
         size = x.shape[axis]
         begin = min(max(start + size if start < 0 else start, 0), size)
         stop = min(max(end + size if end < 0 else end, 0), size)
-        if step != 1 or stop <= begin:
-            raise Unmappable(f"step {step} or an empty slice: convcost maps a crop of the spatial axes")
+        if step < 1 or stop <= begin:
+            raise Unmappable(f"step {step} or an empty slice: convcost maps steps ≥ 1 that keep something")
         crops[axis] = [begin, size - stop]
-    cut = [axis for axis, (a, b) in crops.items() if a or b]
+        if step != 1:
+            stepped[axis] = step
+    cut = [axis for axis, (a, b) in crops.items() if a or b or axis in stepped]
     if not cut:
         return [x]
+    if 0 in cut:
+        raise Unmappable("a slice of the batch axis: convcost tensors have no batch axis")
     spatial = list(x.axes[:-1])
-    if rank != 4 or x.axes != channels_first(4) or any(axis not in spatial for axis in cut):
-        raise Unmappable(f"a slice of axes {cut}: convcost maps a crop of H and W of an NCHW tensor (cropping2d)")
-    shape = tuple(size - sum(crops[axis]) for axis, size in enumerate(x.shape))
-    return [mapper.add(node, "cropping2d", {"cropping": [crops[2], crops[3]]}, [x], shape, x.axes)]
+    shape = tuple(len(range(crops[axis][0], size - crops[axis][1], stepped.get(axis, 1)))
+                  for axis, size in enumerate(x.shape))
+    if rank == 4 and not stepped and all(axis in spatial for axis in cut):
+        cropping = [crops[axis] for axis in spatial]
+        return [mapper.add(node, "cropping2d", {"cropping": cropping}, [x], shape, x.axes)]
+    if len(cut) == 1:  # one axis, any step: a slice (the channels: -1)
+        axis = cut[0]
+        position = x.axes.index(axis)
+        begin, end = crops[axis][0], x.shape[axis] - crops[axis][1]
+        fields: dict[str, object] = {"axis": -1 if position == rank - 2 else position, "start": begin,
+                                     "stop": None if end == x.shape[axis] else end}
+        if axis in stepped:
+            fields["step"] = stepped[axis]
+        return [mapper.add(node, "slice", fields, [x], shape, x.axes)]
+    raise Unmappable(f"a slice of axes {cut}: convcost maps a crop of H and W (cropping2d) or a slice of one axis")
 
 
 @handles("Pad")
@@ -603,14 +724,22 @@ def pad(mapper: Mapper, node: Node, inputs: list) -> list:
         float(node.attributes.get("value", 0.0))  # type: ignore[arg-type]
     if len(inputs) > 3 and inputs[3] is not None:
         raise Unmappable("an axes input: convcost maps Pad with pads for every axis")
-    if mode != "constant" or value != 0:
-        raise Unmappable(f"mode '{mode}' value {value}: convcost pads with zeros (zero_padding2d)")
-    channel = x.axes[-1] if rank == 4 else 1  # NCHW, or NHWC as Keras' exports hold it
-    if rank != 4 or len(pads) != 8 or pads[0] or pads[channel] or pads[4] or pads[channel + 4] or min(pads) < 0:
-        raise Unmappable(f"pads {pads}: convcost pads H and W of an NCHW (or NHWC) tensor with zeros ≥ 0")
-    shape = tuple(size + pads[axis] + pads[axis + 4] for axis, size in enumerate(x.shape))
-    return [mapper.add(node, "zero_padding2d", {"padding": [[pads[axis], pads[axis + 4]] for axis in x.axes[:-1]]},
-                       [x], shape, x.axes)]
+    edge = mode == "edge" and mapper.readers.get(node.outputs[0]) == 1
+    if (mode != "constant" or value != 0) and not edge:
+        raise Unmappable(f"mode '{mode}' value {value}: convcost pads with zeros (zero_padding2d), or folds an "
+                         f"edge Pad into the MaxPool reading it")
+    spatial = x.axes[:-1]  # the ONNX axes convcost holds as H and W (NCHW: 2, 3; Keras' NHWC: 1, 2)
+    if rank != 4 or len(pads) != 8 or min(pads) < 0 or \
+            any(pads[axis] or pads[axis + rank] for axis in range(rank) if axis not in spatial):
+        raise Unmappable(f"pads {pads}: convcost pads H and W of an [N, C, H, W] or [N, H, W, C] tensor with zeros "
+                         f"≥ 0")
+    shape = tuple(size + pads[axis] + pads[axis + rank] for axis, size in enumerate(x.shape))
+    padding = [[pads[axis], pads[axis + rank]] for axis in spatial]
+    if edge:  # Keras' torch backend pads a max pool's 'same' windows by repeating the edge: the max is the same
+        padded = Value(x.source, shape, x.axes)
+        mapper.edge_pads[(x.source, padded.cc_shape)] = (node.name, padding)
+        return [padded]
+    return [mapper.add(node, "zero_padding2d", {"padding": padding}, [x], shape, x.axes)]
 
 
 @handles("Resize", "Upsample")
@@ -666,14 +795,16 @@ def resize(mapper: Mapper, node: Node, inputs: list) -> list:
     return [mapper.add(node, "upsampling2d", fields, [x], (1, x.shape[1], *out), x.axes)]
 
 
-def _consumers(nodes: Sequence[Node], name: str) -> list[Node]:
+def _consumers(nodes: Sequence[Node], name: str, constants: frozenset[str] = frozenset()) -> list[Node]:
     """The nodes reading tensor ``name``, looking through Cast and Identity (Keras' exports cast the
-    input to its own type before the Transpose that makes it NCHW)."""
+    input to its own type before the Transpose that makes it NCHW) and through Add, Sub, Mul, Div and
+    Pad by constants (``constants``: Keras' Rescaling, Normalization and ZeroPadding2D come before it)."""
     found: list[Node] = []
     for node in nodes:
         if name in node.inputs:
-            found += _consumers(nodes, node.outputs[0]) if node.op_type in ("Cast", "Identity") and node.outputs \
-                else [node]
+            through = node.op_type in ("Cast", "Identity") or node.op_type in ("Add", "Sub", "Mul", "Div", "Pad") and \
+                all(item in constants for item in node.inputs if item and item != name)
+            found += _consumers(nodes, node.outputs[0], constants) if through and node.outputs else [node]
     return found
 
 
@@ -702,6 +833,11 @@ def map_graph(path: str, model: Model, input_shapes: Sequence[str],  # noqa: C90
             readers[name] = readers.get(name, 0) + 1
     for info in graph.outputs:
         readers[info.name] = readers.get(info.name, 0) + 1
+    known = set(graph.initializers)  # the tensors computed from constants alone (folded below)
+    for node in graph.nodes:
+        if node.op_type == "Shape" or node.op_type in FOLDED and all(item in known for item in node.inputs if item):
+            known.update(node.outputs)
+    constants = frozenset(known)
     imported: list[ImportedInput] = []
     layouts: dict[str, tuple[int, ...]] = {}
     for info in inputs:
@@ -710,7 +846,7 @@ def map_graph(path: str, model: Model, input_shapes: Sequence[str],  # noqa: C90
             raise model_error("E642", path, f"graph input '{info.name}' has {lacks}: convcost needs [N, C, ...] "
                                             f"or [N, features]")
         rank = len(info.shape)
-        consumers = _consumers(graph.nodes, info.name)
+        consumers = _consumers(graph.nodes, info.name, constants)
         last = (0, rank - 1) + tuple(range(1, rank - 1))
         keeps = rank >= 3 and consumers and all(node.op_type == "Transpose" and
                                                 tuple(_ints(node, "perm", [])) == last for node in consumers)
@@ -758,11 +894,21 @@ def map_graph(path: str, model: Model, input_shapes: Sequence[str],  # noqa: C90
         for name, value in zip(node.outputs, outputs):
             if name:
                 mapper.values[name] = value
-    for stage, sub in mapper.pending.values():
-        if stage < 3:
-            raise model_error("E642", path, f"node '{sub}' (Sub): a per-channel constant subtracted, not followed "
-                                            f"by the Mul and Add of a batch norm; convcost maps Sub of a constant "
-                                            f"as the start of Keras' batch norm only")
+    for name, _ in mapper.edge_pads.values():
+        raise model_error("E642", path, f"node '{name}' (Pad): mode edge, not read by a MaxPool alone; convcost pads "
+                                        f"with zeros, and folds an edge Pad into the MaxPool reading it")
+    for source, (stage, sub) in mapper.pending.items():
+        if stage == 1:  # a Sub of a per-channel constant and nothing after it: x + (-c)
+            index = mapper.last_layer[source]
+            try:
+                fields = _rescaling_fields("Sub", mapper.subtracted[source])
+            except Unmappable as error:
+                raise model_error("E642", path, f"node '{sub}' (Sub): {error}") from None
+            mapper.layers[index] = mapper.layers[index]._replace(kind="rescaling", fields=fields, note="x - a constant")
+        elif stage < 3:
+            raise model_error("E642", path, f"node '{sub}' (Sub): a per-channel constant subtracted and multiplied, "
+                                            f"not followed by the Add of a batch norm; convcost maps Sub, Mul and "
+                                            f"Add of per-channel constants as Keras' batch norm")
     outputs_named = []
     tensor_layouts = [TensorLayout(item.name, item.name, mapper.values[item.name].shape,
                                    mapper.values[item.name].axes, False) for item in imported]
