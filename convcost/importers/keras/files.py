@@ -78,7 +78,7 @@ def _keras_zip_version(path: str) -> str:
 
 def _h5_config(path: str) -> tuple[bytes, str]:
     try:
-        import h5py  # type: ignore[import-untyped]
+        import h5py
     except ImportError:
         raise model_error("E612", path, "reading a Keras .h5 file needs the h5py package",
                           "pip install 'convcost[h5]' (or save the model as .keras, or write model.to_json() "
