@@ -2,7 +2,7 @@
 
     model_format("mobilenet.keras")            # "keras"; None for a spec
     model = read_model("mobilenet.keras")      # an ImportedModel: kinds, fields, the model's names
-    text = spec_text(model, {"input_1": (160, 160, 3)})
+    text = imported_spec_text("mobilenet.keras", ["160,160,3"])   # the spec (spec_text.py writes it)
 
     keras/        .keras (a zip holding config.json), model.to_json() files, .h5 model_config
     onnx/         .onnx graphs, read from the protobuf wire format itself (no onnx package), weights skipped
@@ -15,12 +15,15 @@ every command that takes a spec takes a model file; ``convcost import`` writes t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from convcost.importers.model import ImportedModel, model_error
-from convcost.importers.spec_text import parse_input_shapes, spec_text
+if TYPE_CHECKING:
+    from convcost.importers.model import ImportedModel
+
+# Every spec a command loads asks model_format() first: this module imports nothing more at the top
+# (json, the records, the writer), so that a report of a spec pays nothing for the importers
+# (benchmarks/report_speed.py).
 
 # A model file is known by its extension; a .json file is a Keras model.to_json() file when its
 # top level has Keras' class_name and config, and a spec otherwise.
@@ -44,6 +47,8 @@ def read_model(path: str, input_shapes: Sequence[str] = (),
     layer or node for anything that cannot be read or mapped. An ONNX graph is mapped for its
     input's size (a SAME_LOWER padding, a Reshape's target depend on it): ``input_shapes`` and
     ``overrides`` give the sizes it leaves open, as for :func:`imported_spec_text`."""
+    from convcost.importers.model import model_error
+
     kind = model_format(path)
     if kind == "onnx":
         from convcost.importers.onnx import read as read_onnx
@@ -62,11 +67,15 @@ def imported_spec_text(path: str, input_shapes: Sequence[str] = (),
     """The spec text of the model at ``path``: ``input_shapes`` are ``--input-shape`` values
     (``224,224,3`` or ``NAME=224,224,3``); ``overrides`` the ``--set`` values, which can give an
     open input dimension's size (``height``)."""
+    from convcost.importers.spec_text import parse_input_shapes, spec_text
+
     model = read_model(path, input_shapes, overrides)
     return spec_text(model, parse_input_shapes(input_shapes, model), overrides)
 
 
 def _is_keras_json(path: str) -> bool:
+    import json
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096).lstrip()
@@ -82,4 +91,4 @@ def _is_keras_json(path: str) -> bool:
     return isinstance(data, dict) and "class_name" in data and "config" in data
 
 
-__all__ = ["MODEL_SUFFIXES", "ImportedModel", "imported_spec_text", "model_format", "read_model", "spec_text"]
+__all__ = ["MODEL_SUFFIXES", "imported_spec_text", "model_format", "read_model"]
