@@ -12,7 +12,7 @@ from typing import Any, Iterator, NamedTuple
 from convcost.errors import Problem, SpecError, UnknownNameError, finish
 from convcost.graph import INPUT, Graph, LayerNode, shape_problem, shared_weights_problem, without_gc
 from convcost.layers import CATEGORIES, KINDS, Attrs, Cost, Shape, ShapeError
-from convcost.layers.base import elements
+from convcost.layers.base import PARAMETER_GROUPS, elements
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 # --weight-dtype: bits per stored parameter (int4: two parameters a byte)
@@ -297,14 +297,13 @@ def _check_dtypes(dtype: str, weight_dtype: str) -> None:
 
 
 _COST_FIELDS = Cost._fields[:-1]  # every count; "parts" is per layer
-_PARAMETER_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
-_PARAMETER_INDEX = frozenset(_COST_FIELDS.index(group) for group in _PARAMETER_GROUPS)
+_PARAMETER_INDEX = frozenset(_COST_FIELDS.index(group) for group in PARAMETER_GROUPS)
 
 
 def without_parameters(cost: Cost) -> Cost:
     """The cost of a layer that uses another layer's weights (``shares:``): its operations, none of
     the parameters, which are counted once, at the layer that owns them."""
-    return cost._replace(**{group: 0 for group in _PARAMETER_GROUPS},
+    return cost._replace(**{group: 0 for group in PARAMETER_GROUPS},
                          parts=tuple(part._replace(weights=0) for part in cost.parts))
 
 

@@ -26,26 +26,14 @@ pytestmark = pytest.mark.interop
 pytest.importorskip("onnx")
 
 from onnx_checks import held_shapes  # noqa: E402
+from test_import_keras_apps import APPS  # noqa: E402  (the same twelve models, built the same way)
+from test_import_keras_apps import build as build_keras  # noqa: E402
 
 import convcost  # noqa: E402
 from convcost.cli import app  # noqa: E402
 
 from cli_runner import runner  # noqa: E402
 
-APPS = {
-    "MobileNet": {},
-    "MobileNet_alpha_0.5": {"alpha": 0.5},
-    "MobileNetV2": {},
-    "MobileNetV3Small": {},
-    "MobileNetV3Large": {},
-    "EfficientNetB0": {},
-    "ResNet50": {},
-    "Xception": {},
-    "DenseNet121": {},
-    "VGG16": {},
-    "InceptionV3": {},
-    "ConvNeXtTiny": {},
-}
 SIZE = 96
 # the slow run's sizes: Keras' defaults, but Xception's 299, at which torch.onnx fails to export it
 # (SymbolicValueError, "not constant", in the separable convolutions; 96 and 224 export)
@@ -69,8 +57,7 @@ def keras():
 
 
 def build(keras, name: str, size: int = SIZE):
-    constructor = getattr(keras.applications, name.split("_")[0])
-    return constructor(weights=None, input_shape=(size, size, 3), **APPS[name])
+    return build_keras(keras, name, size)
 
 
 def export(keras, name: str, size: int, folder: Path):

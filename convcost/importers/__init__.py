@@ -78,16 +78,15 @@ def _is_keras_json(path: str) -> bool:
 
     try:
         with open(path, "rb") as handle:
-            head = handle.read(4096).lstrip()
+            text = handle.read(MAX_JSON_BYTES)
     except OSError:
         return False
-    if not head.startswith(b"{"):
+    if not text.lstrip().startswith(b"{"):
         return False
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(MAX_JSON_BYTES))
-    except (OSError, ValueError, RecursionError):
-        return b'"class_name"' in head  # a broken Keras file still goes to the Keras reader, which says why
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return b'"class_name"' in text[:4096]  # a broken Keras file still goes to the Keras reader, which says why
     return isinstance(data, dict) and "class_name" in data and "config" in data
 
 

@@ -228,8 +228,8 @@ def _filled(item: ImportedInput, given: tuple[int, ...] | None, parameters: list
     for axis, (size, parameter) in enumerate(zip(item.shape, parameters)):
         if size is not None:
             shape.append(size)
-        elif parameter is not None and parameter in overrides and _whole(overrides[parameter]) is not None:
-            shape.append(_whole(overrides[parameter]) or 1)
+        elif parameter is not None and (overridden := _whole(overrides.get(parameter))) is not None:
+            shape.append(overridden)
         else:
             open_axes.append(parameter or f"axis {axis + 1}")
             shape.append(1)

@@ -77,6 +77,10 @@ class Part(NamedTuple):
 CATEGORIES = ("conv 1x1", "depthwise", "full conv", "grouped conv", "dense")
 
 
+# Cost's parameter groups: params is their sum (docs/conventions.md, "Parameters")
+PARAMETER_GROUPS = ("weights", "biases", "bn_trainable", "bn_non_trainable", "affine")
+
+
 class Cost(NamedTuple):
     """Exact counts of one layer at batch size 1; every field has one definition
     (docs/conventions.md)."""

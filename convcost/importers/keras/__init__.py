@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from convcost.importers.keras.classes import ACTIVATIONS, CLASSES
 from convcost.importers.keras.files import read_config
-from convcost.importers.keras.graph import _Reader
+from convcost.importers.keras.graph import ModelReader
 from convcost.importers.model import ImportedModel
 
 
 def read(path: str) -> ImportedModel:
     """The Keras model in ``path`` (.keras, .h5/.hdf5 or a model.to_json() .json file)."""
     config, keras_version = read_config(path)
-    return _Reader(path, keras_version).model(config)
+    return ModelReader(path, keras_version).model(config)
 
 
 __all__ = ["ACTIVATIONS", "CLASSES", "read", "read_config"]

@@ -22,9 +22,8 @@ def read_config(path: str) -> tuple[dict, str]:
         suffix, "a Keras .h5 file holding a model_config")
     check_model_file(path, what)
     if suffix == ".keras":
-        text = _keras_zip_config(path)
+        text, version = _keras_zip(path)
         where = "config.json in the .keras file"
-        version = _keras_zip_version(path)
     elif suffix == ".json":
         with open(path, "rb") as handle:
             text = handle.read(MAX_CONFIG_BYTES + 1)
@@ -50,7 +49,8 @@ def read_config(path: str) -> tuple[dict, str]:
     return config, str(config.get("keras_version") or version)
 
 
-def _keras_zip_config(path: str) -> bytes:
+def _keras_zip(path: str) -> tuple[bytes, str]:
+    """config.json of a .keras zip, and the Keras version its metadata.json gives ("" if none)."""
     try:
         with zipfile.ZipFile(path) as archive:
             try:
@@ -61,16 +61,15 @@ def _keras_zip_config(path: str) -> bytes:
             if entry.file_size > MAX_CONFIG_BYTES:
                 raise model_error("E610", path, f"config.json is {entry.file_size:,} bytes, more than a model "
                                                 f"config ({MAX_CONFIG_BYTES // 2**20} MiB)")
-            return archive.read(entry)
+            return archive.read(entry), _keras_version(archive)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:  # truncated, corrupt, not a zip
         raise model_error("E610", path, f"cannot read the .keras file ({error}): it is damaged or not a .keras "
                                         "file (a zip holding config.json)") from None
 
 
-def _keras_zip_version(path: str) -> str:
+def _keras_version(archive: zipfile.ZipFile) -> str:
     try:
-        with zipfile.ZipFile(path) as archive:
-            metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in archive.namelist() else {}
+        metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in archive.namelist() else {}
     except (zipfile.BadZipFile, OSError, ValueError):
         return ""
     return str(metadata.get("keras_version", "")) if isinstance(metadata, dict) else ""

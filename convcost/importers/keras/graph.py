@@ -13,7 +13,7 @@ OPERATIONS = {"Add", "Subtract", "Multiply", "TrueDivide", "Divide"}  # keras.op
 FAILED = "\x00failed"  # the output of a layer that could not be imported: what reads it is not reported again
 
 
-class _Reader:
+class ModelReader:
     """Walks a model config into convcost layers; nested models are walked in place."""
 
     def __init__(self, path: str, keras_version: str):
